@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make` builds the books, `make test` runs the tests.
+# Each sets up what it needs: a virtual environment with pinned packages, and for
+# the tests the checkers (poppler-utils, Java, the Nu HTML checker).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TOOLS := .tools/.installed
+PYTEST_ARGS ?=
+
+.PHONY: all books test check-tools bench clean
+
+all: books
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $@
+
+books: $(STAMP)
+	$(PY) build.py
+
+$(TOOLS): tests/install-tools.sh
+	bash tests/install-tools.sh
+	mkdir -p .tools && touch $@
+
+test: $(STAMP) $(TOOLS)
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) tests/bench.py
+
+clean:
+	rm -rf dist .pytest_cache

@@ -1,0 +1,215 @@
+"""Helpers for pandoc's JSON AST: walking, building and reading nodes.
+
+A node is a dict ``{"t": type, "c": content}``. ``walk`` follows the contract of
+jgm/pandocfilters: the action returns None to keep a node, a node to replace it,
+a list to splice several nodes in its place, or [] to delete it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+Node = dict[str, Any]
+Action = Callable[[Node], Any]
+
+#: Node types whose content is ``[attr, ...]``.
+_ATTR_FIRST = {"Header": 1, "CodeBlock": 0, "Div": 0, "Span": 0, "Code": 0,
+               "Link": 0, "Image": 0, "Table": 0, "Figure": 0}
+
+
+def walk(tree: Any, action: Action) -> Any:
+    """Return ``tree`` with ``action`` applied to every node, children first."""
+    if isinstance(tree, list):
+        out: list = []
+        for item in tree:
+            if isinstance(item, dict) and "t" in item:
+                walk_children(item, action)
+                result = action(item)
+                if result is None:
+                    out.append(item)
+                elif isinstance(result, list):
+                    out.extend(result)
+                else:
+                    out.append(result)
+            else:
+                out.append(walk(item, action))
+        return out
+    if isinstance(tree, dict) and "t" in tree:
+        return walk_children(tree, action)
+    return tree
+
+
+def expand(tree: Any, action: Action) -> Any:
+    """Apply ``action`` to every node, parents first.
+
+    ``action`` returns None to keep the node and descend into it, or a node or a
+    list of nodes to put in its place (which are not descended into).
+    """
+    if isinstance(tree, list):
+        out: list = []
+        for item in tree:
+            if isinstance(item, dict) and "t" in item:
+                result = action(item)
+                if result is None:
+                    if "c" in item:
+                        item["c"] = expand(item["c"], action)
+                    out.append(item)
+                elif isinstance(result, list):
+                    out.extend(result)
+                else:
+                    out.append(result)
+            else:
+                out.append(expand(item, action))
+        return out
+    if isinstance(tree, dict) and "t" in tree:
+        if "c" in tree:
+            tree["c"] = expand(tree["c"], action)
+    return tree
+
+
+def classes_of(node: Node) -> list[str]:
+    attr = attr_of(node)
+    return attr[1] if attr else []
+
+
+def walk_children(node: Node, action: Action) -> Node:
+    """Apply ``walk`` to the children of ``node`` in place and return it."""
+    if "c" in node:
+        node["c"] = walk(node["c"], action)
+    return node
+
+
+def visit(tree: Any, visitor: Callable[[Node], None]) -> None:
+    """Call ``visitor`` on every node in document order, parents before children."""
+    if isinstance(tree, list):
+        for item in tree:
+            visit(item, visitor)
+    elif isinstance(tree, dict):
+        if "t" in tree:
+            visitor(tree)
+            if "c" in tree:
+                visit(tree["c"], visitor)
+
+
+def attr_of(node: Node) -> list | None:
+    """Return the ``[id, classes, keyvals]`` of a node that has one."""
+    index = _ATTR_FIRST.get(node.get("t"))
+    if index is None:
+        return None
+    content = node["c"]
+    return content[index] if index == 0 else content[1]
+
+
+def get_attr(node: Node, key: str) -> str | None:
+    attr = attr_of(node)
+    if not attr:
+        return None
+    for k, v in attr[2]:
+        if k == key:
+            return v
+    return None
+
+
+def position(node: Node) -> tuple[int, int]:
+    """Return (line, column) from a node's ``data-pos`` attribute, or (0, 0)."""
+    return parse_pos(get_attr(node, "data-pos"))
+
+
+_POS = re.compile(r"(?:.*@)?(\d+):(\d+)-(\d+):(\d+)$")
+
+
+def parse_pos(value: str | None) -> tuple[int, int]:
+    """``"file@7:1-8:1"`` or ``"7:1-8:1"`` -> ``(7, 1)``."""
+    if not value:
+        return (0, 0)
+    match = _POS.match(value)
+    if not match:
+        return (0, 0)
+    return (int(match.group(1)), int(match.group(2)))
+
+
+def end_position(value: str | None) -> tuple[int, int]:
+    if not value:
+        return (0, 0)
+    match = _POS.match(value)
+    if not match:
+        return (0, 0)
+    return (int(match.group(3)), int(match.group(4)))
+
+
+def stringify(tree: Any) -> str:
+    """Return the plain text of an AST fragment."""
+    parts: list[str] = []
+
+    def collect(node: Node) -> None:
+        kind = node["t"]
+        if kind == "Str":
+            parts.append(node["c"])
+        elif kind in ("Space", "SoftBreak", "LineBreak"):
+            parts.append(" ")
+        elif kind in ("Code", "Math"):
+            parts.append(node["c"][1])
+
+    visit_skip_notes(tree, collect)
+    return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+def visit_skip_notes(tree: Any, visitor: Callable[[Node], None]) -> None:
+    """Like ``visit`` but does not enter footnotes."""
+    if isinstance(tree, list):
+        for item in tree:
+            visit_skip_notes(item, visitor)
+    elif isinstance(tree, dict) and "t" in tree:
+        if tree["t"] == "Note":
+            return
+        visitor(tree)
+        if "c" in tree and tree["t"] not in ("Str", "Code", "Math", "RawInline"):
+            visit_skip_notes(tree["c"], visitor)
+
+
+# --- node builders ---------------------------------------------------------
+
+def Str(text: str) -> Node:
+    return {"t": "Str", "c": text}
+
+
+def Space() -> Node:
+    return {"t": "Space"}
+
+
+def RawInline(html: str) -> Node:
+    return {"t": "RawInline", "c": ["html", html]}
+
+
+def RawBlock(html: str) -> Node:
+    return {"t": "RawBlock", "c": ["html", html]}
+
+
+def Span(inlines: list, classes: list[str] | None = None, ident: str = "",
+         attrs: list | None = None) -> Node:
+    return {"t": "Span", "c": [[ident, classes or [], attrs or []], inlines]}
+
+
+def Div(blocks: list, classes: list[str] | None = None, ident: str = "",
+        attrs: list | None = None) -> Node:
+    return {"t": "Div", "c": [[ident, classes or [], attrs or []], blocks]}
+
+
+def Para(inlines: list) -> Node:
+    return {"t": "Para", "c": inlines}
+
+
+def Plain(inlines: list) -> Node:
+    return {"t": "Plain", "c": inlines}
+
+
+def text_inlines(text: str) -> list[Node]:
+    """Split plain text into Str and Space nodes."""
+    out: list[Node] = []
+    for i, word in enumerate(text.split(" ")):
+        if i:
+            out.append(Space())
+        if word:
+            out.append(Str(word))
+    return out

@@ -1,0 +1,210 @@
+"""Load a book from disk: its manuscript files, their text, and its raw metadata.
+
+A book is either one Markdown file with YAML front matter, or a folder with a
+``book.yaml`` (or ``metadata.yaml``) and chapter files ``*.md`` taken in name order.
+Nothing here runs pandoc; this is the "load" stage of the pipeline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import yaml
+
+from .diagnostics import BuildError
+
+#: Largest manuscript file we accept, in bytes.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+#: Names of the metadata file of a book folder, in order of preference.
+METADATA_FILES = ("book.yaml", "book.yml", "metadata.yaml", "metadata.yml")
+#: Markdown file suffixes.
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+
+@dataclasses.dataclass
+class SourceFile:
+    """One manuscript file, decoded."""
+
+    #: The path as the user should see it in messages.
+    display: str
+    #: The absolute, resolved path.
+    path: Path
+    #: The text with front matter lines blanked out, so line numbers stay true.
+    body: str
+    #: Line number (1-based) of the first line after the front matter.
+    body_line: int = 1
+
+
+@dataclasses.dataclass
+class RawMetadata:
+    """Metadata as read from YAML, with the line of each key."""
+
+    values: dict
+    lines: dict
+    #: The file the metadata came from (for messages).
+    display: str
+    #: True if the author gave any front matter or metadata file at all.
+    present: bool
+
+
+@dataclasses.dataclass
+class BookSource:
+    """Everything read from disk for one book, before parsing."""
+
+    #: The folder that bounds what the book may read (images and the like).
+    root: Path
+    #: A short name for output files, from the file or folder name.
+    slug: str
+    #: The path the user named.
+    display: str
+    files: list[SourceFile]
+    metadata: RawMetadata
+
+
+def load_book(source: Path | str) -> BookSource:
+    """Read a manuscript file or a book folder."""
+    display = str(source)
+    path = Path(source)
+    if not path.exists():
+        raise BuildError(display, "no such file or folder")
+    if path.is_dir():
+        return _load_folder(path, display)
+    return _load_file(path, display)
+
+
+def _load_file(path: Path, display: str) -> BookSource:
+    text = read_text(path, display)
+    front, body, body_line, front_line = split_front_matter(text)
+    metadata = parse_yaml_metadata(front, display, front_line) if front is not None \
+        else RawMetadata({}, {}, display, False)
+    source = SourceFile(display, path.resolve(), body, body_line)
+    return BookSource(path.resolve().parent, slugify(path.stem), display, [source], metadata)
+
+
+def _load_folder(path: Path, display: str) -> BookSource:
+    meta_file = next((path / n for n in METADATA_FILES if (path / n).is_file()), None)
+    if meta_file is not None:
+        meta_display = str(Path(display) / meta_file.name)
+        metadata = parse_yaml_metadata(read_text(meta_file, meta_display), meta_display, 1)
+    else:
+        metadata = RawMetadata({}, {}, display, False)
+    chapters = sorted(p for p in path.iterdir()
+                      if p.suffix.lower() in MARKDOWN_SUFFIXES and p.is_file()
+                      and not p.name.startswith((".", "_")) and p.name.lower() != "readme.md")
+    if not chapters:
+        raise BuildError(display, "the book folder holds no Markdown chapter files (*.md)")
+    files = []
+    for chapter in chapters:
+        chapter_display = str(Path(display) / chapter.name)
+        text = read_text(chapter, chapter_display)
+        front, body, body_line, front_line = split_front_matter(text)
+        if front is not None and not metadata.present:
+            metadata = parse_yaml_metadata(front, chapter_display, front_line)
+        files.append(SourceFile(chapter_display, chapter.resolve(), body, body_line))
+    return BookSource(path.resolve(), slugify(path.resolve().name), display, files, metadata)
+
+
+def read_text(path: Path, display: str) -> str:
+    """Read UTF-8 text (with or without BOM), any line ending, or fail clearly."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise BuildError(display, f"file is {size // 1024} KiB; the limit is "
+                                      f"{MAX_FILE_BYTES // 1024} KiB", code="too-large")
+        data = path.read_bytes()
+    except OSError as error:
+        raise BuildError(display, f"cannot read: {error.strerror}") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        col = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise BuildError(display, f"not valid UTF-8 (byte 0x{data[error.start]:02x}); "
+                                  "save the file as UTF-8", line, col, "encoding") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_FENCE_OPEN = re.compile(r"---[ \t]*$")
+_FENCE_CLOSE = re.compile(r"(---|\.\.\.)[ \t]*$")
+
+
+def split_front_matter(text: str) -> tuple[str | None, str, int, int]:
+    """Split YAML front matter from the body.
+
+    Returns (front matter text or None, body with the front matter lines
+    blanked, first body line, line of the first YAML line). Leading blank
+    lines before the opening ``---`` are allowed.
+    """
+    lines = text.split("\n")
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    if start >= len(lines) or not _FENCE_OPEN.match(lines[start]):
+        return None, text, 1, 0
+    # An opening fence followed by a blank line is a thematic break, not YAML.
+    if start + 1 < len(lines) and not lines[start + 1].strip():
+        return None, text, 1, 0
+    for end in range(start + 1, len(lines)):
+        if _FENCE_CLOSE.match(lines[end]):
+            front = "\n".join(lines[start + 1:end])
+            body = "\n" * (end + 1) + "\n".join(lines[end + 1:])
+            return front, body, end + 2, start + 2
+    return None, text, 1, 0
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses anchors and aliases (no alias bombs)."""
+
+    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError("while reading metadata", None,
+                                       "aliases (*name) are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def parse_yaml_metadata(text: str, display: str, first_line: int) -> RawMetadata:
+    """Parse YAML safely into a dict, remembering the line of each top-level key."""
+    loader = _NoAliasLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return RawMetadata({}, {}, display, True)
+        if not isinstance(node, yaml.MappingNode):
+            raise BuildError(display, "metadata must be a mapping of keys to values "
+                                      "(key: value)", node.start_mark.line + first_line,
+                             code="metadata")
+        values, lines = {}, {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + first_line
+            if not isinstance(key, str):
+                raise BuildError(display, f"metadata key {key!r} is not a name", line,
+                                 code="metadata")
+            values[key] = loader.construct_object(value_node, deep=True)
+            lines[key] = line
+        return RawMetadata(values, lines, display, True)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = (mark.line + first_line) if mark else first_line
+        col = (mark.column + 1) if mark else 0
+        problem = (error.problem or error.context or "invalid YAML").strip()
+        raise BuildError(display, f"invalid YAML metadata: {problem}", line, col,
+                         "yaml") from None
+    except yaml.YAMLError as error:
+        raise BuildError(display, f"invalid YAML metadata: {error}", first_line,
+                         code="yaml") from None
+    finally:
+        loader.dispose()
+
+
+def slugify(name: str) -> str:
+    """A file-name-safe slug: lowercase ASCII letters, digits and hyphens."""
+    import unicodedata
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    return text or "book"

@@ -1,0 +1,92 @@
+"""Diagnostics: file:line messages for authors, and the errors that stop a build.
+
+Levels:
+- ``warning``: the book is built, but the author should look at the spot named.
+- ``error``: the book (or one of its formats) cannot be built.
+
+Nothing here prints: the command line decides where messages go.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One message about one place in a manuscript."""
+
+    #: The file the message is about, as the user named it.
+    path: str
+    #: 1-based line in that file as the author sees it (front matter included), or 0.
+    line: int
+    #: 1-based column, or 0 when only the line is known.
+    col: int
+    #: ``"warning"`` or ``"error"``.
+    severity: str
+    #: The message, one line, no trailing full stop needed.
+    message: str
+    #: A stable identifier such as ``placeholder-link``, shown in brackets.
+    code: str = ""
+
+    def format(self) -> str:
+        """Return the GNU form ``path:line:col: severity: message [code]``."""
+        where = self.path
+        if self.line:
+            where += f":{self.line}"
+            if self.col:
+                where += f":{self.col}"
+        text = f"{where}: {self.severity}: {self.message}"
+        if self.code:
+            text += f" [{self.code}]"
+        return text
+
+
+class BuildError(Exception):
+    """A problem that stops the build of one book; carries a diagnostic."""
+
+    #: Exit status for the command line.
+    exit_code = 1
+
+    def __init__(self, path: str | Path, message: str, line: int = 0, col: int = 0,
+                 code: str = "") -> None:
+        super().__init__(message)
+        self.diagnostic = Diagnostic(str(path), line, col, "error", message, code)
+
+
+class Reporter:
+    """Collects diagnostics for one run; thread-safe, never prints."""
+
+    def __init__(self) -> None:
+        self._items: list[Diagnostic] = []
+        self._seen: set[Diagnostic] = set()
+        self._lock = threading.Lock()
+        #: Called with each new diagnostic as it arrives (the CLI prints there).
+        self.listeners: list = []
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        with self._lock:
+            if diagnostic in self._seen:
+                return
+            self._seen.add(diagnostic)
+            self._items.append(diagnostic)
+        for listener in self.listeners:
+            listener(diagnostic)
+
+    def warn(self, path: str | Path, line: int, message: str, code: str = "",
+             col: int = 0) -> None:
+        self.add(Diagnostic(str(path), line, col, "warning", message, code))
+
+    def error(self, path: str | Path, line: int, message: str, code: str = "",
+              col: int = 0) -> None:
+        self.add(Diagnostic(str(path), line, col, "error", message, code))
+
+    @property
+    def items(self) -> list[Diagnostic]:
+        with self._lock:
+            return list(self._items)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for d in self.items if d.severity == severity)

@@ -1,0 +1,117 @@
+"""What every format builder shares: the interface and the template context."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import re
+from pathlib import Path
+
+import jinja2
+
+from ..document import Document
+from ..language import words_for
+from ..templates import render_template
+
+#: The fonts the books use, with their licence (see folio/fonts/README.md).
+FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
+FONT_FILES = sorted(p.name for p in FONTS_DIR.glob("*.ttf"))
+
+
+@dataclasses.dataclass
+class Output:
+    """Where a builder writes, and what it may read."""
+
+    #: The book's output folder, e.g. ``dist/my-book``.
+    folder: Path
+    #: The book's slug: output files are named after it.
+    slug: str
+    environment: jinja2.Environment
+    #: Links to the book's other files for the reading page: {label, href}.
+    downloads: list[dict] = dataclasses.field(default_factory=list)
+
+
+class Builder:
+    """One output format."""
+
+    #: Format name as used on the command line.
+    name = ""
+
+    def pieces(self, document: Document) -> list[list]:
+        """AST pieces this format needs rendered to HTML."""
+        raise NotImplementedError
+
+    def write(self, document: Document, fragments: list[str], output: Output) -> Path:
+        """Write the output file from the rendered fragments; return its path."""
+        raise NotImplementedError
+
+    def render(self, output: Output, name: str, **context) -> str:
+        return render_template(output.environment, name, **context)
+
+
+def font_face_css(prefix: str) -> str:
+    """Our @font-face rules with each font's URL under ``prefix`` (e.g. ``fonts/``)."""
+    css = (FONTS_DIR / "fonts.css").read_text(encoding="utf-8")
+    return re.sub(r'url\("([^"/]+)"\)', lambda m: f'url("{prefix}{m.group(1)}")', css)
+
+
+def build_time(document: Document) -> datetime.datetime:
+    """The time stamped into outputs: ``SOURCE_DATE_EPOCH`` if set, else the
+    newest modification time of the manuscript files (so rebuilds are identical)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        seconds = int(epoch)
+    else:
+        seconds = int(max(f.path.stat().st_mtime for f in document.source.files))
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+
+
+def book_context(document: Document) -> dict:
+    """The plain dict every template gets as ``book``."""
+    meta = document.metadata
+    return {
+        "title": meta.title,
+        "subtitle": meta.subtitle,
+        "authors": meta.authors,
+        "lang": meta.lang,
+        "identifier": meta.identifier,
+        "isbn": meta.isbn,
+        "date": meta.date,
+        "publisher": meta.publisher,
+        "rights": meta.rights,
+        "description": meta.description,
+        "keywords": meta.keywords,
+        "edition": meta.edition,
+        "page_size": meta.page_size,
+        "chapter_start": meta.chapter_start,
+        "words": words_for(meta.lang),
+        "modified": build_time(document).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "slug": document.source.slug,
+    }
+
+
+def toc_entries(document: Document, max_level: int = 2, href_prefix=None) -> list[dict]:
+    """Headings down to ``max_level`` as a flat list of {level, id, text, href}."""
+    entries = []
+    for chapter in document.chapters:
+        for heading in chapter.headings:
+            if heading.level > max_level or not heading.text:
+                continue
+            href = (href_prefix(chapter) if href_prefix else "") + "#" + heading.id
+            entries.append({"level": heading.level, "id": heading.id, "text": heading.text,
+                            "href": href, "chapter": chapter.number})
+    return entries
+
+
+def nest(entries: list[dict]) -> list[dict]:
+    """Nest a flat list of TOC entries by level: each gets ``children``."""
+    root: list[dict] = []
+    stack: list[tuple[int, list]] = [(0, root)]
+    for entry in entries:
+        item = dict(entry, children=[])
+        while stack[-1][0] >= entry["level"]:
+            stack.pop()
+        stack[-1][1].append(item)
+        stack.append((entry["level"], item["children"]))
+    return root

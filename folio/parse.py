@@ -1,0 +1,102 @@
+"""Parse: run pandoc once per manuscript file into its JSON AST, with source positions.
+
+pandoc runs in its own process group, with a heap cap and a time-out, because
+a hostile manuscript can make it grow or spin (pandoc's manual recommends both).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+
+import pypandoc
+
+from .ast import get_attr, walk
+from .book import SourceFile
+from .diagnostics import BuildError
+
+#: commonmark_x parses in linear time; front matter is read by us, not by pandoc.
+READER = "commonmark_x+sourcepos-yaml_metadata_block"
+#: Seconds a single pandoc run may take.
+PANDOC_TIMEOUT = 60
+#: pandoc's heap cap.
+PANDOC_HEAP = "1024M"
+
+
+def pandoc_path() -> str:
+    return pypandoc.get_pandoc_path()
+
+
+def run_pandoc(args: list[str], stdin: str, display: str,
+               timeout: float = PANDOC_TIMEOUT) -> str:
+    """Run pandoc with ``args``; return its standard output as text."""
+    command = [pandoc_path(), "+RTS", f"-M{PANDOC_HEAP}", "-RTS", *args]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = process.communicate(stdin.encode("utf-8"), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        raise BuildError(display, f"pandoc took longer than {timeout:g} s and was stopped; "
+                                  "the manuscript may contain a pathological pattern",
+                         code="timeout") from None
+    except BaseException:
+        _kill_group(process)
+        raise
+    if process.returncode != 0:
+        message = err.decode("utf-8", "replace").strip().splitlines()
+        detail = message[-1] if message else f"exit status {process.returncode}"
+        if "Heap exhausted" in err.decode("utf-8", "replace"):
+            detail = "the manuscript needs more memory than allowed"
+        raise BuildError(display, f"pandoc failed: {detail}", code="pandoc")
+    return out.decode("utf-8")
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def parse_markdown(source: SourceFile) -> dict:
+    """Parse one manuscript file into pandoc's JSON document.
+
+    Its blocks keep the ``data-pos`` wrappers (see ``unwrap_positions``).
+    """
+    output = run_pandoc(["-f", READER, "-t", "json"], source.body, source.display)
+    return json.loads(output)
+
+
+def unwrap_positions(blocks: list) -> list:
+    """Remove the wrapper Divs and Spans that ``+sourcepos`` adds.
+
+    Links, images, headings and code keep their ``data-pos`` attribute, so later
+    stages can still name a line; ``strip_positions`` removes those before rendering.
+    """
+    def unwrap(node: dict):
+        if node["t"] in ("Span", "Div") and get_attr(node, "wrapper") == "1":
+            return node["c"][1]
+        return None
+
+    return walk(blocks, unwrap)
+
+
+def strip_positions(blocks: list) -> list:
+    """Remove ``data-pos`` attributes before rendering."""
+    def strip(node: dict):
+        content = node.get("c")
+        if node["t"] == "Header":
+            attr = content[1]
+        elif node["t"] in ("CodeBlock", "Div", "Span", "Code", "Link", "Image", "Table",
+                           "Figure"):
+            attr = content[0]
+        else:
+            return None
+        attr[2] = [kv for kv in attr[2] if kv[0] != "data-pos"]
+        return None
+
+    return walk(blocks, strip)

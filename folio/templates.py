@@ -1,0 +1,48 @@
+"""The Jinja2 environment: templates looked up in the book's own ``templates/``
+folder first, then in the project's, with autoescape and StrictUndefined on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+#: The built-in templates, one folder per format.
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _autoescape(name: str | None) -> bool:
+    """Escape everything but stylesheets (CSS values go through ``css_string``)."""
+    return not (name or "").endswith(".css")
+
+
+def css_string(value: str) -> Markup:
+    """A CSS string literal for ``value``, safe inside ``content: …``."""
+    escaped = "".join(ch if ch.isalnum() or ch in " .,:;-_()" else f"\\{ord(ch):x} "
+                      for ch in str(value))
+    return Markup(f'"{escaped}"')
+
+
+def make_environment(book_root: Path | None = None) -> jinja2.Environment:
+    """An environment for one book: its ``templates/`` override ours file by file."""
+    loaders = []
+    if book_root is not None and (book_root / "templates").is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(book_root / "templates")))
+    loaders.append(jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES)))
+    environment = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["css_string"] = css_string
+    environment.filters["json"] = lambda value: Markup(json.dumps(value))
+    return environment
+
+
+def render_template(environment: jinja2.Environment, name: str, **context) -> str:
+    return environment.get_template(name).render(**context)

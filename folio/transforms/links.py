@@ -1,0 +1,196 @@
+"""Links and images: decide what every link is, and find every image inside the book.
+
+Each ``Link`` gets one class that the format builders act on:
+- ``folio-ext``: an external link whose target readers of print and e-books
+  see as a note;
+- ``folio-url``: an external link whose text is its URL (no note needed);
+- ``folio-xref``: a cross-reference to an anchor in the book.
+Placeholder (``#``, empty), unsafe (``javascript:``, ``file:``, …) and unresolvable
+targets become plain text with a warning. Images are resolved inside the book
+folder; anything else is dropped with a warning and its alt text stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+from ..ast import Span, position, stringify, walk
+from ..diagnostics import Reporter
+from ..document import Document, Image
+
+#: Schemes that become live links.
+EXTERNAL_SCHEMES = {"http", "https", "mailto", "ftp", "ftps", "tel"}
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+#: Largest image we copy into a book, in bytes.
+MAX_IMAGE_BYTES = 30 * 1024 * 1024
+
+
+def link_scheme(url: str) -> str | None:
+    """The lower-case scheme of ``url`` as a browser would read it, or None."""
+    match = _SCHEME.match(_INVISIBLE.sub("", url))
+    return match.group(1).lower() if match else None
+
+
+def same_as_url(text: str, url: str) -> bool:
+    """True when a link's text is its target (so no note is needed)."""
+    def norm(value: str) -> str:
+        value = value.strip().lower()
+        value = re.sub(r"^(mailto:|tel:)", "", value)
+        value = re.sub(r"^[a-z]+://", "", value)
+        value = re.sub(r"^www\.", "", value)
+        return value.rstrip("/")
+    return bool(text) and norm(text) == norm(url)
+
+
+def resolve_links(document: Document, file_anchors: dict[str, str],
+                  reporter: Reporter) -> None:
+    """Classify links and resolve images in every chapter, in place."""
+    for chapter in document.chapters:
+        def act(node: dict, display=chapter.source):
+            if node["t"] == "Link":
+                return _link(node, display, document, file_anchors, reporter)
+            if node["t"] == "Image":
+                return _image(node, display, document, reporter)
+            return None
+
+        chapter.blocks = walk(chapter.blocks, act)
+
+
+def _plain(node: dict, kind: str) -> dict:
+    return Span(node["c"][1], [kind])
+
+
+def _link(node: dict, display: str, document: Document, file_anchors: dict[str, str],
+          reporter: Reporter):
+    attr, content, (url, _title) = node["c"]
+    text = stringify(content)
+    line, col = position(node)
+    url = url.strip()
+    shown = text or url
+    if url in ("", "#"):
+        reporter.warn(display, line, f"link '{shown}' has a placeholder target "
+                      f"'{url or '(empty)'}'; it is printed as plain text",
+                      "placeholder-link", col)
+        return _plain(node, "placeholder-link")
+    scheme = link_scheme(url)
+    if scheme in EXTERNAL_SCHEMES:
+        attr[1].append("folio-url" if same_as_url(text, url) else "folio-ext")
+        return None
+    if scheme is not None:
+        reporter.warn(display, line, f"link '{shown}' uses the scheme '{scheme}:', which "
+                      "is never made a live link; it is printed as plain text",
+                      "unsafe-link", col)
+        return _plain(node, "unsafe-link")
+    if url.startswith("#"):
+        anchor = unquote(url[1:])
+        if anchor in document.anchors:
+            node["c"][2][0] = "#" + anchor
+            attr[1].append("folio-xref")
+            return None
+        reporter.warn(display, line, f"link '{shown}' points to '#{anchor}', which no "
+                      "heading or anchor in the book has; it is printed as plain text",
+                      "missing-anchor", col)
+        return _plain(node, "missing-anchor")
+    path, _, fragment = url.partition("#")
+    name = Path(unquote(path).replace("\\", "/")).name
+    if name in file_anchors and not url.startswith("//"):
+        anchor = unquote(fragment) if fragment else file_anchors[name]
+        if anchor in document.anchors:
+            node["c"][2][0] = "#" + anchor
+            attr[1].append("folio-xref")
+            return None
+    reporter.warn(display, line, f"link '{shown}' points to '{url}', which is not part of "
+                  "the book; it is printed as plain text", "relative-link", col)
+    return _plain(node, "relative-link")
+
+
+_MAGIC = [
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"GIF87a", "image/gif", ".gif"),
+    (b"GIF89a", "image/gif", ".gif"),
+]
+
+
+def sniff_image(data: bytes) -> tuple[str, str] | None:
+    """Return (media type, suffix) from an image's first bytes, or None."""
+    for magic, media_type, suffix in _MAGIC:
+        if data.startswith(magic):
+            return media_type, suffix
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp", ".webp"
+    head = data[:1024].lstrip().lower()
+    if head.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in data[:4096].lower():
+        return "image/svg+xml", ".svg"
+    return None
+
+
+def resolve_inside(root: Path, base: Path, target: str) -> Path | None:
+    """Resolve ``target`` (relative to ``base``) and return it only if it stays in ``root``.
+
+    Percent-encoding and backslashes are decoded first and symlinks followed,
+    so ``..%2F..%2Fetc/passwd`` and links that point out of the folder are caught.
+    """
+    decoded = unquote(target).replace("\\", "/")
+    if not decoded or decoded.startswith("/") or re.match(r"^[A-Za-z]:", decoded):
+        return None
+    try:
+        resolved = (base / decoded).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    try:
+        resolved.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return resolved
+
+
+def _image(node: dict, display: str, document: Document, reporter: Reporter):
+    attr, alt, (src, title) = node["c"]
+    line, col = position(node)
+    fallback = Span(alt, ["image-dropped"]) if alt else Span([], ["image-dropped"])
+    scheme = link_scheme(src)
+    if scheme is not None:
+        what = "remote image" if scheme in ("http", "https", "ftp") else f"'{scheme}:' image"
+        reporter.warn(display, line, f"{what} '{src[:80]}' is not fetched; its alt text is "
+                      "printed instead", "remote-image", col)
+        return fallback
+    base = Path(_source_path(document, display)).parent
+    path = resolve_inside(document.root, base, src)
+    if path is None:
+        reporter.warn(display, line, f"image '{src[:80]}' lies outside the book folder and is "
+                      "left out; its alt text is printed instead", "image-outside", col)
+        return fallback
+    if not path.is_file():
+        reporter.warn(display, line, f"image '{src[:80]}' does not exist; its alt text is "
+                      "printed instead", "missing-image", col)
+        return fallback
+    try:
+        if path.stat().st_size > MAX_IMAGE_BYTES:
+            raise OSError("too large")
+        data = path.read_bytes()
+    except OSError:
+        reporter.warn(display, line, f"image '{src[:80]}' cannot be read or is too large; "
+                      "its alt text is printed instead", "missing-image", col)
+        return fallback
+    sniffed = sniff_image(data)
+    if sniffed is None:
+        reporter.warn(display, line, f"'{src[:80]}' is not a PNG, JPEG, GIF, WebP or SVG "
+                      "image; its alt text is printed instead", "bad-image", col)
+        return fallback
+    media_type, suffix = sniffed
+    name = "img-" + hashlib.sha256(data).hexdigest()[:16] + suffix
+    document.images[name] = Image(path, media_type, name)
+    node["c"][2] = ["images/" + name, title]
+    return None
+
+
+def _source_path(document: Document, display: str) -> Path:
+    for file in document.source.files:
+        if file.display == display:
+            return file.path
+    return document.root / "book.md"
