@@ -128,6 +128,7 @@ def notes_at_chapter_end(blocks: list, counter: NoteCounter, *, epub: bool,
     """
     notes: list[Note] = []
     by_url: dict[str, Note] = {}
+    in_paragraph: set[str] = set()
 
     def reference(note: Note) -> dict:
         ref_id = f"noteref-{note.number}" + (f"-{len(note.ref_ids) + 1}"
@@ -139,8 +140,15 @@ def notes_at_chapter_end(blocks: list, counter: NoteCounter, *, epub: bool,
                          f'{semantics} role="doc-noteref">{note.number}</a>')
 
     def act(node: dict):
+        nonlocal in_paragraph
+        if node["t"] in ("Para", "Plain", "Header", "LineBlock"):
+            in_paragraph = set()
+            return None
         if _is_external(node):
             url = node["c"][2][0]
+            if url in in_paragraph:
+                return [node]
+            in_paragraph.add(url)
             note = by_url.get(url) if share_urls else None
             if note is None:
                 link = {"t": "Link", "c": [["", ["note-url"], []],
