@@ -1,7 +1,7 @@
 """The command line: parse arguments, run the pipeline, print diagnostics, exit.
 
-Exit status: 0 success (warnings allowed), 1 a book failed, 2 a usage error,
-3 warnings under ``--strict``.
+Exit status: 0 success (warnings allowed), 1 a book failed (warnings count as
+failures under ``--strict``), 2 a usage error.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .diagnostics import BuildError, Diagnostic, Reporter
 from .formats import BUILDERS
+from .metadata import PAGE_SIZES
 
 EXAMPLES = """\
 examples:
@@ -37,8 +38,14 @@ def make_parser() -> argparse.ArgumentParser:
                         help="output folder (default: dist)")
     parser.add_argument("--format", default=",".join(BUILDERS), metavar="LIST",
                         help="comma-separated formats: epub,pdf,html (default: all)")
+    parser.add_argument("--page-size", metavar="SIZE", choices=sorted(PAGE_SIZES),
+                        type=str.lower,
+                        help="PDF page size, overriding the metadata: "
+                             + ", ".join(sorted(PAGE_SIZES)))
+    parser.add_argument("--print", action="store_true", dest="print_pdf",
+                        help="a print-shop PDF: 3 mm bleed, crop marks, no link colour")
     parser.add_argument("--strict", action="store_true",
-                        help="treat warnings as errors (exit status 3)")
+                        help="treat warnings as errors: fail and write nothing")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="print only diagnostics")
     return parser
@@ -79,8 +86,9 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
             if args.command == "check":
                 pipeline.read_book(source, reporter)
             else:
+                options = {"print": args.print_pdf, "page_size": args.page_size}
                 result = pipeline.build_book(source, Path(args.output), formats, reporter,
-                                             strict=args.strict)
+                                             strict=args.strict, options=options)
                 if not args.quiet:
                     for name, path in result.outputs.items():
                         seconds = result.timings.get(name, 0.0)
@@ -103,8 +111,6 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
     if args.command == "check" or warnings or errors:
         print(f"{len(sources)} book(s): {errors} error(s), {warnings} warning(s)",
               file=stderr)
-    if failed:
+    if failed or (args.strict and warnings):
         return 1
-    if args.strict and warnings:
-        return 3
     return 0

@@ -82,8 +82,12 @@ def read_book(source: str | Path, reporter: Reporter) -> tuple[Document, list]:
 
 
 def build_book(source: str | Path, outdir: Path, formats: list[str], reporter: Reporter,
-               strict: bool = False) -> BookResult:
-    """Build ``formats`` of one book into ``outdir/<slug>/``."""
+               strict: bool = False, options: dict | None = None) -> BookResult:
+    """Build ``formats`` of one book into ``outdir/<slug>/``.
+
+    ``options`` come from the command line (``print``, ``page_size``) and reach
+    every builder through ``Output.options``.
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
     warnings_before = reporter.count("warning")
@@ -106,7 +110,8 @@ def build_book(source: str | Path, outdir: Path, formats: list[str], reporter: R
     slug = document.source.slug
     downloads = [{"label": DOWNLOAD_LABELS[name], "href": f"{slug}.{name}"}
                  for name in formats if name in DOWNLOAD_LABELS]
-    output = Output(outdir / slug, slug, make_environment(document.root), downloads)
+    output = Output(outdir / slug, slug, make_environment(document.root), downloads,
+                    dict(options or {}))
     outputs: dict[str, Path] = {}
 
     def run(index: int):

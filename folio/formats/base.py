@@ -30,6 +30,8 @@ class Output:
     environment: jinja2.Environment
     #: Links to the book's other files for the reading page: {label, href}.
     downloads: list[dict] = dataclasses.field(default_factory=list)
+    #: Options from the command line, e.g. ``{"print": True, "page_size": "A4"}``.
+    options: dict = dataclasses.field(default_factory=dict)
 
 
 class Builder:
