@@ -185,7 +185,11 @@ def parse_yaml_metadata(text: str, display: str, first_line: int) -> RawMetadata
             if not isinstance(key, str):
                 raise BuildError(display, f"metadata key {key!r} is not a name", line,
                                  code="metadata")
-            values[key] = loader.construct_object(value_node, deep=True)
+            try:
+                values[key] = loader.construct_object(value_node, deep=True)
+            except (ValueError, TypeError, OverflowError) as error:
+                raise BuildError(display, f"metadata '{key}' has an invalid value: {error}",
+                                 line, code="metadata") from None
             lines[key] = line
         return RawMetadata(values, lines, display, True)
     except yaml.MarkedYAMLError as error:

@@ -56,10 +56,10 @@ def read_book(source: str | Path, reporter: Reporter) -> tuple[Document, list]:
     first = book.files[0]
     title = clean.get("title", "")
     if not title:
-        title = first_heading_title(blocks[0])
+        title, line = first_heading_title(blocks[0])
         if title:
-            reporter.warn(first.display, first.body_line, f"no title in the metadata; the "
-                          f"first heading '{title}' is used", "no-title")
+            reporter.warn(first.display, line or first.body_line, f"no title in the "
+                          f"metadata; the first heading '{title}' is used", "no-title")
         else:
             title = Path(book.display).stem.replace("-", " ").replace("_", " ").strip()
             reporter.warn(first.display, first.body_line, f"no title in the metadata and no "

@@ -16,14 +16,14 @@ from ..metadata import Metadata
 _RAW_ID = re.compile(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""")
 
 
-def first_heading_title(blocks: list) -> str:
-    """The text of the manuscript's first block if it is a heading, else ''."""
+def first_heading_title(blocks: list) -> tuple[str, int]:
+    """The text and line of the manuscript's first block if it is a heading."""
     for block in blocks:
         if block["t"] == "Header":
-            return stringify(block["c"][2])
+            return stringify(block["c"][2]), position(block)[0]
         if block["t"] not in ("Null",):
-            return ""
-    return ""
+            break
+    return "", 0
 
 
 def slug(text: str) -> str:
