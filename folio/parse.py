@@ -17,8 +17,9 @@ from .ast import get_attr, walk
 from .book import SourceFile
 from .diagnostics import BuildError
 
-#: commonmark_x parses in linear time; front matter is read by us, not by pandoc.
-READER = "commonmark_x+sourcepos-yaml_metadata_block"
+#: commonmark_x parses in linear time; front matter is read by us, not by pandoc;
+#: an image alone in a paragraph is a figure with its alt text as caption.
+READER = "commonmark_x+sourcepos+implicit_figures-yaml_metadata_block"
 #: Seconds a single pandoc run may take.
 PANDOC_TIMEOUT = 60
 #: pandoc's heap cap.

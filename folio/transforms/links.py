@@ -186,6 +186,8 @@ def _image(node: dict, display: str, document: Document, reporter: Reporter):
     name = "img-" + hashlib.sha256(data).hexdigest()[:16] + suffix
     document.images[name] = Image(path, media_type, name)
     node["c"][2] = ["images/" + name, title]
+    if not alt and not any(key == "alt" for key, _ in attr[2]):
+        attr[2].append(["alt", ""])  # decorative: HTML needs alt="" rather than none
     return None
 
 
