@@ -1,15 +1,443 @@
 """Checks: what is wrong in a manuscript, found before anything is built.
 
-Each check reads the parsed AST with its source positions (pandoc's
-``+sourcepos`` wrappers still in place) and reports warnings with a stable code.
+Each check reads one file's parsed AST with its source positions (pandoc's
+``+sourcepos`` wrappers still in place) or the file's text, and reports
+warnings with a stable code. ``CHECKS`` lists them in the order they run:
+
+- ``invisible-character``: zero-width, bidi and control characters;
+- ``undefined-footnote`` / ``unused-footnote``: ``[^label]`` without its
+  definition, a definition nobody refers to (pandoc prints the first as text
+  and drops the second silently, so the source text is scanned);
+- ``punctuation-start``: a paragraph that starts with ". " or ", ";
+- ``broken-paragraph``: a paragraph cut in two, as a page break in a PDF or a
+  copied web page leaves it;
+- ``missing-alt``: an image without alternative text;
+- ``heading-skip``: a heading more than one level below the one before;
+- ``duplicate-heading``: two headings of one file that get the same anchor.
+
+Links and images are checked by ``folio.transforms.links`` while they are
+resolved (``placeholder-link``, ``missing-anchor``, …), ids across files by
+``folio.transforms.structure`` (``duplicate-id``); nothing here repeats them.
 """
 
 from __future__ import annotations
 
-from .book import BookSource
+import dataclasses
+import functools
+import re
+import unicodedata
+from typing import Callable, Iterator
+
+from .ast import Node, end_position, get_attr, parse_pos, position, stringify, visit
+from .book import BookSource, SourceFile
 from .diagnostics import Reporter
+from .transforms.structure import slug
+
+#: Characters nobody sees that change or break the text: zero-width, bidi
+#: embeddings, overrides and isolates, C0 controls except tab and newline, DEL, C1.
+INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff"
+                       r"\u202a-\u202e\u2066-\u2069]")
+#: Names of the control characters, which the Unicode database leaves unnamed.
+CONTROL_NAMES = {0x00: "NULL", 0x07: "BELL", 0x08: "BACKSPACE", 0x0B: "LINE TABULATION",
+                 0x0C: "FORM FEED", 0x1B: "ESCAPE", 0x7F: "DELETE", 0x85: "NEXT LINE"}
+#: A footnote definition at the start of a line, possibly inside block quotes.
+FOOTNOTE_DEFINITION = re.compile(r"^(?:[ \t]*>)*[ \t]{0,3}\[\^([^\[\]\n]+)\]:")
+#: A footnote reference; a backslash before the bracket makes it literal text.
+FOOTNOTE_REFERENCE = re.compile(r"(?<!\\)\[\^([^\[\]\n]+)\]")
+#: Marks that never start a paragraph: they end or continue the one before.
+LEADING_PUNCTUATION = re.compile(r"[.,;:!?)\]}。，、；：！？）]+")
+#: Inline containers whose text is read through (their content is the text).
+TRANSPARENT_INLINES = {"Emph", "Strong", "Underline", "Strikeout", "SmallCaps",
+                       "Superscript", "Subscript", "Span"}
+#: Inline nodes that are neither text nor visible (skipped at a paragraph's edges).
+SILENT_INLINES = {"Space", "SoftBreak", "Note"}
+#: Emphasis that makes a whole paragraph a pseudo-heading when it covers all of it.
+EMPHASIS = {"Emph", "Strong", "Underline", "SmallCaps"}
+#: A last word that is an address, not prose (URLs, e-mail addresses, paths, @names).
+NOT_PROSE = re.compile(r"://|^www\.|[/@\\]")
+#: Fewer words than this before a cut are more likely a salutation or a label.
+MIN_BROKEN_WORDS = 8
+#: Columns of a tab stop, as pandoc counts them in ``data-pos``.
+TAB_STOP = 4
+
+
+@dataclasses.dataclass
+class FileCheck:
+    """One manuscript file as the checks see it, and what they found in it."""
+
+    #: The file, its text and the path to print.
+    file: SourceFile
+    #: pandoc's blocks with the ``+sourcepos`` wrappers.
+    blocks: list
+    #: (line, col, message, code) of every finding, in the order found.
+    findings: list[tuple[int, int, str, str]] = dataclasses.field(default_factory=list)
+    #: ``id()`` of a paragraph -> its ``visible_inlines`` (see ``inlines``).
+    _inlines: dict[int, list] = dataclasses.field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def lines(self) -> list[str]:
+        """The file's lines (front matter blanked), index 0 is line 1; do not change them."""
+        return self.file.body.split("\n")
+
+    @functools.cached_property
+    def nodes(self) -> dict[str, list[Node]]:
+        """Node type -> every node of that type, in document order (one walk for all checks).
+
+        Wrappers are filed under ``"wrapper"``, not under ``"Div"`` or ``"Span"``.
+        """
+        found: dict[str, list[Node]] = {}
+
+        def collect(node: Node) -> None:
+            found.setdefault("wrapper" if is_wrapper(node) else node["t"], []).append(node)
+
+        visit(self.blocks, collect)
+        return found
+
+    def of_type(self, *types: str) -> list[Node]:
+        """The nodes of ``types`` (each type in document order)."""
+        return [node for kind in types for node in self.nodes.get(kind, [])]
+
+    def inlines(self, para: Node) -> list[tuple[Node, tuple[int, int]]]:
+        """``visible_inlines`` of a paragraph, worked out once."""
+        key = id(para)
+        if key not in self._inlines:
+            self._inlines[key] = visible_inlines(para["c"])
+        return self._inlines[key]
+
+    def warn(self, line: int, col: int, message: str, code: str) -> None:
+        """Note ``message`` at ``line:col`` of this file."""
+        self.findings.append((line, col, message, code))
+
+
+Check = Callable[[FileCheck], None]
 
 
 def run_checks(book: BookSource, files_blocks: list[list], reporter: Reporter) -> None:
-    """Run every check on every file of ``book``."""
+    """Run every check in ``CHECKS`` on every file of ``book``; the blocks are not changed.
+
+    Each file's findings are reported in the order of their lines.
+    """
+    for file, blocks in zip(book.files, files_blocks):
+        target = FileCheck(file, blocks)
+        for check in CHECKS:
+            check(target)
+        for line, col, message, code in sorted(target.findings):
+            reporter.warn(file.display, line, message, code, col)
+
+
+# --- the checks ------------------------------------------------------------
+
+def check_invisible_characters(target: FileCheck) -> None:
+    """Report zero-width, bidi-control and control characters, each with its code point.
+
+    Each character is reported once per line, at its first column.
+    """
+    for number, line in enumerate(target.lines, 1):
+        found: dict[str, list[int]] = {}
+        for match in INVISIBLE.finditer(line):
+            if number == 1 and match.start() == 0 and match.group() == "\ufeff":
+                continue  # a byte order mark
+            found.setdefault(match.group(), []).append(match.start() + 1)
+        for char, cols in found.items():
+            more = f" ({len(cols)} times on this line)" if len(cols) > 1 else ""
+            target.warn(number, cols[0], f"invisible character {character_name(char)}{more}; "
+                        "delete it or replace it with a visible one", "invisible-character")
+
+
+def check_footnotes(target: FileCheck) -> None:
+    """Report footnote references without a definition and definitions never referred to."""
+    definitions, references = scan_footnotes(target)
+    for label, (line, col, shown) in references.items():
+        if label not in definitions:
+            target.warn(line, col, f"footnote '[^{shown}]' has no definition and is printed "
+                        f"as text; add a line '[^{shown}]: …' or remove the reference",
+                        "undefined-footnote")
+    for label, (line, col, shown) in definitions.items():
+        if label not in references:
+            target.warn(line, col, f"footnote '[^{shown}]' is defined but never referred to, "
+                        f"so it is left out; put '[^{shown}]' in the text or delete it",
+                        "unused-footnote")
+
+
+def check_paragraph_starts(target: FileCheck) -> None:
+    """Report paragraphs that start with closing punctuation (". Die anderen …")."""
+    for para in target.of_type("Para"):
+        inlines = target.inlines(para)
+        word = first_word(inlines)
+        if LEADING_PUNCTUATION.fullmatch(word):
+            line, col = inlines[0][1]
+            target.warn(line, col, f"paragraph starts with '{word}'; move it to the end of "
+                        "the paragraph before, or delete it", "punctuation-start")
+
+
+def check_broken_paragraphs(target: FileCheck) -> None:
+    """Report a paragraph that ends mid-sentence and is continued by the next paragraph.
+
+    A page break copied into a manuscript leaves blank lines inside a paragraph.
+    The signal is a pair of sibling paragraphs where
+    a) the first ends in a word, a comma or a hyphen, not in closing
+       punctuation, a link, an image, code or a quotation;
+    b) the first has at least ``MIN_BROKEN_WORDS`` words, no hard line break
+       (verse, addresses) and is not wholly emphasised (a pseudo-heading);
+    c) the second starts with a lowercase letter, or the first ends in a
+       lowercase word and the second starts with a letter or digit (German
+       nouns are capitalised: "komplizierte" / "Gesetzeswerk").
+    Lists, tables and definition lists are left alone; their items are fragments.
+    The finding is reported where the first paragraph ends.
+    """
+    for sequence in block_sequences(target):
+        for (first, _), (second, (next_line, _)) in zip(sequence, sequence[1:]):
+            if first["t"] != "Para" or second["t"] != "Para":
+                continue
+            cut = paragraph_cut(target.inlines(first), target.inlines(second),
+                                wholly_emphasised(first["c"]))
+            if cut is None:
+                continue
+            word, (line, col) = cut
+            target.warn(line, col, f"paragraph ends without punctuation after '{word}' and "
+                        f"seems to go on at line {next_line}; join the two, or end the "
+                        "sentence", "broken-paragraph")
+
+
+def check_missing_alt(target: FileCheck) -> None:
+    """Report images without alternative text."""
+    for image in target.of_type("Image"):
+        if not stringify(image["c"][1]):
+            line, col = position(image)
+            src = image["c"][2][0][:80]
+            target.warn(line, col, f"image '{src}' has no alternative text; describe it "
+                        f"for readers who cannot see it: ![description]({src})", "missing-alt")
+
+
+def check_heading_skips(target: FileCheck) -> None:
+    """Report headings more than one level deeper than the heading before them."""
+    previous = 0
+    for node in target.of_type("Header"):
+        level = node["c"][0]
+        if previous and level > previous + 1:
+            line, col = position(node)
+            target.warn(line, col, f"heading level {level} follows level {previous}; use "
+                        f"{'#' * (previous + 1)} here or add the missing level above",
+                        "heading-skip")
+        previous = level
+
+
+def check_duplicate_headings(target: FileCheck) -> None:
+    """Report headings whose text gives the anchor of an earlier heading of the file.
+
+    pandoc renames the second anchor (``-1``) silently, so a link to it goes to
+    the first one. A heading with an explicit ``{#id}`` is left alone.
+    """
+    seen: dict[str, tuple[int, str]] = {}
+    for node in target.of_type("Header"):
+        line, col = position(node)
+        if has_explicit_id(target.lines, line):
+            continue
+        text = stringify(node["c"][2])
+        key = slug(text)
+        if key in seen:
+            first_line, anchor = seen[key]
+            target.warn(line, col, f"heading '{text}' gets the same anchor '#{anchor}' as the "
+                        f"heading at line {first_line}; reword it or give it an id: "
+                        "{#another-id}", "duplicate-heading")
+        else:
+            seen[key] = (line, node["c"][1][0] or key)
+
+
+#: Every check, in the order it runs.
+CHECKS: list[Check] = [
+    check_invisible_characters,
+    check_footnotes,
+    check_paragraph_starts,
+    check_broken_paragraphs,
+    check_missing_alt,
+    check_heading_skips,
+    check_duplicate_headings,
+]
+
+
+# --- helpers ---------------------------------------------------------------
+
+def character_name(char: str) -> str:
+    """``"U+200B ZERO WIDTH SPACE"``; control characters get their usual name."""
+    code = ord(char)
+    name = CONTROL_NAMES.get(code) or unicodedata.name(char, "") or "CONTROL CHARACTER"
+    return f"U+{code:04X} {name}"
+
+
+def is_wrapper(node: Node) -> bool:
+    """True for the Div or Span that ``+sourcepos`` puts around a block or inline."""
+    return node["t"] in ("Div", "Span") and get_attr(node, "wrapper") == "1"
+
+
+def unwrap_blocks(blocks: list) -> list[tuple[Node, tuple[int, int]]]:
+    """The blocks of one container with their (line, col), without the wrappers."""
+    out = []
+    for block in blocks:
+        if is_wrapper(block) and len(block["c"][1]) == 1:
+            out.append((block["c"][1][0], position(block)))
+        else:
+            out.append((block, position(block)))
+    return out
+
+
+def block_sequences(target: FileCheck) -> Iterator[list[tuple[Node, tuple[int, int]]]]:
+    """Every run of sibling blocks where prose flows: the file, quotes, divs, footnotes."""
+    yield unwrap_blocks(target.blocks)
+    for node in target.of_type("BlockQuote", "Note"):
+        yield unwrap_blocks(node["c"])
+    for node in target.of_type("Div"):
+        yield unwrap_blocks(node["c"][1])
+
+
+def visible_inlines(inlines: list) -> list[tuple[Node, tuple[int, int]]]:
+    """The leaf inlines in reading order with their (line, col).
+
+    Wrappers and emphasis are read through; links, images, code, quotations and
+    the like stay whole. Spaces and footnote references at either end are dropped.
+    """
+    out = leaf_inlines(inlines, (0, 0))
+    while out and out[0][0]["t"] in SILENT_INLINES:
+        out.pop(0)
+    while out and out[-1][0]["t"] in SILENT_INLINES:
+        out.pop()
+    return out
+
+
+def leaf_inlines(inlines: list, where: tuple[int, int]) -> list[tuple[Node, tuple[int, int]]]:
+    """Every leaf inline with the position of its nearest wrapper (see ``visible_inlines``)."""
+    out: list[tuple[Node, tuple[int, int]]] = []
+    for node in inlines:
+        here = position(node) if is_wrapper(node) else where
+        if is_wrapper(node) or node["t"] in TRANSPARENT_INLINES:
+            out.extend(leaf_inlines(node["c"][-1] if node["t"] == "Span" else node["c"], here))
+        else:
+            out.append((node, here))
+    return out
+
+
+def paragraph_cut(ending: list[tuple[Node, tuple[int, int]]],
+                  opening: list[tuple[Node, tuple[int, int]]],
+                  emphasised: bool) -> tuple[str, tuple[int, int]] | None:
+    """The last word of a paragraph and its place if the next paragraph seems to continue it.
+
+    ``ending`` and ``opening`` are the ``visible_inlines`` of the two paragraphs;
+    ``emphasised`` tells whether the first is wholly emphasised.
+    """
+    end = open_end(ending, emphasised)
+    if end is None or not opening or opening[0][0]["t"] != "Str" or not opening[0][0]["c"]:
+        return None
+    word, where = end
+    last, start = word[-1], opening[0][0]["c"][0]
+    if start.islower() or last.islower() and start.isalnum():
+        return word, where
     return None
+
+
+def open_end(ending: list[tuple[Node, tuple[int, int]]],
+             emphasised: bool) -> tuple[str, tuple[int, int]] | None:
+    """The last word of a paragraph of prose that stops mid-sentence, and its place."""
+    if emphasised or not ending or ending[-1][0]["t"] != "Str":
+        return None
+    words = 1 + sum(1 for node, _ in ending if node["t"] in ("Space", "SoftBreak"))
+    if words < MIN_BROKEN_WORDS or any(node["t"] == "LineBreak" for node, _ in ending):
+        return None
+    word, where = last_word(ending)
+    if not word or not (word[-1].isalnum() or word[-1] in ",-") or NOT_PROSE.search(word):
+        return None
+    return word, where
+
+
+def last_word(ending: list[tuple[Node, tuple[int, int]]]) -> tuple[str, tuple[int, int]]:
+    """The final word of a paragraph (its last Str nodes up to a space) and its place."""
+    parts, where = [], (0, 0)
+    for node, place in reversed(ending):
+        if node["t"] != "Str":
+            break
+        parts.append(node["c"])
+        where = place
+    return "".join(reversed(parts)), where
+
+
+def first_word(opening: list[tuple[Node, tuple[int, int]]]) -> str:
+    """The text of the first word of a paragraph (its first Str nodes up to a space)."""
+    parts = []
+    for node, _ in opening:
+        if node["t"] != "Str":
+            break
+        parts.append(node["c"])
+    return "".join(parts)
+
+
+def wholly_emphasised(inlines: list) -> bool:
+    """True when every visible inline sits inside emphasis (a bold pseudo-heading)."""
+    top = []
+    for node in inlines:
+        top.extend(node["c"][1] if is_wrapper(node) else [node])
+    visible = [node for node in top if node["t"] not in SILENT_INLINES]
+    return bool(visible) and all(node["t"] in EMPHASIS for node in visible)
+
+
+def has_explicit_id(lines: list[str], line: int) -> bool:
+    """True when the heading on ``line`` ends in attributes that give an id (``{#id}``)."""
+    if not 0 < line <= len(lines):
+        return False
+    return re.search(r"\{[^{}]*#[^{}\s]+[^{}]*\}[ \t#]*$", lines[line - 1]) is not None
+
+
+def scan_footnotes(target: FileCheck) -> tuple[dict[str, tuple[int, int, str]],
+                                               dict[str, tuple[int, int, str]]]:
+    """Footnote definitions and references outside code.
+
+    Each maps a label (as pandoc matches it) to its first (line, col, label as written).
+    """
+    definitions: dict[str, tuple[int, int, str]] = {}
+    references: dict[str, tuple[int, int, str]] = {}
+    for number, line in enumerate(mask_code(target), 1):
+        definition = FOOTNOTE_DEFINITION.match(line)
+        skip = definition.end() if definition else 0
+        if definition:
+            shown = definition.group(1)
+            definitions.setdefault(footnote_label(shown),
+                                   (number, definition.start(1) - 1, shown))
+        for match in FOOTNOTE_REFERENCE.finditer(line, skip):
+            shown = match.group(1)
+            references.setdefault(footnote_label(shown), (number, match.start() + 1, shown))
+    return definitions, references
+
+
+def footnote_label(text: str) -> str:
+    """A footnote label as pandoc matches it: case and runs of spaces do not count."""
+    return " ".join(text.split()).casefold()
+
+
+def mask_code(target: FileCheck) -> list[str]:
+    """The file's lines with code, math and raw HTML blanked out (columns stay true)."""
+    lines = list(target.lines)
+
+    def blank(pos: str | None) -> None:
+        (line, col), (end_line, end_col) = parse_pos(pos), end_position(pos)
+        if not line:
+            return
+        for number in range(line, min(end_line, len(lines)) + 1):
+            text = lines[number - 1]
+            start = char_index(text, col) if number == line else 0
+            stop = char_index(text, end_col) if number == end_line else len(text)
+            lines[number - 1] = text[:start] + " " * max(0, stop - start) + text[stop:]
+
+    for node in target.of_type("Code", "CodeBlock"):
+        blank(get_attr(node, "data-pos"))
+    for node in target.of_type("wrapper"):
+        if node["c"][1] and node["c"][1][0]["t"] in ("RawBlock", "RawInline", "Math"):
+            blank(get_attr(node, "data-pos"))
+    return lines
+
+
+def char_index(text: str, col: int) -> int:
+    """The index in ``text`` of pandoc's 1-based column ``col`` (tabs count to the next stop)."""
+    column = 1
+    for index, char in enumerate(text):
+        if column >= col:
+            return index
+        column = column + TAB_STOP - (column - 1) % TAB_STOP if char == "\t" else column + 1
+    return len(text)
