@@ -50,6 +50,8 @@ class Metadata:
     subtitle: str = ""
     authors: list[str] = dataclasses.field(default_factory=list)
     isbn: str = ""
+    #: The ISBN as the metadata writes it (with its hyphens), for printing.
+    isbn_text: str = ""
     date: str = ""
     publisher: str = ""
     rights: str = ""
@@ -89,6 +91,7 @@ def read_metadata(raw: RawMetadata, reporter: Reporter) -> dict:
                 raise BuildError(raw.display, f"metadata '{key}' must be text "
                                               f"({FIELDS[key]})", line, code="metadata")
             clean[key] = str(value).strip()
+        _check_text(clean[key], key, raw.display, line)
     if "lang" in clean or "language" in clean:
         tag = clean.get("lang") or clean.get("language")
         if not is_valid_tag(tag):
@@ -101,6 +104,18 @@ def read_metadata(raw: RawMetadata, reporter: Reporter) -> dict:
                                       f"(use {', '.join(sorted(PAGE_SIZES))})",
                          raw.lines.get("page-size", 0), code="metadata")
     return clean
+
+
+#: Characters that no text (and no XML file) may hold: YAML escapes such as "\\0" make them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+
+
+def _check_text(value, key: str, display: str, line: int) -> None:
+    for text in ([value] if isinstance(value, str) else value):
+        found = _CONTROL.search(text)
+        if found:
+            raise BuildError(display, f"metadata '{key}' contains the control character "
+                                      f"U+{ord(found.group()):04X}", line, code="metadata")
 
 
 def _string_list(value, key: str, display: str, line: int) -> list[str]:
@@ -150,6 +165,7 @@ def complete_metadata(clean: dict, title: str, lang: str, lang_detected: bool) -
     return Metadata(
         title=title, lang=lang, identifier=identifier, lang_detected=lang_detected,
         subtitle=clean.get("subtitle", ""), authors=authors, isbn=isbn,
+        isbn_text=clean.get("isbn", ""),
         date=clean.get("date", ""), publisher=clean.get("publisher", ""),
         rights=clean.get("rights", ""), description=clean.get("description", ""),
         keywords=clean.get("subject", []) + clean.get("keywords", []),
