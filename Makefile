@@ -29,7 +29,7 @@ test: $(STAMP) $(TOOLS)
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(PY) tests/bench.py
+	$(PY) bench/bench.py
 
 clean:
 	rm -rf dist .pytest_cache

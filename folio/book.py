@@ -17,6 +17,10 @@ from .diagnostics import BuildError
 
 #: Largest manuscript file we accept, in bytes.
 MAX_FILE_BYTES = 10 * 1024 * 1024
+#: Largest book (all manuscript files of a book folder together), in bytes.
+MAX_BOOK_BYTES = 32 * 1024 * 1024
+#: Deepest nesting of YAML metadata (PyYAML reads it recursively).
+MAX_YAML_DEPTH = 20
 #: Names of the metadata file of a book folder, in order of preference.
 METADATA_FILES = ("book.yaml", "book.yml", "metadata.yaml", "metadata.yml")
 #: Markdown file suffixes.
@@ -95,6 +99,15 @@ def _load_folder(path: Path, display: str) -> BookSource:
                       and not p.name.startswith((".", "_")) and p.name.lower() != "readme.md")
     if not chapters:
         raise BuildError(display, "the book folder holds no Markdown chapter files (*.md)")
+    # folio.safety: nothing is read from outside the book folder, and not too much.
+    for file in [*chapters, *([meta_file] if meta_file else [])]:
+        if not file.resolve().is_relative_to(path.resolve()):
+            raise BuildError(str(Path(display) / file.name), "is a link to a file outside "
+                             "the book folder; it is not read", code="outside")
+    total = sum(chapter.stat().st_size for chapter in chapters)
+    if total > MAX_BOOK_BYTES:
+        raise BuildError(display, f"the chapter files hold {total // 1024} KiB; the limit is "
+                                  f"{MAX_BOOK_BYTES // 1024} KiB", code="too-large")
     files = []
     for chapter in chapters:
         chapter_display = str(Path(display) / chapter.name)
@@ -118,14 +131,34 @@ def read_text(path: Path, display: str) -> str:
         raise BuildError(display, f"cannot read: {error.strerror}") from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    for bom, name in _OTHER_BOMS:
+        if data.startswith(bom):
+            raise BuildError(display, f"the file is {name}, not UTF-8; save it as UTF-8",
+                             1, 1, "encoding")
+    nul = data.find(b"\x00")
+    if nul >= 0:  # valid UTF-8, but no text: UTF-16 without a BOM, or a binary file
+        line = data.count(b"\n", 0, nul) + 1
+        start = data.rfind(b"\n", 0, nul) + 1
+        col = len(data[start:nul].decode("utf-8", "replace")) + 1
+        raise BuildError(display, "NUL byte: this is not UTF-8 text (UTF-16 without a byte "
+                                  "order mark, or a binary file?); save it as UTF-8", line, col,
+                         "encoding")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        col = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        start = data.rfind(b"\n", 0, error.start) + 1
+        col = len(data[start:error.start].decode("utf-8", "replace")) + 1
         raise BuildError(display, f"not valid UTF-8 (byte 0x{data[error.start]:02x}); "
                                   "save the file as UTF-8", line, col, "encoding") from None
+    # Other control characters are reported by checks.py (invisible-character); the
+    # writers keep them out of XML (xhtml.py).
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+#: Byte order marks of encodings other than UTF-8 (UTF-32 before UTF-16: same start).
+_OTHER_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+               (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
 
 
 _FENCE_OPEN = re.compile(r"---[ \t]*$")
@@ -171,6 +204,7 @@ def parse_yaml_metadata(text: str, display: str, first_line: int) -> RawMetadata
     """Parse YAML safely into a dict, remembering the line of each top-level key."""
     loader = _NoAliasLoader(text)
     try:
+        _check_yaml_depth(text, display, first_line)
         node = loader.get_single_node()
         if node is None:
             return RawMetadata({}, {}, display, True)
@@ -204,6 +238,20 @@ def parse_yaml_metadata(text: str, display: str, first_line: int) -> RawMetadata
                          code="yaml") from None
     finally:
         loader.dispose()
+
+
+def _check_yaml_depth(text: str, display: str, first_line: int) -> None:
+    """Refuse YAML nested deeper than ``MAX_YAML_DEPTH`` (PyYAML would recurse)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise BuildError(display, f"metadata nests more than {MAX_YAML_DEPTH} levels "
+                                          "deep", event.start_mark.line + first_line,
+                                 event.start_mark.column + 1, "yaml")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 def slugify(name: str) -> str:

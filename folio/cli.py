@@ -1,59 +1,105 @@
 """The command line: parse arguments, run the pipeline, print diagnostics, exit.
 
+Commands: ``build`` (the default), ``check``, ``watch`` and ``new``.
 Exit status: 0 success (warnings allowed), 1 a book failed (warnings count as
-failures under ``--strict``), 2 a usage error.
+failures under ``--strict``), 2 a usage error, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from .diagnostics import BuildError, Diagnostic, Reporter
+from . import __version__
 from .formats import BUILDERS
 from .metadata import PAGE_SIZES
 
 EXAMPLES = """\
 examples:
   python build.py                         build every book in content/ into dist/
-  python build.py content/my-book.md      build one manuscript
+  python build.py content/my-book.md      build one manuscript (same as: build content/my-book.md)
   python build.py book/ -o out --format epub,pdf
+  python build.py --force -q              rebuild everything from scratch, print only problems
   python build.py check content/my-book.md
+  python build.py watch content/my-book/  rebuild on save, serve dist/ with live reload
+  python build.py new my-book             start a book: my-book/book.yaml and a first chapter
+
+Diagnostics go to standard error as `path:line:col: severity: message [code]`.
+Exit status: 0 done (warnings allowed), 1 a book failed, 2 usage error.
+Colour only on a terminal; NO_COLOR=1 turns it off.
 """
-COMMANDS = ("build", "check")
+COMMANDS = ("build", "check", "watch", "new")
+#: What ``--help`` of each command says it does.
+SUMMARIES = {
+    "build": "build EPUB, PDF and HTML (only books whose inputs changed)",
+    "check": "report problems in the manuscripts, write nothing",
+    "watch": "build, then rebuild on every save and serve the output with live reload",
+    "new": "create a book folder with book.yaml and a first chapter",
+}
 
 
 def make_parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="build.py", description="Build EPUB, PDF and HTML books from Markdown.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", choices=COMMANDS, default="build",
-                        help="build (default) or check (report problems, write nothing)")
-    parser.add_argument("sources", nargs="*", metavar="SOURCE",
-                        help="manuscript files or book folders (default: every book in "
-                             "content/)")
-    parser.add_argument("-o", "--output", default="dist", metavar="OUTDIR",
+        epilog=EXAMPLES, formatter_class=formatter)
+    parser.add_argument("--version", action="version", version=f"folio {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                     title="commands (build is the default)")
+
+    sources = argparse.ArgumentParser(add_help=False)
+    sources.add_argument("sources", nargs="*", metavar="SOURCE",
+                         help="manuscript files or book folders (default: every book in "
+                              "content/)")
+    sources.add_argument("--strict", action="store_true",
+                         help="treat warnings as errors: fail (and write nothing)")
+    sources.add_argument("-q", "--quiet", action="store_true",
+                         help="print only diagnostics (for CI)")
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("-o", "--output", default="dist", metavar="OUTDIR",
                         help="output folder (default: dist)")
-    parser.add_argument("--format", default=",".join(BUILDERS), metavar="LIST",
+    output.add_argument("--format", default=",".join(BUILDERS), metavar="LIST",
                         help="comma-separated formats: epub,pdf,html (default: all)")
-    parser.add_argument("--page-size", metavar="SIZE", choices=sorted(PAGE_SIZES),
+    output.add_argument("--page-size", metavar="SIZE", choices=sorted(PAGE_SIZES),
                         type=str.lower,
                         help="PDF page size, overriding the metadata: "
                              + ", ".join(sorted(PAGE_SIZES)))
-    parser.add_argument("--print", action="store_true", dest="print_pdf",
+    output.add_argument("--print", action="store_true", dest="print_pdf",
                         help="a print-shop PDF: 3 mm bleed, crop marks, no link colour")
-    parser.add_argument("--strict", action="store_true",
-                        help="treat warnings as errors: fail and write nothing")
-    parser.add_argument("-q", "--quiet", action="store_true",
-                        help="print only diagnostics")
+    output.add_argument("--force", action="store_true",
+                        help="rebuild from scratch, ignoring the cache in OUTDIR/.folio-cache")
+    output.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                        help="books built at once (default: one per core)")
+
+    def command(name: str, parents: list, examples: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=parents, help=SUMMARIES[name],
+                                   description=SUMMARIES[name].capitalize() + ".",
+                                   epilog="examples:\n" + examples, formatter_class=formatter)
+
+    command("build", [sources, output],
+            "  python build.py build\n  python build.py build content/my-book.md -o out\n"
+            "  python build.py build book/ --format pdf --page-size a4 --print\n")
+    command("check", [sources],
+            "  python build.py check\n  python build.py check --strict content/my-book/\n")
+    watch = command("watch", [sources, output],
+                    "  python build.py watch content/my-book/\n"
+                    "  python build.py watch book.md --format html --port 8001\n")
+    watch.add_argument("--port", type=int, default=8000,
+                       help="port on 127.0.0.1 to serve OUTDIR on (default: 8000; 0 picks "
+                            "a free one)")
+    new = command("new", [], "  python build.py new my-book\n"
+                             "  python build.py new books/essay --title 'An Essay' --lang de\n")
+    new.add_argument("name", metavar="NAME", help="folder to create")
+    new.add_argument("--title", help="the book's title (default: from NAME)")
+    new.add_argument("--lang", default="en", help="language tag (default: en)")
+    new.add_argument("--author", help="the author's name")
     return parser
 
 
 def _split_command(argv: list[str]) -> list[str]:
     """Let the command be left out: ``build.py book.md`` means ``build.py build book.md``."""
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         return ["build", *argv]
     return argv
 
@@ -63,11 +109,15 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
     stderr = stderr or sys.stderr
     parser = make_parser()
     args = parser.parse_args(_split_command(list(sys.argv[1:] if argv is None else argv)))
-    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in BUILDERS]
-    if unknown or not formats:
-        parser.error(f"unknown format {', '.join(unknown) or '(none)'}; "
-                     f"choose from {', '.join(BUILDERS)}")
+    if args.command == "new":
+        return _new(args, stdout, stderr)
+    formats = []
+    if args.command != "check":
+        formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+        unknown = [f for f in formats if f not in BUILDERS]
+        if unknown or not formats:
+            parser.error(f"unknown format {', '.join(unknown) or '(none)'}; "
+                         f"choose from {', '.join(BUILDERS)}")
 
     from . import pipeline  # imported late: --help stays fast
 
@@ -77,40 +127,76 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
         if not sources:
             print("build.py: error: no books in content/ and no SOURCE given", file=stderr)
             return 2
+    try:
+        if args.command == "check":
+            return _check(args, sources, stdout, stderr)
+        if args.command == "watch":
+            from .watch import watch
+            return watch(args, sources, formats, stdout, stderr)
+        return _build(args, sources, formats, stdout, stderr)
+    except KeyboardInterrupt:
+        print("build.py: interrupted; earlier outputs are unchanged", file=stderr)
+        return 130
 
+
+def options_of(args) -> dict:
+    """Command-line options that reach the builders."""
+    return {"print": args.print_pdf, "page_size": args.page_size}
+
+
+def _build(args, sources: list[Path], formats: list[str], stdout, stderr) -> int:
+    from .console import Display
+    from .diagnostics import Reporter
+    from .pipeline import build_books
+
+    display = Display(stdout, stderr, args.quiet, tuple(formats))
     reporter = Reporter()
-    reporter.listeners.append(lambda d: print(d.format(), file=stderr, flush=True))
+    reporter.listeners.append(display.diagnostic)
+    display.start([str(source) for source in sources])
     failed = 0
-    for source in sources:
-        try:
-            if args.command == "check":
-                pipeline.read_book(source, reporter)
-            else:
-                options = {"print": args.print_pdf, "page_size": args.page_size}
-                result = pipeline.build_book(source, Path(args.output), formats, reporter,
-                                             strict=args.strict, options=options)
-                if not args.quiet:
-                    for name, path in result.outputs.items():
-                        seconds = result.timings.get(name, 0.0)
-                        print(f"{path}  ({seconds:.1f} s)", file=stdout)
-        except BuildError as error:
-            reporter.add(error.diagnostic)
-            failed += 1
-        except KeyboardInterrupt:
-            print("build.py: interrupted; earlier outputs are unchanged", file=stderr)
-            return 130
-        except Exception as error:  # noqa: BLE001 - a clear line instead of a traceback
-            if os.environ.get("FOLIO_DEBUG"):
-                raise
-            reporter.add(Diagnostic(str(source), 0, 0, "error",
-                                    f"internal error: {type(error).__name__}: {error} "
-                                    "(set FOLIO_DEBUG=1 for details)", "internal"))
-            failed += 1
+    try:
+        results = build_books(sources, Path(args.output), formats, reporter, args.strict,
+                              options_of(args), args.force, display.progress, args.jobs)
+        failed = sum(result is None for result in results)
+    finally:
+        display.stop(failed)
+    for result in results:
+        display.finished(result.display if result else "", result)
+    return _summary(args, reporter, len(sources), failed, stderr)
+
+
+def _check(args, sources: list[Path], stdout, stderr) -> int:
+    from .diagnostics import Reporter
+    from .pipeline import check_books
+
+    from .console import Display
+    display = Display(stdout, stderr, args.quiet)
+    reporter = Reporter()
+    reporter.listeners.append(display.diagnostic)
+    failed = check_books(sources, reporter)
+    return _summary(args, reporter, len(sources), failed, stderr, always=True)
+
+
+def _summary(args, reporter, books: int, failed: int, stderr, always: bool = False) -> int:
     warnings = reporter.count("warning")
     errors = reporter.count("error")
-    if args.command == "check" or warnings or errors:
-        print(f"{len(sources)} book(s): {errors} error(s), {warnings} warning(s)",
-              file=stderr)
+    if (always or warnings or errors) and not (args.quiet and not always):
+        print(f"{books} book(s): {errors} error(s), {warnings} warning(s)", file=stderr)
     if failed or (args.strict and warnings):
         return 1
+    return 0
+
+
+def _new(args, stdout, stderr) -> int:
+    from .diagnostics import BuildError
+    from .scaffold import new_book
+
+    try:
+        created = new_book(Path(args.name), title=args.title, lang=args.lang,
+                           author=args.author)
+    except BuildError as error:
+        print(error.diagnostic.format(), file=stderr)
+        return 1
+    names = ", ".join(str(path) for path in created)
+    print(f"created {names}\nnext: python build.py watch {args.name}", file=stdout)
     return 0

@@ -167,23 +167,63 @@ def notes_at_chapter_end(blocks: list, counter: NoteCounter, *, epub: bool,
     return expand(blocks, act), notes
 
 
-def note_blocks(notes: list[Note], *, epub: bool, label: str) -> list:
+# --- note markup for e-readers (issue 4) -------------------------------------------
+# One markup that pops up where the reading system can and is a plain link with a
+# way back everywhere else:
+#
+#   <p>… text<a class="noteref" href="#note-3" id="noteref-3" epub:type="noteref"
+#      role="doc-noteref">3</a> …</p>
+#   <section class="notes" epub:type="footnotes" aria-label="Notes">
+#     <aside class="note" id="note-3" epub:type="footnote" role="doc-footnote">
+#       <p><a class="note-number" href="#noteref-3" role="doc-backlink">3.</a> The note.</p>
+#     </aside>
+#   </section>
+#
+# - Apple Books pops up a note when an `epub:type="noteref"` link points at an
+#   element with `epub:type="footnote"` (standardebooks/tools se/se_epub_build.py adds
+#   "footnote" to its endnotes for that reason), and not when the link holds a <sup>:
+#   the number is raised by CSS (jgm/pandoc#1995).
+# - Kindle (Send to Kindle): the back link must come first in the note, or several
+#   notes run together in one pop-up (jgm/pandoc#4491, fixed by PR #8676 after the
+#   Amazon Kindle Publishing Guidelines); `role="doc-footnote"` together with
+#   `epub:type="footnote"` on every note gave pop-ups on Kindle
+#   (DistributedProofreaders/guiguts-py#1952).
+# - Kobo: its e-ink readers pop up any link to a later element of 9 to 5000
+#   characters and its iOS app any target marked footnote or endnote
+#   (kobolabs/epub-spec README, "Footnotes/Endnotes"); the notes stand at the end of
+#   the chapter file, after their references, so both apply. Standard Ebooks adds
+#   "endnote" to the *reference* only in its .kepub build because Kobo's own renderer
+#   "doesn't understand noteref"; that is not valid on a plain EPUB's link, so it is
+#   not done here. The back link is a number, not "↩" (Kobo's fonts lack it).
+# - Everywhere else (Tolino, Adobe-based readers, Thorium) the note is an ordinary
+#   link to the end of the chapter, and its number links back to the reference.
+#   A note that several references share (one URL linked in several paragraphs)
+#   links back to each of them: "3. a b c".
+
+def note_blocks(notes: list[Note], *, epub: bool, label: str,
+                back: str = "Back to text") -> list:
     """The blocks of a chapter's note section: one ``aside`` per note, back link first."""
     if not notes:
         return []
-    out = [RawBlock(f'<section class="notes" aria-label="{html.escape(label)}">')]
+    semantics = ' epub:type="footnotes"' if epub else ""
+    out = [RawBlock(f'<section class="notes"{semantics} aria-label="{html.escape(label)}">')]
     for note in notes:
         semantics = ' epub:type="footnote"' if epub else ""
         css = "note link-note" if note.kind == "link" else "note"
         out.append(RawBlock(f'<aside class="{css}" id="note-{note.number}"{semantics} '
                             'role="doc-footnote">'))
-        back = RawInline(f'<a class="note-number" href="#{note.ref_ids[0]}" '
-                         f'role="doc-backlink">{note.number}.</a>')
+        links = [RawInline(f'<a class="note-number" href="#{note.ref_ids[0]}" '
+                           f'role="doc-backlink">{note.number}.</a>')]
+        if len(note.ref_ids) > 1:
+            for letter, ref_id in zip("abcdefghijklmnopqrstuvwxyz", note.ref_ids):
+                links += [Space(), RawInline(
+                    f'<a class="note-back" href="#{ref_id}" role="doc-backlink" '
+                    f'aria-label="{html.escape(back)} ({letter})">{letter}</a>')]
         body = [dict(b) for b in note.blocks]
         if body and body[0]["t"] in ("Para", "Plain"):
-            body[0] = {"t": body[0]["t"], "c": [back, Space(), *body[0]["c"]]}
+            body[0] = {"t": body[0]["t"], "c": [*links, Space(), *body[0]["c"]]}
         else:
-            body.insert(0, Para([back]))
+            body.insert(0, Para(links))
         out.extend(body)
         out.append(RawBlock("</aside>"))
     out.append(RawBlock("</section>"))

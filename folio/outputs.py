@@ -1,17 +1,28 @@
 """Outputs: every file is written to a temporary file beside its target and
-moved into place, so a failed or interrupted build leaves earlier outputs whole."""
+moved into place, so a failed or interrupted build leaves earlier outputs whole.
+
+Inside ``all_or_nothing()`` the moves wait until the whole block has succeeded:
+a book whose PDF fails keeps its earlier EPUB and HTML too. The temporary files
+written meanwhile are listed in a journal file, so that processes forked inside
+the block (the PDF is laid out in one) take part.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
 
+#: The journal of the ``all_or_nothing`` block in progress, or None.
+_journal: Path | None = None
+
 
 @contextlib.contextmanager
 def atomic_path(target: Path):
-    """Yield a temporary path; on success it replaces ``target`` in one step."""
+    """Yield a temporary path; on success it replaces ``target`` in one step
+    (inside ``all_or_nothing``: when that block succeeds)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                          dir=target.parent)
@@ -19,11 +30,54 @@ def atomic_path(target: Path):
     try:
         yield Path(temporary)
         os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
+        if _journal is not None:
+            with open(_journal, "a", encoding="utf-8") as journal:
+                journal.write(json.dumps([temporary, str(target)]) + "\n")
+        else:
+            os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+@contextlib.contextmanager
+def all_or_nothing():
+    """Files written with ``atomic_path`` in this block move into place only when
+    it ends without an error; otherwise none does. Nested blocks join the outer one."""
+    global _journal
+    if _journal is not None:
+        yield
+        return
+    handle, name = tempfile.mkstemp(prefix="folio-journal-", suffix=".jsonl")
+    os.close(handle)
+    journal = _journal = Path(name)
+    try:
+        try:
+            yield
+        finally:
+            _journal = None
+            entries = _entries(journal)
+    except BaseException:
+        for temporary, _ in entries:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        raise
+    else:
+        for temporary, target in entries:
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(temporary, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(journal)
+
+
+def _entries(journal: Path) -> list[tuple[str, str]]:
+    try:
+        lines = journal.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    return [tuple(json.loads(line)) for line in lines if line.strip()]
 
 
 def write_bytes(target: Path, data: bytes) -> None:

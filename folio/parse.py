@@ -68,8 +68,22 @@ def parse_markdown(source: SourceFile) -> dict:
 
     Its blocks keep the ``data-pos`` wrappers (see ``unwrap_positions``).
     """
+    from .safety import footnote_cycle  # pandoc would loop until its heap is exhausted
+    cycle = footnote_cycle(source.body)
+    if cycle is not None:
+        label, line = cycle
+        raise BuildError(source.display, f"footnote [^{label}] refers to itself (directly or "
+                         "through other notes), which pandoc cannot resolve; remove the "
+                         "reference", line, code="footnote-cycle")
     output = run_pandoc(["-f", READER, "-t", "json"], source.body, source.display)
-    return json.loads(output)
+    try:
+        return json.loads(output)
+    except RecursionError:  # folio.safety: too deep for Python; name the line
+        from .safety import MAX_NESTING, deep_json_line
+        line, col = deep_json_line(output, 8 * MAX_NESTING)
+        raise BuildError(source.display, f"the manuscript nests more than {MAX_NESTING} "
+                         "levels deep (block quotes, lists, emphasis, links and HTML "
+                         "elements together); flatten it", line, col, "too-deep") from None
 
 
 def unwrap_positions(blocks: list) -> list:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
 
 from .ast import RawBlock
 from .parse import run_pandoc, strip_positions
+from .safety import sanitise_fragment
 
-_SPLIT = "<!--folio:piece-->"
+#: A marker no manuscript can contain: it changes with every run.
+_SPLIT = f"<!--folio:piece:{secrets.token_hex(12)}-->"
 #: pandoc's HTML writer, with no standalone page and no line wrapping.
 WRITER_ARGS = ["-f", "json", "-t", "html5", "--wrap=none", "--syntax-highlighting=none",
                "--html-q-tags=false"]
@@ -32,4 +35,5 @@ def render_pieces(pieces: list[list], api_version: list, display: str) -> list[s
     fragments = [fragment.strip() for fragment in output.split(_SPLIT)]
     if len(fragments) != len(pieces):
         raise AssertionError("a manuscript's raw HTML contains folio's split marker")
-    return fragments
+    # folio.safety: the only HTML that reaches an output is cut down to an allow-list.
+    return [sanitise_fragment(fragment) for fragment in fragments]

@@ -1,6 +1,26 @@
 """EPUB 3: one XHTML file per chapter, a navigation document and an NCX for
 EPUB 2 readers, notes that pop up where the reader supports it, and a zip that
-is byte-identical from build to build."""
+is byte-identical from build to build.
+
+What goes in, in spine order: the cover (``folio.cover``), the title page with
+the imprint, the table of contents, the chapters. Each chapter's XHTML is made
+valid whatever raw HTML the manuscript holds (``epub_markup``), gets the page
+markers of the PDF when one was built in the same run (``folio.pagemap``), and
+the package states what the book offers readers who use assistive technology
+(``folio.accessibility``).
+
+Reader-safe choices:
+- one linked stylesheet, plain block layout, relative sizes: no flex or grid, no
+  ``vh``, so Adobe RMSDK-based readers (Kobo's ``.epub`` renderer, older Tolino
+  firmware) lay it out too; no ``<style>`` in the pages (Send to Kindle refused
+  books with CSS inlined in every file: quarto-dev/quarto-cli#4615, #11948);
+- no XML comments in what is written (a ``--`` inside one made Send to Kindle
+  reject a book: abuseofnotation/category-theory-illustrated#62), no empty
+  ``dc:date``;
+- no embedded fonts: the reader's own fonts and the user's choice of them stay
+  (Kobo shows embedded fonts only under "Publisher default" anyway), and Noto
+  Serif would add 2 MB for Latin, Greek and Cyrillic only.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +30,20 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from ..accessibility import Facts, is_animated, package_metadata
 from ..ast import classes_of, expand
+from ..cover import make_cover
 from ..document import Document
 from ..notes import NoteCounter, note_blocks, notes_at_chapter_end
 from ..outputs import atomic_path
-from ..xhtml import to_xhtml
+from ..pagemap import PageMap, insert_page_markers
 from .base import Builder, Output, book_context, build_time, nest, toc_entries
+from .epub_markup import (clean_tree, fix_ids, fix_links, image_alts, parse_chapter,
+                          serialise_children, tables_have_headers)
+
+#: Spine position of the title page; chapters follow the table of contents.
+_TITLE_SPINE = 1
+_CHAPTER_SPINE = 3
 
 
 def _cross_file_links(blocks: list, document: Document) -> list:
@@ -33,53 +61,75 @@ def _cross_file_links(blocks: list, document: Document) -> list:
 class EpubBuilder(Builder):
     name = "epub"
 
+    def __init__(self) -> None:
+        #: Where the pages of the PDF begin (``folio.pagemap.PageMap``): given by the
+        #: pipeline when the PDF is built in the same run. Without it the EPUB has
+        #: no page list -- its page numbers would refer to a PDF nobody made.
+        self.page_map: PageMap | None = None
+
     def pieces(self, document: Document) -> list[list]:
         counter = NoteCounter()
-        label = book_context(document)["words"]["notes"]
+        words = book_context(document)["words"]
         pieces = []
         for chapter in document.chapters:
             blocks, notes = notes_at_chapter_end(copy.deepcopy(chapter.blocks), counter,
                                                  epub=True, share_urls=True)
-            blocks = blocks + note_blocks(notes, epub=True, label=label)
+            blocks = blocks + note_blocks(notes, epub=True, label=words["notes"],
+                                          back=words["back"])
             pieces.append(_cross_file_links(blocks, document))
         return pieces
 
     def write(self, document: Document, fragments: list[str], output: Output) -> Path:
         book = book_context(document)
-        book["has_images"] = bool(document.images)
+        bodies = self._chapter_trees(document, fragments)
+        pages, front = self._page_list(document, bodies)
+        cover = make_cover(document)
         files: dict[str, bytes] = {}
 
         def add(name: str, text: str) -> None:
             files[name] = text.encode("utf-8")
 
         chapters = []
-        for chapter, fragment in zip(document.chapters, fragments):
-            xhtml = to_xhtml(fragment)
+        for chapter, body in zip(document.chapters, bodies):
+            xhtml = serialise_children(body)
             entry = {"id": chapter.id, "title": chapter.title, "file": chapter.file_name,
                      "number": chapter.number, "has_heading": bool(chapter.title),
                      "svg": "<svg" in xhtml, "html": Markup(xhtml)}
             chapters.append(entry)
             add(f"EPUB/{chapter.file_name}", self.render(output, "epub/chapter.xhtml",
                                                            book=book, chapter=entry))
-        flat = toc_entries(document, 3, lambda c: c.file_name)
-        if not flat:
-            flat = [{"level": 1, "id": c.id, "text": c.title or document.metadata.title,
-                     "href": c.file_name, "chapter": c.number} for c in document.chapters]
-        for play, entry in enumerate(flat, start=1):
-            entry["play"] = play
-        toc = nest(flat)
+        toc = self._toc(document, bodies)
+        play_order(toc, pages)
         images = [{"name": i.name, "media_type": i.media_type}
                   for i in sorted(document.images.values(), key=lambda i: i.name)]
-        context = {"book": book, "chapters": chapters, "toc": toc, "ncx": toc,
-                   "depth": max((e["level"] for e in flat), default=1), "images": images,
-                   "a11y_summary": accessibility_summary(document)}
+        facts = Facts(
+            lang=document.metadata.lang, lang_given=not document.metadata.lang_detected,
+            image_alts=[alt for body in bodies for alt in image_alts(body)],
+            animated=any(is_animated(i.path, i.media_type) for i in document.images.values()),
+            tables_have_headers=all(tables_have_headers(body) for body in bodies),
+            has_headings=any(c.headings for c in document.chapters),
+            has_notes=any(e.get("epub:type") == "footnote" for b in bodies for e in b.iter()),
+            page_source=self._page_source(document, output) if pages else "")
+        title = book["title"] + (f": {book['subtitle']}" if book["subtitle"] else "")
+        context = {
+            "book": book, "chapters": chapters, "toc": nest(toc), "ncx": nest(toc),
+            "depth": max((e["level"] for e in toc), default=1), "images": images,
+            "cover": {"name": cover.name, "media_type": cover.media_type,
+                      "alt": f"{book['words']['cover']}: {title}"},
+            "pages": pages, "front_pages": front,
+            "page_count": self.page_map.page_count if pages else 0,
+            "page_source": document.metadata.identifier if pages else "",
+            "a11y": package_metadata(facts),
+        }
         add("mimetype", "application/epub+zip")
         add("META-INF/container.xml", self.render(output, "epub/container.xml"))
+        add("EPUB/cover.xhtml", self.render(output, "epub/cover.xhtml", **context))
         add("EPUB/title.xhtml", self.render(output, "epub/title.xhtml", **context))
         add("EPUB/nav.xhtml", self.render(output, "epub/nav.xhtml", **context))
         add("EPUB/toc.ncx", self.render(output, "epub/toc.ncx", **context))
         add("EPUB/package.opf", self.render(output, "epub/package.opf", **context))
         add("EPUB/styles/book.css", self.render(output, "epub/book.css", **context))
+        files[f"EPUB/images/{cover.name}"] = cover.data
         for image in document.images.values():
             files[f"EPUB/images/{image.name}"] = image.path.read_bytes()
 
@@ -90,14 +140,75 @@ class EpubBuilder(Builder):
             write_zip(temporary, files, stamp)
         return target
 
+    def _chapter_trees(self, document: Document, fragments: list[str]) -> list:
+        """Every chapter parsed, made valid, with unique ids and working links."""
+        bodies = []
+        for fragment in fragments:
+            body = parse_chapter(fragment)
+            clean_tree(body, set(document.images))
+            bodies.append(body)
+        names = [chapter.file_name for chapter in document.chapters]
+        file_ids = {name: fix_ids(body) for name, body in zip(names, bodies)}
+        file_ids["title.xhtml"] = {"title-page", "imprint"}
+        book_ids: dict[str, str] = {}
+        for name in names:
+            for ident in sorted(file_ids[name]):
+                book_ids.setdefault(ident, name)
+        for name, body in zip(names, bodies):
+            fix_links(body, name, file_ids, book_ids)
+        return bodies
 
-def accessibility_summary(document: Document) -> str:
-    """A sentence about what the book contains, for reading-system users."""
-    parts = ["This publication has a table of contents and headings for navigation"]
-    if document.images:
-        parts.append("its images have text alternatives where the author gave them")
-    parts.append("link targets are given in notes")
-    return "; ".join(parts) + "."
+    def _page_list(self, document: Document, bodies: list) -> tuple[list[dict], dict]:
+        """Insert the page markers; return the page list and the title page's markers."""
+        if self.page_map is None or not self.page_map.pages:
+            return [], {}
+        placed = insert_page_markers(bodies, self.page_map.pages)
+        positions = [_positions(body) for body in bodies]
+        front = {start.part: start.number for start in self.page_map.pages
+                 if start.part in ("title-page", "imprint")}
+        pages = [{"label": str(number), "href": f"title.xhtml#page-{number}",
+                  "order": (_TITLE_SPINE, index)}
+                 for index, number in enumerate(sorted(front.values()))]
+        for number, chapter in sorted(placed.items()):
+            pages.append({"label": str(number),
+                          "href": f"{document.chapters[chapter].file_name}#page-{number}",
+                          "order": (_CHAPTER_SPINE + chapter,
+                                    positions[chapter].get(f"page-{number}", -1))})
+        pages.sort(key=lambda page: page["order"])
+        return pages, front
+
+    def _toc(self, document: Document, bodies: list) -> list[dict]:
+        """Headings for the navigation document and the NCX, with their play order."""
+        flat = toc_entries(document, 3, lambda c: c.file_name)
+        if not flat:
+            flat = [{"level": 1, "id": c.id, "text": c.title or document.metadata.title,
+                     "href": c.file_name, "chapter": c.number} for c in document.chapters]
+        positions = [_positions(body) for body in bodies]
+        for entry in flat:
+            index = entry["chapter"] - 1
+            page, _, fragment = entry["href"].partition("#")
+            if fragment and fragment not in positions[index]:
+                entry["href"] = page
+            entry["order"] = (_CHAPTER_SPINE + index, positions[index].get(fragment, -1))
+        return flat
+
+    @staticmethod
+    def _page_source(document: Document, output: Output) -> str:
+        size = output.options.get("page_size") or document.metadata.page_size
+        return f"the print edition (PDF, {size})"
+
+
+def _positions(body) -> dict[str, int]:
+    """Id -> document position of every element with an id in ``body``."""
+    return {element.get("id"): position for position, element in enumerate(body.iter())
+            if element.get("id")}
+
+
+def play_order(toc: list[dict], pages: list[dict]) -> None:
+    """Number navigation points and page targets together, in reading order (NCX)."""
+    items = sorted(toc + pages, key=lambda item: item["order"])
+    for number, item in enumerate(items, start=1):
+        item["play"] = number
 
 
 def write_zip(path: Path, files: dict[str, bytes], stamp: tuple) -> None:

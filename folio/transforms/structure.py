@@ -3,6 +3,8 @@ ids, and chapters split at top-level headings and at file boundaries."""
 
 from __future__ import annotations
 
+import dataclasses
+import html.parser
 import re
 import unicodedata
 from pathlib import Path
@@ -13,7 +15,49 @@ from ..diagnostics import Reporter
 from ..document import Chapter, Heading
 from ..metadata import Metadata
 
-_RAW_ID = re.compile(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""")
+
+# --- messy input (issue 4): raw HTML anchors, per-file ids, a "Footnotes" heading ---
+
+class _AnchorFinder(html.parser.HTMLParser):
+    """Collects the anchors a raw HTML snippet defines: every ``id``, and ``name``
+    on ``<a>`` (``<a name=x>``, the pre-HTML5 anchor), quoted or not."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for key, value in attrs:
+            if value and (key == "id" or (key == "name" and tag == "a")):
+                self.found.append(value.strip())
+
+
+def raw_html_ids(raw: str) -> list[str]:
+    """The ids (and ``<a name>`` anchors) that a piece of raw HTML defines."""
+    finder = _AnchorFinder()
+    try:
+        finder.feed(raw)
+        finder.close()
+    except Exception:  # noqa: BLE001 - malformed HTML defines what was read so far
+        pass
+    return [ident for ident in finder.found if ident]
+
+
+@dataclasses.dataclass
+class FileAnchors:
+    """The anchors of one manuscript file, as links from and to it see them."""
+
+    #: The id of the file's first chapter (what a link to the file itself means).
+    first: str
+    #: Ids as written or generated in this file -> the id they have in the book
+    #: (different when a duplicate was renamed: ``options`` -> ``options-2``).
+    ids: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+#: Heading texts that only announce footnote definitions ("## Footnotes").
+NOTES_HEADINGS = {"footnotes", "notes", "endnotes", "references and notes", "fußnoten",
+                  "fussnoten", "anmerkungen", "endnoten", "notes de bas de page", "notas",
+                  "note", "noten", "voetnoten", "notas al pie"}
 
 
 def first_heading_title(blocks: list) -> tuple[str, int]:
@@ -42,15 +86,17 @@ def _same_title(a: str, b: str) -> bool:
 
 
 def build_chapters(source: BookSource, blocks_per_file: list[list], metadata: Metadata,
-                   reporter: Reporter) -> tuple[list[Chapter], dict[str, int], dict[str, str]]:
-    """Return (chapters, anchor id -> chapter number, file name -> its first anchor)."""
+                   reporter: Reporter
+                   ) -> tuple[list[Chapter], dict[str, int], dict[str, FileAnchors]]:
+    """Return (chapters, anchor id -> chapter number, file name -> its anchors)."""
     blocks_per_file = [list(blocks) for blocks in blocks_per_file]
     _drop_title_heading(blocks_per_file, metadata.title)
+    _drop_notes_headings(source, blocks_per_file, reporter)
     _normalise_levels(blocks_per_file)
-    _assign_ids(source, blocks_per_file, reporter)
+    renamed = _assign_ids(source, blocks_per_file, reporter)
 
     chapters: list[Chapter] = []
-    file_anchors: dict[str, str] = {}
+    file_anchors: dict[str, FileAnchors] = {}
     for file, blocks in zip(source.files, blocks_per_file):
         first_of_file = len(chapters)
         current: list = []
@@ -62,7 +108,8 @@ def build_chapters(source: BookSource, blocks_per_file: list[list], metadata: Me
         if _has_content(current):
             chapters.append(_make_chapter(current, len(chapters) + 1, file.display))
         if len(chapters) > first_of_file:
-            file_anchors[Path(file.path).name] = chapters[first_of_file].id
+            file_anchors[Path(file.path).name] = FileAnchors(
+                chapters[first_of_file].id, renamed.get(file.display, {}))
     if not chapters:
         chapters.append(Chapter("text", "", [], 1, [], source.files[0].display))
 
@@ -92,6 +139,32 @@ def _drop_title_heading(blocks_per_file: list[list], title: str) -> None:
             return
 
 
+def _drop_notes_headings(source: BookSource, blocks_per_file: list[list],
+                         reporter: Reporter) -> None:
+    """Remove a heading such as "Footnotes" that has nothing under it in a file with
+    footnotes: it only announced the definitions, and folio places the notes itself."""
+    for file, blocks in zip(source.files, blocks_per_file):
+        has_notes = []
+        visit(blocks, lambda node: has_notes.append(1) if node["t"] == "Note" else None)
+        if not has_notes:
+            continue
+        for index in range(len(blocks) - 1, -1, -1):
+            block = blocks[index]
+            if block["t"] != "Header":
+                continue
+            text = re.sub(r"[\W_]+", " ", stringify(block["c"][2])).strip().casefold()
+            if text not in NOTES_HEADINGS:
+                continue
+            following = next((b for b in blocks[index + 1:] if b["t"] != "Null"), None)
+            if following is None or (following["t"] == "Header"
+                                     and following["c"][0] <= block["c"][0]):
+                line, col = position(block)
+                reporter.warn(file.display, line, f"heading '{stringify(block['c'][2])}' has "
+                              "nothing under it but footnote definitions; it is left out "
+                              "(the notes are placed with their chapter)", "notes-heading", col)
+                del blocks[index]
+
+
 def _normalise_levels(blocks_per_file: list[list]) -> None:
     """Shift heading levels so that the highest heading is level 1."""
     levels = [b["c"][0] for blocks in blocks_per_file for b in blocks if b["t"] == "Header"]
@@ -108,17 +181,29 @@ def _normalise_levels(blocks_per_file: list[list]) -> None:
     visit(blocks_per_file, lower)
 
 
-def _assign_ids(source: BookSource, blocks_per_file: list[list], reporter: Reporter) -> None:
-    """Give every heading an id, unique across the book; rename duplicates."""
+def _assign_ids(source: BookSource, blocks_per_file: list[list],
+                reporter: Reporter) -> dict[str, dict[str, str]]:
+    """Give every heading an id, unique across the book; rename duplicates.
+
+    Returns, per file (its display name), the ids as the file itself knows them
+    -> their id in the book, so that links within and into a file keep pointing
+    at that file's own heading after a rename.
+    """
     used: set[str] = set()
+    renamed: dict[str, dict[str, str]] = {}
     for file, blocks in zip(source.files, blocks_per_file):
-        def assign(node: dict, file=file) -> None:
+        own = renamed.setdefault(file.display, {})
+
+        def assign(node: dict, file=file, own=own) -> None:
             attr = attr_of(node)
             if attr is None:
                 if node["t"] in ("RawInline", "RawBlock") and node["c"][0] == "html":
-                    used.update(_RAW_ID.findall(node["c"][1]))
+                    for ident in raw_html_ids(node["c"][1]):
+                        own.setdefault(ident, ident)
+                        used.add(ident)
                 return
             ident = attr[0]
+            written = ident
             if node["t"] == "Header" and not ident:
                 ident = _unique(slug(stringify(node["c"][2])), used)
                 attr[0] = ident
@@ -126,14 +211,27 @@ def _assign_ids(source: BookSource, blocks_per_file: list[list], reporter: Repor
                 if ident in used:
                     line, col = position(node)
                     new = _unique(ident, used)
-                    reporter.warn(file.display, line, f"duplicate id '{ident}'; this one is "
-                                  f"renamed '{new}'", "duplicate-id", col)
+                    # An id pandoc made from a heading's text is renamed silently: the
+                    # same heading in two files of a book folder is no fault, and links
+                    # within and into each file still find their own (see FileAnchors).
+                    if node["t"] != "Header" or _written_id(file, line, ident):
+                        reporter.warn(file.display, line, f"duplicate id '{ident}'; this one "
+                                      f"is renamed '{new}'", "duplicate-id", col)
                     ident = new
                     attr[0] = ident
             if ident:
                 used.add(ident)
+                own.setdefault(written or ident, ident)
 
         visit(blocks, assign)
+    return renamed
+
+
+def _written_id(file, line: int, ident: str) -> bool:
+    """True if the heading at ``line`` gives its id itself: ``## Title {#ident}``."""
+    lines = file.body.split("\n")
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return bool(re.search(r"\{[^}]*#" + re.escape(ident) + r"(?![\w-])", text))
 
 
 def _unique(base: str, used: set[str]) -> str:
@@ -154,7 +252,7 @@ def ids_in(blocks: list) -> list[str]:
         if attr is not None and attr[0]:
             found.append(attr[0])
         elif node["t"] in ("RawInline", "RawBlock") and node["c"][0] == "html":
-            found.extend(_RAW_ID.findall(node["c"][1]))
+            found.extend(raw_html_ids(node["c"][1]))
 
     visit(blocks, collect)
     return found

@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""Benchmark: folio against plain pandoc (and WeasyPrint) on generated long books.
+
+    make bench                      # or: .venv/bin/python bench/bench.py
+    FOLIO_BENCH_RUNS=5 make bench   # runs per measurement (median reported; default 3)
+    FOLIO_BENCH_PAGES=150,600       # book sizes in (approximate) A5 pages
+
+Every measurement runs its command as a subprocess and reads its wall time and
+its peak resident memory (``ru_maxrss`` from ``os.wait4``: the largest single
+process of the tree). A and B of each comparison run alternately, so drift on
+the machine hits both; the table shows medians. Output goes to ``bench-out/``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench-out"
+PYTHON = sys.executable
+#: Words per A5 page in folio's print layout (measured: see ``calibrate``).
+WORDS_PER_PAGE = 250
+#: Pages per generated chapter.
+PAGES_PER_CHAPTER = 10
+
+_WORDS = ("the a of and to in is that it for as with was on by be at this from or an "
+          "which are book page text reader author type set line note link print screen "
+          "chapter paragraph margin measure letter serif ink paper proof edition press "
+          "quiet careful long short small bright early late simple plain clear open "
+          "makes reads holds shows keeps turns follows gives takes sets finds builds "
+          "between under over through about against before after during without").split()
+_SITES = ["https://example.org/{}", "https://docs.example.com/guide/{}",
+          "https://www.example.net/articles/{}/index.html", "https://example.edu/~press/{}"]
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    text = " ".join(rng.choice(_WORDS) for _ in range(words))
+    return text[0].upper() + text[1:] + "."
+
+
+def _paragraph(rng: random.Random, state: dict) -> tuple[str, int]:
+    """A paragraph of 60-120 words with a link and, now and then, a footnote."""
+    sentences, count = [], 0
+    while count < rng.randint(60, 120):
+        n = rng.randint(8, 22)
+        sentences.append(_sentence(rng, n))
+        count += n
+    if rng.random() < 0.7:
+        state["links"] += 1
+        url = rng.choice(_SITES).format(f"topic-{state['links']}")
+        sentences.insert(rng.randrange(len(sentences)),
+                         f"See [the {rng.choice(_WORDS)} notes]({url}) for more.")
+    if rng.random() < 0.25:
+        state["notes"] += 1
+        label = f"n{state['notes']}"
+        sentences.append(f"A remark follows.[^{label}]")
+        state["pending"].append(f"[^{label}]: {_sentence(rng, rng.randint(10, 30))}")
+    return " ".join(sentences), count
+
+
+def _table(rng: random.Random) -> str:
+    rows = ["| Item | Count | Note |", "|---|---:|---|"]
+    for index in range(rng.randint(4, 8)):
+        rows.append(f"| {rng.choice(_WORDS)} {index} | {rng.randint(1, 999)} | "
+                    f"{_sentence(rng, 4)} |")
+    return "\n".join(rows)
+
+
+def _code(rng: random.Random) -> str:
+    lines = ["```python"]
+    for index in range(rng.randint(5, 12)):
+        lines.append(f"def {rng.choice(_WORDS)}_{index}(value):\n    return value * {index}")
+    return "\n".join(lines + ["```"])
+
+
+def chapter_text(number: int, words: int, seed: int = 0) -> str:
+    """One chapter of about ``words`` words: sections, links, notes, tables, code."""
+    rng = random.Random(seed * 10_000 + number)
+    state = {"links": number * 1000, "notes": number * 1000, "pending": []}
+    parts = [f"# Chapter {number}: {_sentence(rng, 3)[:-1]} {{#chapter-{number}}}"]
+    written, section = 0, 0
+    while written < words:
+        if written >= section * 800:
+            section += 1
+            parts.append(f"## Section {number}.{section}")
+        roll = rng.random()
+        if roll < 0.06:
+            parts.append(_table(rng))
+            written += 40
+        elif roll < 0.11:
+            parts.append(_code(rng))
+            written += 40
+        elif roll < 0.14:
+            parts.append("> " + _sentence(rng, 30))
+            written += 30
+        elif roll < 0.17 and number > 1:
+            parts.append(f"As shown in [chapter {number - 1}](#chapter-{number - 1}), "
+                         + _sentence(rng, 20))
+            written += 25
+        else:
+            text, count = _paragraph(rng, state)
+            parts.append(text)
+            written += count
+    parts.extend(state["pending"])
+    return "\n\n".join(parts) + "\n"
+
+
+def generate_book(folder: Path, pages: int, seed: int = 0) -> Path:
+    """Write a book folder of about ``pages`` A5 pages; return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "book.yaml").write_text(
+        f"title: A Generated Book of {pages} Pages\nauthor: The Benchmark\nlang: en\n"
+        "date: 2026-11-26\npublisher: folio\n", encoding="utf-8")
+    chapters = max(1, round(pages / PAGES_PER_CHAPTER))
+    per_chapter = pages * WORDS_PER_PAGE // chapters
+    for number in range(1, chapters + 1):
+        (folder / f"{number:03d}.md").write_text(chapter_text(number, per_chapter, seed),
+                                                 encoding="utf-8")
+    return folder
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+def measure(commands: list[list[str]], env: dict | None = None) -> tuple[float, int]:
+    """Run ``commands`` one after the other; return wall seconds and the peak RSS (MB)
+    of the largest process among them (``ru_maxrss`` of each, via ``os.wait4``)."""
+    started = time.perf_counter()
+    peak = 0
+    for command in commands:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}")
+        peak = max(peak, usage.ru_maxrss)
+    return time.perf_counter() - started, peak // 1024
+
+
+def alternate(runs: int, **variants) -> dict[str, tuple[float, int]]:
+    """Run each variant ``runs`` times, A B A B …; return median seconds and peak MB."""
+    seen: dict[str, list[tuple[float, int]]] = {name: [] for name in variants}
+    for _ in range(runs):
+        for name, action in variants.items():
+            seen[name].append(action())
+    return {name: (statistics.median(t for t, _ in values),
+                   statistics.median(m for _, m in values))
+            for name, values in seen.items()}
+
+
+def pandoc() -> str:
+    import pypandoc
+    return pypandoc.get_pandoc_path()
+
+
+def weasyprint_cli() -> str:
+    return str(Path(PYTHON).parent / "weasyprint")
+
+
+def plain_commands(book: Path, out: Path) -> list[list[str]]:
+    """Plain pandoc's three commands for EPUB, HTML and (via WeasyPrint) PDF."""
+    chapters = [str(p) for p in sorted(book.glob("*.md"))]
+    meta = ["--metadata-file", str(book / "book.yaml")]
+    return [[pandoc(), *meta, *chapters, "-o", str(out / "plain.epub")],
+            [pandoc(), "-s", *meta, *chapters, "-o", str(out / "plain.html")],
+            [pandoc(), "-s", *meta, *chapters, "-o", str(out / "plain-print.html")],
+            [weasyprint_cli(), str(out / "plain-print.html"), str(out / "plain.pdf")]]
+
+
+#: folio as it was when the benchmark started (see ``snapshot_code``).
+CODE = OUT / "code"
+
+
+def snapshot_code() -> None:
+    """Copy folio's code and templates aside, so edits made while the benchmark runs
+    change neither what is measured nor the cache keys (they hash folio's code)."""
+    shutil.rmtree(CODE, ignore_errors=True)
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO / "folio", CODE / "folio", ignore=ignore)
+    shutil.copytree(REPO / "templates", CODE / "templates", ignore=ignore)
+    shutil.copy(REPO / "build.py", CODE / "build.py")
+
+
+def folio_command(book: Path, out: Path, *extra: str) -> list[str]:
+    return [PYTHON, str(CODE / "build.py"), str(book), "-o", str(out), "-q", *extra]
+
+
+def dump_print_html(book: Path, folder: Path) -> Path:
+    """Our print HTML for ``book`` with its fonts and images beside it."""
+    sys.path.insert(0, str(CODE))
+    from folio.diagnostics import Reporter
+    from folio.formats.base import FONTS_DIR, Output
+    from folio.formats.pdf import PdfBuilder
+    from folio.pipeline import read_book
+    from folio.render import render_pieces
+    from folio.templates import make_environment
+
+    document, api = read_book(book, Reporter())
+    builder = PdfBuilder()
+    fragments = render_pieces(builder.pieces(document), api, str(book))
+    output = Output(folder, document.source.slug, make_environment(document.root))
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(FONTS_DIR, folder / "fonts", dirs_exist_ok=True)
+    for image in document.images.values():
+        (folder / "images").mkdir(exist_ok=True)
+        shutil.copy(image.path, folder / "images" / image.name)
+    target = folder / "print.html"
+    target.write_text(builder.print_html(document, fragments, output), encoding="utf-8")
+    return target
+
+
+def touch_chapter(book: Path, run: int) -> None:
+    chapter = sorted(book.glob("*.md"))[0]
+    chapter.write_text(chapter.read_text(encoding="utf-8") + f"\nEdit number {run}.\n",
+                       encoding="utf-8")
+
+
+def bench_book(pages: int, runs: int) -> list[tuple[str, str, str, str]]:
+    folder = OUT / f"book-{pages}"
+    shutil.rmtree(folder, ignore_errors=True)
+    book = generate_book(folder / f"bench-{pages}", pages)
+    out_folio, out_plain = folder / "dist", folder / "plain"
+    out_plain.mkdir(parents=True)
+    print(f"## {pages} pages: building …", file=sys.stderr, flush=True)
+
+    full = alternate(runs, folio=lambda: measure([folio_command(book, out_folio, "--force")]),
+                     plain=lambda: measure(plain_commands(book, out_plain)))
+    nothing = alternate(runs, rebuild=lambda: measure([folio_command(book, out_folio)]))
+    edits = iter(range(1_000_000))
+    one = alternate(runs, rebuild=lambda: (touch_chapter(book, next(edits)),
+                                          measure([folio_command(book, out_folio)]))[1])
+    print_html = dump_print_html(book, folder / "print")
+    pdf = alternate(
+        runs,
+        folio=lambda: measure([folio_command(book, out_folio, "--force", "--format", "pdf")]),
+        weasy=lambda: measure([[weasyprint_cli(), "--pdf-variant", "pdf/ua-1",
+                                str(print_html), str(folder / "print" / "alone.pdf")]]))
+    pages_out = _pdf_pages(out_folio / book.name / f"{book.name}.pdf")
+    plain_pages = _pdf_pages(out_plain / "plain.pdf")
+
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:.2f}"
+
+    rows = [
+        (f"full build, 3 formats ({pages_out} p.; pandoc's PDF: {plain_pages} p.)",
+         f"{full['folio'][0]:.1f} s", f"{full['plain'][0]:.1f} s",
+         f"{ratio(full['folio'][0], full['plain'][0])} (target ≤ 0.8)"),
+        ("PDF only: `--format pdf` vs WeasyPrint alone on our print HTML",
+         f"{pdf['folio'][0]:.1f} s", f"{pdf['weasy'][0]:.1f} s",
+         f"{ratio(pdf['folio'][0], pdf['weasy'][0])} (target ≤ 1.1)"),
+        ("peak memory: full build vs WeasyPrint alone on our print HTML",
+         f"{full['folio'][1]} MB", f"{pdf['weasy'][1]} MB",
+         f"{ratio(full['folio'][1], pdf['weasy'][1])} (target ≤ 1.2)"),
+        ("peak memory: full build vs plain pandoc's commands",
+         f"{full['folio'][1]} MB", f"{full['plain'][1]} MB",
+         ratio(full['folio'][1], full['plain'][1])),
+        ("rebuild, nothing changed (vs full build)", f"{nothing['rebuild'][0]:.2f} s",
+         f"{full['folio'][0]:.1f} s",
+         f"{ratio(nothing['rebuild'][0], full['folio'][0])} (target ≤ 0.05)"),
+        ("rebuild, one chapter changed (vs full build)", f"{one['rebuild'][0]:.1f} s",
+         f"{full['folio'][0]:.1f} s", ratio(one['rebuild'][0], full['folio'][0])),
+    ]
+    return [(f"{pages} p.", *row) for row in rows]
+
+
+def _pdf_pages(pdf: Path) -> str:
+    try:
+        from pypdf import PdfReader
+        return str(len(PdfReader(pdf).pages))
+    except Exception:  # noqa: BLE001 - the count is only a label
+        return "?"
+
+
+def main() -> int:
+    runs = int(os.environ.get("FOLIO_BENCH_RUNS", "3"))
+    sizes = [int(s) for s in os.environ.get("FOLIO_BENCH_PAGES", "150,600").split(",")]
+    OUT.mkdir(exist_ok=True)
+    snapshot_code()
+    rows = []
+    for pages in sizes:
+        rows.extend(bench_book(pages, runs))
+    print(f"\nMedians of {runs} runs, A and B alternating; {os.cpu_count()} cores; "
+          f"peak memory is the largest process's ru_maxrss.\n")
+    print("| book | measurement | folio | other | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""The cover: the image the metadata names, or one made from the title.
+
+``cover: images/cover.jpg`` in the metadata names a JPEG or PNG inside the book
+folder (resolved like every image: ``transforms.links.resolve_inside``). Without
+one, or when it cannot be used, the book gets a typographic cover: a PNG of
+1600 × 2400 pixels (2:3, what Kobo and Apple Books show without cropping much)
+with the title, subtitle and authors set in the vendored Noto Serif, on a colour
+taken from the title, so that the same book always gets the same cover.
+
+Readers show a cover only if it is an image: the EPUB declares it as the
+``cover-image`` of the package (EPUB 3), with ``<meta name="cover">`` (EPUB 2 and
+Kobo's library thumbnails) and on a page of its own that opens the spine (Kobo's
+e-ink readers lay out a cover page as fixed layout, so nothing else goes on it).
+"""
+
+from __future__ import annotations
+
+import colorsys
+import dataclasses
+import hashlib
+import io
+from pathlib import Path
+
+from .diagnostics import Reporter
+from .document import Document
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+#: Width and height of a generated cover, in pixels.
+SIZE = (1600, 2400)
+#: Media types a cover may have (GIF, WebP and SVG are not shown by every reader).
+COVER_TYPES = {"image/jpeg": "jpg", "image/png": "png"}
+
+
+@dataclasses.dataclass
+class Cover:
+    """The cover image as it goes into the EPUB."""
+
+    data: bytes
+    media_type: str
+    #: File name inside the EPUB's images folder.
+    name: str
+    #: True if folio made it from the title.
+    generated: bool
+
+
+def find_cover(document: Document) -> tuple[Path | None, str]:
+    """The cover image the metadata names: (path, "") or (None, why not)."""
+    from .transforms.links import MAX_IMAGE_BYTES, resolve_inside, sniff_image
+
+    wanted = document.metadata.cover.strip()
+    if not wanted:
+        return None, ""
+    path = resolve_inside(document.root, document.root, wanted)
+    if path is None:
+        return None, "lies outside the book folder"
+    if not path.is_file():
+        return None, "does not exist"
+    try:
+        if path.stat().st_size > MAX_IMAGE_BYTES:
+            return None, "is too large"
+        head = path.read_bytes()[:4096]
+    except OSError:
+        return None, "cannot be read"
+    sniffed = sniff_image(head)
+    if sniffed is None or sniffed[0] not in COVER_TYPES:
+        return None, "is not a JPEG or PNG image"
+    return path, ""
+
+
+def check_cover(document: Document, reporter: Reporter) -> None:
+    """Warn (at the ``cover:`` line of the metadata) if the named cover cannot be used."""
+    path, problem = find_cover(document)
+    if path is None and problem:
+        raw = document.source.metadata
+        reporter.warn(raw.display, raw.lines.get("cover", 0),
+                      f"cover '{document.metadata.cover[:80]}' {problem}; a cover is made "
+                      "from the title instead", "bad-cover")
+
+
+def make_cover(document: Document) -> Cover:
+    """The book's cover: the named image, else a typographic one."""
+    from .transforms.links import sniff_image
+
+    path, _ = find_cover(document)
+    if path is not None:
+        data = path.read_bytes()
+        media_type = sniff_image(data)[0]
+        return Cover(data, media_type, f"cover.{COVER_TYPES[media_type]}", False)
+    meta = document.metadata
+    data = typographic_cover(meta.title, meta.subtitle, meta.authors, meta.publisher)
+    return Cover(data, "image/png", "cover.png", True)
+
+
+# --- the typographic cover ---------------------------------------------------------
+
+def _colours(title: str) -> tuple[tuple, tuple, tuple]:
+    """Background, text and accent colour, from a hue derived from the title."""
+    hue = int(hashlib.sha256(title.encode("utf-8")).hexdigest()[:4], 16) / 0xFFFF
+
+    def rgb(h, lightness, saturation):
+        return tuple(round(c * 255) for c in colorsys.hls_to_rgb(h, lightness, saturation))
+
+    return rgb(hue, 0.22, 0.35), (248, 244, 236), rgb((hue + 0.08) % 1, 0.70, 0.55)
+
+
+def _font(name: str, size: int):
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(FONTS / name), size, layout_engine=ImageFont.Layout.BASIC)
+
+
+def _pieces(word: str, font, width: int) -> list[str]:
+    """A word cut into pieces no wider than ``width`` (only if it must be)."""
+    pieces, current = [], ""
+    for char in word:
+        if current and font.getlength(current + char) > width:
+            pieces.append(current)
+            current = char
+        else:
+            current += char
+    return pieces + [current]
+
+
+def _wrap(text: str, font, width: int, cut: bool = False) -> list[str] | None:
+    """``text`` broken into lines no wider than ``width``; None if a word is wider
+    (unless ``cut``: then such a word is cut)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        if font.getlength(word) > width:
+            if not cut:
+                return None
+            *whole, word = _pieces(word, font, width)
+            if current:
+                lines.append(current)
+            lines.extend(whole)
+            current = ""
+        trial = f"{current} {word}".strip()
+        if font.getlength(trial) <= width:
+            current = trial
+        else:
+            lines.append(current)
+            current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _fit(text: str, name: str, largest: int, smallest: int, width: int,
+         max_lines: int) -> tuple[object, list[str]]:
+    """The largest font size (down to ``smallest``) at which ``text`` fits."""
+    size = largest
+    while True:
+        font = _font(name, size)
+        lines = _wrap(text, font, width)
+        if lines is not None and (len(lines) <= max_lines or size <= smallest):
+            return font, lines
+        if size <= smallest:
+            return font, _wrap(text, font, width, cut=True)
+        size = max(smallest, int(size * 0.9))
+
+
+def typographic_cover(title: str, subtitle: str, authors: list[str],
+                      publisher: str = "") -> bytes:
+    """A PNG cover with the title, subtitle, authors and publisher."""
+    from PIL import Image, ImageDraw
+
+    width, height = SIZE
+    margin = 150
+    text_width = width - 2 * margin
+    background, ink, accent = _colours(title)
+    image = Image.new("RGB", SIZE, background)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([margin, margin, width - margin, margin + 12], fill=accent)
+
+    y = 420
+    font, lines = _fit(title, "NotoSerif-Bold.ttf", 150, 60, text_width, 6)
+    for line in lines:
+        draw.text((margin, y), line, font=font, fill=ink)
+        y += int(font.size * 1.2)
+    if subtitle:
+        y += 40
+        draw.rectangle([margin, y, margin + 260, y + 6], fill=accent)
+        y += 70
+        font, lines = _fit(subtitle, "NotoSerif-Italic.ttf", 72, 40, text_width, 5)
+        for line in lines:
+            draw.text((margin, y), line, font=font, fill=ink)
+            y += int(font.size * 1.3)
+    bottom = height - margin
+    if publisher:
+        font, lines = _fit(publisher, "NotoSerif-Regular.ttf", 48, 32, text_width, 2)
+        for line in reversed(lines):
+            bottom -= int(font.size * 1.3)
+            draw.text((margin, bottom), line, font=font, fill=accent)
+        bottom -= 60
+    if authors:
+        font, lines = _fit(", ".join(authors), "NotoSerif-Regular.ttf", 84, 44,
+                           text_width, 4)
+        for line in reversed(lines):
+            bottom -= int(font.size * 1.25)
+            draw.text((margin, max(bottom, y + 40)), line, font=font, fill=ink)
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
