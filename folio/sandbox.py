@@ -61,14 +61,30 @@ def run_limited(function, *args, display: str, what: str, timeout: float | None 
     if not hasattr(os, "fork") or os.environ.get("FOLIO_NO_FORK"):
         return function(*args)
     parent = os.getpid()
+    pid, read = fork_call(function, args, lambda: _become_disposable(parent, memory_mib))
+    child = _Child(pid, read)
+    try:
+        return child.outcome(timeout, display, what, memory_mib)
+    finally:
+        child.kill()
+
+
+def fork_call(function, args: tuple, setup_child) -> tuple[int, int]:
+    """Fork; the child runs ``setup_child()`` then ``function(*args)`` and sends the
+    pickled outcome through a pipe. Returns (child pid, read end of the pipe).
+
+    Outcomes: ("ok", result), ("build-error", diagnostic), ("memory",),
+    ("error", message, traceback). ``gc.freeze()`` before the fork keeps the
+    child's garbage collector off the parent's objects (which it would copy).
+    """
     read, write = os.pipe()
-    gc.freeze()  # the child then does not touch (and copy) the parent's objects
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # the child: run, send the outcome, leave without cleanup
         status = 1
         try:
             os.close(read)
-            _become_disposable(parent, memory_mib)
+            setup_child()
             try:
                 outcome = ("ok", function(*args))
             except BuildError as error:
@@ -86,11 +102,14 @@ def run_limited(function, *args, display: str, what: str, timeout: float | None 
             os._exit(status)
     gc.unfreeze()
     os.close(write)
-    child = _Child(pid, read)
-    try:
-        return child.outcome(timeout, display, what, memory_mib)
-    finally:
-        child.kill()
+    return pid, read
+
+
+def raise_build_error(diagnostic) -> None:
+    """Raise, in the parent, the ``BuildError`` a child reported."""
+    error = BuildError(diagnostic.path, diagnostic.message)
+    error.diagnostic = diagnostic
+    raise error
 
 
 def _become_disposable(parent: int, memory_mib: float) -> None:
@@ -149,9 +168,7 @@ class _Child:
         if outcome[0] == "ok":
             return outcome[1]
         if outcome[0] == "build-error":
-            error = BuildError(outcome[1].path, outcome[1].message)
-            error.diagnostic = outcome[1]
-            raise error
+            raise_build_error(outcome[1])
         if outcome[0] == "memory":
             raise BuildError(display, f"{what} needed more than {memory_mib:g} MiB and was "
                              "stopped (FOLIO_LAYOUT_MEMORY=MiB sets the limit)", code="memory")
