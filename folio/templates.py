@@ -1,5 +1,9 @@
 """The Jinja2 environment: templates looked up in the book's own ``templates/``
-folder first, then in the project's, with autoescape and StrictUndefined on."""
+folder first, then in the project's, with autoescape and StrictUndefined on.
+
+A book folder may come from anyone, and so may its templates: they run in
+Jinja2's sandbox, which refuses access to Python internals
+(``cycler.__init__.__globals__.os`` and the like)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import json
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 from markupsafe import Markup
 
 #: The built-in templates, one folder per format.
@@ -31,7 +36,7 @@ def make_environment(book_root: Path | None = None) -> jinja2.Environment:
     if book_root is not None and (book_root / "templates").is_dir():
         loaders.append(jinja2.FileSystemLoader(str(book_root / "templates")))
     loaders.append(jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES)))
-    environment = jinja2.Environment(
+    environment = jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
@@ -45,4 +50,17 @@ def make_environment(book_root: Path | None = None) -> jinja2.Environment:
 
 
 def render_template(environment: jinja2.Environment, name: str, **context) -> str:
-    return environment.get_template(name).render(**context)
+    """Render template ``name``; a fault in a (book's own) template is a BuildError."""
+    from .diagnostics import BuildError
+
+    try:
+        return environment.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as error:
+        raise BuildError(error.filename or name, f"template syntax error: {error.message}",
+                         error.lineno or 0, code="template") from None
+    except jinja2.sandbox.SecurityError as error:
+        raise BuildError(name, f"template refused by the sandbox: {error}",
+                         code="template") from None
+    except jinja2.UndefinedError as error:
+        raise BuildError(name, f"template uses an undefined value: {error.message}",
+                         code="template") from None
