@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import os
+import stat
 from pathlib import Path
 
 from . import __version__
@@ -35,6 +36,8 @@ from .templates import BUILTIN_TEMPLATES
 CACHE_DIR = ".folio-cache"
 #: Bumped when the entry format changes.
 SCHEMA = 1
+#: Files larger than this (bytes) count by size and modification time, unread.
+BIG_FILE = 64 * 1024 * 1024
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -45,7 +48,9 @@ def _hash_file(digest, path: Path) -> None:
 
 
 def _files_under(folder: Path, skip: Path | None = None) -> list[Path]:
-    """Every regular file under ``folder`` (hidden ones and ``skip`` left out), sorted."""
+    """Every file and link under ``folder`` (hidden ones and ``skip`` left out), sorted.
+
+    Links are not followed (``os.walk`` does not descend into linked folders)."""
     found = []
     for root, dirs, files in os.walk(folder):
         here = Path(root)
@@ -56,9 +61,21 @@ def _files_under(folder: Path, skip: Path | None = None) -> list[Path]:
 
 
 def _hash_tree(digest, folder: Path, skip: Path | None = None) -> None:
+    """Names and contents of the regular files under ``folder``. Anything else (a
+    link, a FIFO, a device) counts by what it is, never by reading it: reading a
+    FIFO waits forever, a link may lead to /dev/zero. Files the book really uses
+    are hashed through their resolved path when the build records them."""
     for path in _files_under(folder, skip):
         digest.update(str(path.relative_to(folder)).encode() + b"\0")
-        _hash_file(digest, path)
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            digest.update(b"link:" + os.fsencode(os.readlink(path)))
+        elif not stat.S_ISREG(info.st_mode):
+            digest.update(f"special:{stat.S_IFMT(info.st_mode)}".encode())
+        elif info.st_size > BIG_FILE:
+            digest.update(f"big:{info.st_size}:{info.st_mtime_ns}".encode())
+        else:
+            _hash_file(digest, path)
 
 
 @functools.lru_cache(maxsize=1)
