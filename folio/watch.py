@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import threading
 import time
 from pathlib import Path
@@ -162,24 +163,16 @@ def watch(args, sources: list[Path], formats: list[str], stdout, stderr) -> int:
         display = Display(stdout, stderr, args.quiet, tuple(formats))
         reporter = Reporter()
         reporter.listeners.append(display.diagnostic)
-        reloaded = []
-
-        def progress(book: str, stage: str, seconds: float | None) -> None:
-            display.progress(book, stage, seconds)
-            if stage == "html" and seconds is not None:
-                generation.bump()  # the page is new: reload now, not after the PDF
-                reloaded.append(book)
-
         display.start([str(book) for book in books])
         try:
             results = build_books(books, outdir, formats, reporter, args.strict,
-                                  options_of(args), args.force, progress, args.jobs)
+                                  options_of(args), args.force, display.progress, args.jobs)
         finally:
             display.stop()
         for result in results:
             display.finished(result.display if result else "", result)
-        if not reloaded:
-            generation.bump()
+        # Only now: a book's files move into place together when it is done.
+        generation.bump()
 
     rebuild(sources)
     args.force = False  # --force applies to the first build only
@@ -198,6 +191,8 @@ def watch(args, sources: list[Path], formats: list[str], stdout, stderr) -> int:
         for changes in watchfiles.watch(*watched_paths(sources), debounce=300, step=50,
                                         raise_interrupt=False):
             books = affected(changes, sources, outdir)
+            if os.environ.get("FOLIO_DEBUG"):
+                print(f"changes: {sorted(changes)}", file=stderr, flush=True)
             if books:
                 started = time.perf_counter()
                 rebuild(books)

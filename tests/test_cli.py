@@ -275,7 +275,7 @@ def test_watch_rebuilds_on_save_and_tells_the_page_to_reload(tmp_path):
             received += events.readline()
         assert b"event: reload" in received
         page = urllib.request.urlopen(page_url, timeout=10).read().decode()
-        assert "The second version." in page
+        assert "The second version." in page, (received, _drain_output(process))
         assert _listening_addresses(port) == {"127.0.0.1"}, "loopback only"
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -300,6 +300,11 @@ def _listening_addresses(port: int) -> set[str]:
                 else:
                     found.add("ipv6:" + address)
     return found
+
+
+def _drain_output(process) -> str:
+    os.killpg(process.pid, signal.SIGTERM)
+    return process.stdout.read() + process.stderr.read()
 
 
 def _read_line(process: subprocess.Popen, marker: str, timeout: float) -> str:
