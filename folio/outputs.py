@@ -27,12 +27,14 @@ def atomic_path(target: Path):
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                          dir=target.parent)
     os.close(handle)
+    journal = _journal
     try:
+        if journal is not None:  # listed at once: a child killed mid-write leaves no litter
+            _note(journal, [temporary])
         yield Path(temporary)
         os.chmod(temporary, 0o644)
-        if _journal is not None:
-            with open(_journal, "a", encoding="utf-8") as journal:
-                journal.write(json.dumps([temporary, str(target)]) + "\n")
+        if journal is not None:
+            _note(journal, [temporary, str(target)])
         else:
             os.replace(temporary, target)
     except BaseException:
@@ -59,25 +61,41 @@ def all_or_nothing():
             _journal = None
             entries = _entries(journal)
     except BaseException:
-        for temporary, _ in entries:
+        for temporary, *_ in entries:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
         raise
     else:
-        for temporary, target in entries:
+        finished = {entry[0] for entry in entries if len(entry) == 2}
+        for temporary, *target in entries:
             with contextlib.suppress(FileNotFoundError):
-                os.replace(temporary, target)
+                if target:
+                    os.replace(temporary, target[0])
+                elif temporary not in finished:  # begun, never finished (and not raised)
+                    os.unlink(temporary)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(journal)
 
 
-def _entries(journal: Path) -> list[tuple[str, str]]:
+def _note(journal: Path, entry: list[str]) -> None:
+    with open(journal, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry) + "\n")
+
+
+def _entries(journal: Path) -> list[list[str]]:
+    """[temporary] for each file begun, [temporary, target] for each one finished."""
     try:
         lines = journal.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return []
-    return [tuple(json.loads(line)) for line in lines if line.strip()]
+    entries = []
+    for line in lines:
+        try:
+            entries.append(json.loads(line))
+        except ValueError:  # a line cut short by a killed child
+            continue
+    return entries
 
 
 def write_bytes(target: Path, data: bytes) -> None:
