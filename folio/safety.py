@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import html.parser
 import re
+import sys
+import threading
 import xml.etree.ElementTree as ET
 
 import nh3
@@ -143,12 +145,35 @@ def allowed_attribute(tag: str, name: str) -> bool:
 
 def sanitise_fragment(fragment: str) -> str:
     """``fragment`` cut down to the allow-list: the only HTML that reaches any output."""
-    return nh3.clean(
-        fragment, tags=ALLOWED_TAGS, clean_content_tags=DROPPED_WITH_CONTENT,
-        attributes={"*": GLOBAL_ATTRIBUTES, **TAG_ATTRIBUTES},
-        generic_attribute_prefixes=ATTRIBUTE_PREFIXES, attribute_filter=_attribute_value,
-        strip_comments=True, link_rel=None, url_schemes=LINK_SCHEMES,
-        filter_style_properties=set(STYLE_VALUES))
+    _in_filter.active, _in_filter.error = True, None
+    try:
+        clean = nh3.clean(
+            fragment, tags=ALLOWED_TAGS, clean_content_tags=DROPPED_WITH_CONTENT,
+            attributes={"*": GLOBAL_ATTRIBUTES, **TAG_ATTRIBUTES},
+            generic_attribute_prefixes=ATTRIBUTE_PREFIXES, attribute_filter=_attribute_value,
+            strip_comments=True, link_rel=None, url_schemes=LINK_SCHEMES,
+            filter_style_properties=set(STYLE_VALUES))
+    finally:
+        _in_filter.active = False
+    if _in_filter.error is not None:
+        raise _in_filter.error  # e.g. Ctrl-C while nh3 called ``_attribute_value``
+    return clean
+
+
+# nh3 reports an exception raised in its attribute filter as "ignored" (unraisable) and
+# goes on: a KeyboardInterrupt would be lost. This hook keeps it for the caller.
+_in_filter = threading.local()
+_default_unraisable_hook = sys.unraisablehook
+
+
+def _keep_filter_errors(unraisable) -> None:
+    if getattr(_in_filter, "active", False) and _in_filter.error is None:
+        _in_filter.error = unraisable.exc_value
+        return
+    _default_unraisable_hook(unraisable)
+
+
+sys.unraisablehook = _keep_filter_errors
 
 
 # --- checking the parsed manuscript -----------------------------------------------
