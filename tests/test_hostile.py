@@ -284,6 +284,19 @@ def test_symlinked_chapter_outside_the_book_folder_is_refused(scene):
         p.read_text(errors="replace") for p in (scene / "dist").rglob("*") if p.is_file())
 
 
+@pytest.mark.xfail(strict=True, reason="open: Jinja2's FileSystemLoader follows a link in "
+                   "the book's templates/ to any file (folio/templates.py)")
+def test_templates_in_the_book_folder_cannot_include_files_outside_it(scene):
+    book = scene / "book"
+    (book / "templates" / "html").mkdir(parents=True)
+    (book / "templates" / "html" / "leak.html").symlink_to(scene / "outside" / "secret.txt")
+    write(book / "templates" / "html" / "page.html",
+          '<html><body>{% include "html/leak.html" %}</body></html>\n')
+    source = write(book / "book.md", "---\ntitle: T\nlang: en\n---\nText.\n")
+    run_build(str(source), "-o", str(scene / "dist"), "--format", "html")
+    assert_no_secret(scene / "dist")
+
+
 def test_templates_in_the_book_folder_cannot_run_code(tmp_path):
     write(tmp_path / "templates" / "html" / "page.html",
           "<html><body>{{ cycler.__init__.__globals__.os.getpid() }}</body></html>\n")
@@ -628,6 +641,66 @@ def test_two_builds_of_one_book_at_once_do_not_corrupt_each_other(tmp_path):
     assert len(reader.pages) > 3 and "Note 59" in "".join(p.extract_text() for p in reader.pages)
     assert (out / "book" / "index.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
     assert not list(out.rglob("*.tmp"))
+
+
+# --- the sandbox, directly ---------------------------------------------------------------
+
+def _sleep_with_a_grandchild(pid_file: str) -> None:
+    grandchild = subprocess.Popen(["sleep", "60"])
+    Path(pid_file).write_text(str(grandchild.pid))
+    time.sleep(60)
+
+
+def _allocate(mib: int) -> int:
+    return len(bytearray(mib * 1024 * 1024))
+
+
+def _crash() -> None:
+    import faulthandler
+    faulthandler.disable()  # pytest's handler would print the child's stack on stderr
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def _refuse() -> None:
+    from folio.diagnostics import BuildError
+    raise BuildError("book.md", "refused in the child", 3, 1, "child")
+
+
+def test_the_sandbox_ends_the_whole_process_group_on_time_out(tmp_path):
+    from folio.diagnostics import BuildError
+    from folio.sandbox import run_limited
+
+    pid_file = tmp_path / "grandchild"
+    started = time.monotonic()
+    with pytest.raises(BuildError) as caught:
+        run_limited(_sleep_with_a_grandchild, str(pid_file), display="book.md",
+                    what="the PDF layout", timeout=1.5)
+    assert time.monotonic() - started < 10
+    assert caught.value.diagnostic.code == "timeout"
+    assert "the PDF layout took longer than 1.5 s" in caught.value.diagnostic.message
+    grandchild = Path(f"/proc/{int(pid_file.read_text())}/stat")
+    time.sleep(0.2)
+    # Gone, or a zombie waiting for init to reap it: not left running.
+    assert not grandchild.exists() or grandchild.read_text().split(") ")[1][0] in "ZX"
+
+
+def test_the_sandbox_reports_memory_crashes_and_errors_of_the_child():
+    from folio.diagnostics import BuildError
+    from folio.sandbox import run_limited
+
+    limits = {"display": "book.md", "what": "the PDF layout", "timeout": 30}
+    assert run_limited(_allocate, 16, memory_mib=512, **limits) == 16 * 1024 * 1024
+    with pytest.raises(BuildError) as caught:
+        run_limited(_allocate, 2048, memory_mib=256, **limits)
+    assert caught.value.diagnostic.code == "memory"
+    with pytest.raises(BuildError) as caught:
+        run_limited(_crash, **limits)
+    assert caught.value.diagnostic.code == "crash" and "SIGSEGV" in str(caught.value)
+    with pytest.raises(BuildError) as caught:
+        run_limited(_refuse, **limits)
+    assert (caught.value.diagnostic.line, caught.value.diagnostic.code) == (3, "child")
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        run_limited(divmod, 1, 0, **limits)
 
 
 # --- the sanitiser and the transforms, directly ------------------------------------------
