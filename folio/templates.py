@@ -8,6 +8,7 @@ Jinja2's sandbox, which refuses access to Python internals
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import jinja2
@@ -30,12 +31,27 @@ def css_string(value: str) -> Markup:
     return Markup(f'"{escaped}"')
 
 
+class FolderLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that serves only files whose real path lies in its folder.
+
+    Jinja2 follows links: ``templates/html/leak.html -> /etc/passwd`` and an
+    ``{% include %}`` of it would copy that file into the book."""
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        real = os.path.realpath(filename)
+        if not any(os.path.commonpath([real, os.path.realpath(folder)])
+                   == os.path.realpath(folder) for folder in self.searchpath):
+            raise jinja2.TemplateNotFound(template)
+        return source, filename, uptodate
+
+
 def make_environment(book_root: Path | None = None) -> jinja2.Environment:
     """An environment for one book: its ``templates/`` override ours file by file."""
     loaders = []
     if book_root is not None and (book_root / "templates").is_dir():
-        loaders.append(jinja2.FileSystemLoader(str(book_root / "templates")))
-    loaders.append(jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES)))
+        loaders.append(FolderLoader(str(book_root / "templates")))
+    loaders.append(FolderLoader(str(BUILTIN_TEMPLATES)))
     environment = jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=_autoescape,
@@ -50,7 +66,8 @@ def make_environment(book_root: Path | None = None) -> jinja2.Environment:
 
 
 def render_template(environment: jinja2.Environment, name: str, **context) -> str:
-    """Render template ``name``; a fault in a (book's own) template is a BuildError."""
+    """Render template ``name``; a fault in a (book's own) template is a BuildError
+    naming the template file and line where it happened."""
     from .diagnostics import BuildError
 
     try:
@@ -59,8 +76,24 @@ def render_template(environment: jinja2.Environment, name: str, **context) -> st
         raise BuildError(error.filename or name, f"template syntax error: {error.message}",
                          error.lineno or 0, code="template") from None
     except jinja2.sandbox.SecurityError as error:
-        raise BuildError(name, f"template refused by the sandbox: {error}",
-                         code="template") from None
+        message, trace = f"template refused by the sandbox: {error}", error.__traceback__
+    except jinja2.TemplateNotFound as error:
+        message = f"template not found (or outside the templates folder): {error.name}"
+        trace = error.__traceback__
     except jinja2.UndefinedError as error:
-        raise BuildError(name, f"template uses an undefined value: {error.message}",
-                         code="template") from None
+        message, trace = f"template uses an undefined value: {error.message}", error.__traceback__
+    path, line = _template_position(trace, name)
+    raise BuildError(path, message, line, code="template") from None
+
+
+def _template_position(trace, name: str) -> tuple[str, int]:
+    """The innermost template file and line in ``trace`` (Jinja2 rewrites its frames
+    to point at the template source), or ``(name, 0)``."""
+    found = (name, 0)
+    while trace is not None:
+        code = trace.tb_frame.f_code
+        if code.co_filename.endswith((".html", ".xhtml", ".xml", ".css", ".opf", ".ncx")):
+            relative = os.path.relpath(code.co_filename)
+            found = (code.co_filename if relative.startswith("..") else relative, trace.tb_lineno)
+        trace = trace.tb_next
+    return found

@@ -284,8 +284,6 @@ def test_symlinked_chapter_outside_the_book_folder_is_refused(scene):
         p.read_text(errors="replace") for p in (scene / "dist").rglob("*") if p.is_file())
 
 
-@pytest.mark.xfail(strict=True, reason="open: Jinja2's FileSystemLoader follows a link in "
-                   "the book's templates/ to any file (folio/templates.py)")
 def test_templates_in_the_book_folder_cannot_include_files_outside_it(scene):
     book = scene / "book"
     (book / "templates" / "html").mkdir(parents=True)
@@ -293,17 +291,21 @@ def test_templates_in_the_book_folder_cannot_include_files_outside_it(scene):
     write(book / "templates" / "html" / "page.html",
           '<html><body>{% include "html/leak.html" %}</body></html>\n')
     source = write(book / "book.md", "---\ntitle: T\nlang: en\n---\nText.\n")
-    run_build(str(source), "-o", str(scene / "dist"), "--format", "html")
+    result = run_build(str(source), "-o", str(scene / "dist"), "--format", "html")
+    assert result.returncode == 1
+    assert "error: template not found (or outside the templates folder): html/leak.html" \
+        in result.stderr
+    assert "Traceback" not in result.stderr
     assert_no_secret(scene / "dist")
 
 
 def test_templates_in_the_book_folder_cannot_run_code(tmp_path):
     write(tmp_path / "templates" / "html" / "page.html",
-          "<html><body>{{ cycler.__init__.__globals__.os.getpid() }}</body></html>\n")
+          "<html>\n<body>{{ cycler.__init__.__globals__.os.getpid() }}</body></html>\n")
     source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\nText.\n")
     result = run_build(str(source), "-o", str(tmp_path / "dist"), "--format", "html")
     assert result.returncode == 1
-    assert "template refused by the sandbox" in result.stderr
+    assert "templates/html/page.html:2: error: template refused by the sandbox" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "dist" / "book" / "index.html").exists()
 
@@ -314,7 +316,7 @@ def test_a_fifo_or_a_device_in_the_book_folder_does_not_hang_the_build(tmp_path)
     os.mkfifo(tmp_path / "book" / "fifo")
     (tmp_path / "book" / "zero").symlink_to("/dev/zero")
     result = run_build(str(tmp_path / "book"), "-o", str(tmp_path / "dist"), "--format", "html",
-                       timeout=8)
+                       timeout=60)
     assert result.returncode == 0, result.stderr
 
 
