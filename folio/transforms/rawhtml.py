@@ -14,7 +14,7 @@ that need it are rewritten:
 - ``<img src>``: resolved inside the book folder like a Markdown image, or replaced
   by its ``alt`` text with a warning; ``srcset`` is dropped;
 - elements no book may contain (``<script>``, ``<iframe>``, forms, …) are reported;
-  the EPUB leaves them out (``folio.formats.epub_markup``).
+  the sanitiser (``folio.safety.sanitise_fragment``) drops them from every output.
 
 Raw HTML has no source position in pandoc's AST, so warnings name the line where
 the tag's text first occurs in the file after the previous tag found.
@@ -31,7 +31,7 @@ from ..diagnostics import Reporter
 from ..document import Document
 from .links import EXTERNAL_SCHEMES, file_name_of, find_anchor, image_file, link_scheme
 
-#: Elements no book may contain; reported here, left out of the EPUB.
+#: Elements no book may contain; reported here; the sanitiser (folio.safety) drops them from every output.
 FORBIDDEN = {"script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
              "form", "input", "button", "select", "textarea", "link", "meta", "base",
              "audio", "video", "canvas", "noscript", "template"}
@@ -116,7 +116,7 @@ class RawHtmlLinks:
         if tag in FORBIDDEN:
             line, col = self._where(text, display)
             self.reporter.warn(display, line, f"raw HTML <{tag}> has no place in a book; "
-                               "it is left out of the EPUB", "raw-html", col)
+                               "it is left out of every output", "raw-html", col)
             return None
         if tag == "a" and any(key == "href" for key, _ in attrs):
             href = next(value or "" for key, value in attrs if key == "href")
