@@ -8,7 +8,9 @@ failures under ``--strict``), 2 a usage error, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import __version__
@@ -127,6 +129,7 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
         if not sources:
             print("build.py: error: no books in content/ and no SOURCE given", file=stderr)
             return 2
+    previous = _stop_on_sigterm()
     try:
         if args.command == "check":
             return _check(args, sources, stdout, stderr)
@@ -134,9 +137,27 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
             from .watch import watch
             return watch(args, sources, formats, stdout, stderr)
         return _build(args, sources, formats, stdout, stderr)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print("build.py: interrupted; earlier outputs are unchanged", file=stderr)
-        return 130
+        return 128 + (stop.args[0] if stop.args else signal.SIGINT)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a CI time-out) ends a build the way Ctrl-C does: the
+    temporary files go, the earlier outputs stay."""
+
+
+def _stop_on_sigterm():
+    """Route SIGTERM to ``Terminated``; the previous handler, or None off the main thread."""
+    def terminate(signum, frame):
+        raise Terminated(signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, terminate)
 
 
 def options_of(args) -> dict:

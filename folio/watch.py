@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import threading
 import time
 from pathlib import Path
@@ -191,8 +190,6 @@ def watch(args, sources: list[Path], formats: list[str], stdout, stderr) -> int:
         for changes in watchfiles.watch(*watched_paths(sources), debounce=300, step=50,
                                         raise_interrupt=False):
             books = affected(changes, sources, outdir)
-            if os.environ.get("FOLIO_DEBUG"):
-                print(f"changes: {sorted(changes)}", file=stderr, flush=True)
             if books:
                 started = time.perf_counter()
                 rebuild(books)

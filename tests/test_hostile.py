@@ -597,7 +597,8 @@ def test_a_layout_that_takes_too_long_fails_clearly_and_keeps_earlier_outputs(tm
     assert not list(out.rglob("*.tmp")), list(out.rglob("*.tmp"))
 
 
-def test_an_interrupted_build_keeps_earlier_outputs(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_an_interrupted_build_keeps_earlier_outputs(tmp_path, stop):
     source = write(tmp_path / "book.md", "---\ntitle: Good\nlang: en\n---\n# One\n\nFine.\n")
     out = tmp_path / "dist"
     assert build(source, out).returncode == 0
@@ -611,9 +612,9 @@ def test_an_interrupted_build_keeps_earlier_outputs(tmp_path):
     while not list(out.rglob("*.tmp")) and process.poll() is None:
         assert time.monotonic() < deadline, "the build never started writing"
         time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    assert process.returncode == 128 + stop, stderr
     assert "Traceback" not in stderr and "interrupted" in stderr
     assert fingerprint(out) == before
     time.sleep(0.2)
