@@ -174,7 +174,7 @@ def _write_formats(document: Document, api_version: list, outdir: Path, formats:
         PDF was among it (``folio.pagemap``: the EPUB's page list comes from it)."""
         all_pieces, spans = [], []
         for builder in group:
-            pieces = builder.pieces(document)
+            pieces = builder.pieces(document, options)
             spans.append((len(all_pieces), len(pieces)))
             all_pieces.extend(pieces)
         began = time.perf_counter()

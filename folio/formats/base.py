@@ -40,8 +40,9 @@ class Builder:
     #: Format name as used on the command line.
     name = ""
 
-    def pieces(self, document: Document) -> list[list]:
-        """AST pieces this format needs rendered to HTML."""
+    def pieces(self, document: Document, options: dict | None = None) -> list[list]:
+        """AST pieces this format needs rendered to HTML (``options``: from the
+        command line, as in ``Output.options``)."""
         raise NotImplementedError
 
     def write(self, document: Document, fragments: list[str], output: Output) -> Path:

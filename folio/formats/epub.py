@@ -67,7 +67,7 @@ class EpubBuilder(Builder):
         #: no page list -- its page numbers would refer to a PDF nobody made.
         self.page_map: PageMap | None = None
 
-    def pieces(self, document: Document) -> list[list]:
+    def pieces(self, document: Document, options: dict | None = None) -> list[list]:
         counter = NoteCounter()
         words = book_context(document)["words"]
         pieces = []

@@ -125,7 +125,7 @@ def _print_urls(tree: list) -> list:
 class HtmlBuilder(Builder):
     name = "html"
 
-    def pieces(self, document: Document) -> list[list]:
+    def pieces(self, document: Document, options: dict | None = None) -> list[list]:
         words = book_context(document)["words"]
         notes = _Notes()
         # Each chapter's notes are a region of their own: name them apart.

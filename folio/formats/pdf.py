@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import logging
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -23,8 +22,8 @@ from ..document import Document
 from ..notes import notes_at_page_foot
 from ..outputs import atomic_path
 from ..pagemap import page_map
-from ..pdf_layout import (GEOMETRIES, MM_PER_PT, TABLE_SIZES, PageGeometry, balanced_lines,
-                          fit_for_print, geometry_for, long_date, running_head)
+from ..pdf_layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print,
+                          geometry_for, long_date, running_head)
 from ..sandbox import run_limited
 from .base import (FONTS_DIR, Builder, Output, book_context, font_face_css, nest,
                    toc_entries)
@@ -54,10 +53,6 @@ def _fetcher_class():
             raise ValueError(f"folio does not fetch {url[:80]}")
 
     return BookFetcher
-
-
-def _has_table(blocks: list) -> bool:
-    return '"t": "Table"' in json.dumps(blocks)
 
 
 def _xmp_metadata_class():
@@ -96,37 +91,12 @@ def _xmp_metadata_class():
 class PdfBuilder(Builder):
     name = "pdf"
 
-    def __init__(self) -> None:
-        #: Page size -> {chapter index -> piece index} for chapters whose tables
-        #: are split differently on that page size than on the book's own.
-        self.variants: dict[str, dict[int, int]] = {}
-
-    def pieces(self, document: Document) -> list[list]:
-        """Each chapter fitted to the book's page size; chapters with tables also
-        for every other page size whose text width splits them differently."""
-        own = geometry_for(None, document.metadata.page_size)
-        notes = [notes_at_page_foot(copy.deepcopy(chapter.blocks))
-                 for chapter in document.chapters]
-        pieces = [fit_for_print(copy.deepcopy(blocks), own) for blocks in notes]
-        self.variants = {}
-        for size, geometry in GEOMETRIES.items():
-            if geometry == own:
-                continue
-            for index, blocks in enumerate(notes):
-                if not _has_table(blocks):
-                    continue
-                fitted = fit_for_print(copy.deepcopy(blocks), geometry)
-                if fitted != pieces[index]:
-                    self.variants.setdefault(size, {})[index] = len(pieces)
-                    pieces.append(fitted)
-        return pieces
-
-    def chapter_fragments(self, document: Document, fragments: list[str],
-                          geometry: PageGeometry) -> list[str]:
-        """The fragment of each chapter as fitted to ``geometry``."""
-        chosen = self.variants.get(geometry.size, {})
-        return [fragments[chosen.get(index, index)]
-                for index in range(len(document.chapters))]
+    def pieces(self, document: Document, options: dict | None = None) -> list[list]:
+        """Each chapter with its notes at the page foot, fitted to the page size the
+        PDF is made in (``--page-size``, else the book's)."""
+        geometry = geometry_for((options or {}).get("page_size"), document.metadata.page_size)
+        return [fit_for_print(notes_at_page_foot(copy.deepcopy(chapter.blocks)), geometry)
+                for chapter in document.chapters]
 
     def print_html(self, document: Document, fragments: list[str], output: Output) -> str:
         geometry = geometry_for(output.options.get("page_size"), document.metadata.page_size)
@@ -138,10 +108,9 @@ class PdfBuilder(Builder):
         book["title_lines"] = balanced_lines(book["title"], geometry.text_width * 0.9,
                                              2.3 * geometry.font_size * 0.6 * MM_PER_PT)
         book["isbn_display"] = document.metadata.isbn_text or document.metadata.isbn
-        fitted = self.chapter_fragments(document, fragments, geometry)
         chapters = [{"id": c.id, "title": c.title, "html": Markup(fragment),
                      "running_head": running_head(c.title or book["title"], geometry)}
-                    for c, fragment in zip(document.chapters, fitted)]
+                    for c, fragment in zip(document.chapters, fragments)]
         css = self.render(output, "print/print.css", book=book, page=geometry,
                           printing=printing, table_sizes=TABLE_SIZES,
                           fonts_css=Markup(font_face_css("fonts/")))
