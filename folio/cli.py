@@ -82,8 +82,12 @@ def make_parser() -> argparse.ArgumentParser:
     command("build", [sources, output],
             "  python build.py build\n  python build.py build content/my-book.md -o out\n"
             "  python build.py build book/ --format pdf --page-size a4 --print\n")
-    command("check", [sources],
-            "  python build.py check\n  python build.py check --strict content/my-book/\n")
+    check = command("check", [sources],
+                    "  python build.py check\n  python build.py check --strict content/my-book/\n"
+                    "  python build.py check --check-links content/my-book/\n")
+    check.add_argument("--check-links", action="store_true",
+                       help="also ask every external link target over the network (cached "
+                            "for a day; FOLIO_LINK_TIMEOUT seconds each, default 10)")
     watch = command("watch", [sources, output],
                     "  python build.py watch content/my-book/\n"
                     "  python build.py watch book.md --format html --port 8001\n")
@@ -194,7 +198,11 @@ def _check(args, sources: list[Path], stdout, stderr) -> int:
     display = Display(stdout, stderr, args.quiet)
     reporter = Reporter()
     reporter.listeners.append(display.diagnostic)
-    failed = check_books(sources, reporter)
+    links = None
+    if args.check_links:
+        from .linkcheck import LinkChecker
+        links = LinkChecker()
+    failed = check_books(sources, reporter, links)
     return _summary(args, reporter, len(sources), failed, stderr, always=True)
 
 

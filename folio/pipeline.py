@@ -276,10 +276,19 @@ def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter:
     return results
 
 
-def check_books(sources: list[Path], reporter: Reporter) -> int:
-    """Read (parse, check, transform) every book, writing nothing; return failures."""
-    return sum(_guarded(source, reporter, read_book, source, reporter) is None
-               for source in sources)
+def check_books(sources: list[Path], reporter: Reporter, links=None) -> int:
+    """Read (parse, check, transform) every book, writing nothing; return failures.
+
+    With ``links`` (a ``folio.linkcheck.LinkChecker``) the targets of external
+    links are asked over the network too."""
+    def check(source):
+        document, _ = read_book(source, reporter)
+        if links is not None:
+            from .linkcheck import check_links
+            check_links(document, reporter, links)
+        return document
+
+    return sum(_guarded(source, reporter, check, source) is None for source in sources)
 
 
 def _build_one(source, outdir, formats, reporter, strict, options, cache,
