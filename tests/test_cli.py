@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pty
+import queue
 import re
 import select
 import shutil
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -303,20 +305,39 @@ def _listening_addresses(port: int) -> set[str]:
 
 
 def _drain_output(process) -> str:
+    """What ``process`` printed that no ``_read_line`` took, once it has ended."""
     os.killpg(process.pid, signal.SIGTERM)
-    return process.stdout.read() + process.stderr.read()
+    process.wait(timeout=30)
+    printed = []
+    while (line := process.lines.get(timeout=10)) is not None:
+        printed.append(line)
+    return "".join(printed) + process.stderr.read()
 
 
 def _read_line(process: subprocess.Popen, marker: str, timeout: float) -> str:
+    """The first line of ``process``'s output that holds ``marker``.
+
+    A thread reads the lines: ``select`` on the pipe would miss a line already
+    taken into the file object's buffer together with the one before it."""
+    if not hasattr(process, "lines"):
+        process.lines = queue.Queue()
+
+        def pump() -> None:
+            for line in process.stdout:
+                process.lines.put(line)
+            process.lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.5)
-        if ready:
-            line = process.stdout.readline()
-            if marker in line:
-                return line
-            if not line and process.poll() is not None:
-                break
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = process.lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        if marker in line:
+            return line
     raise AssertionError(f"no '{marker}' line; stderr: {process.stderr.read()[:2000]}")
 
 
