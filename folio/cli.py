@@ -197,12 +197,14 @@ def _check(args, sources: list[Path], stdout, stderr) -> int:
     from .console import Display
     display = Display(stdout, stderr, args.quiet)
     reporter = Reporter()
-    reporter.listeners.append(display.diagnostic)
     links = None
     if args.check_links:
         from .linkcheck import LinkChecker
         links = LinkChecker()
     failed = check_books(sources, reporter, links)
+    # Nothing is built, so nothing waits on the messages: give them in reading order.
+    for diagnostic in sorted(reporter.items, key=lambda d: (d.path, d.line, d.col)):
+        display.diagnostic(diagnostic)
     return _summary(args, reporter, len(sources), failed, stderr, always=True)
 
 
