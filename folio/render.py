@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import secrets
 
 from .ast import RawBlock
@@ -36,4 +37,14 @@ def render_pieces(pieces: list[list], api_version: list, display: str) -> list[s
     if len(fragments) != len(pieces):
         raise AssertionError("a manuscript's raw HTML contains folio's split marker")
     # folio.safety: the only HTML that reaches an output is cut down to an allow-list.
-    return [sanitise_fragment(fragment) for fragment in fragments]
+    return [data_cells_for_empty_headers(sanitise_fragment(fragment))
+            for fragment in fragments]
+
+
+_EMPTY_HEADER = re.compile(r"<th(\s[^>]*)?>\s*</th>")
+
+
+def data_cells_for_empty_headers(fragment: str) -> str:
+    """An empty header cell (``| | Short | Long |``, common in READMEs) heads
+    nothing: it becomes a data cell, as Ace and axe-core ask (empty-table-header)."""
+    return _EMPTY_HEADER.sub(lambda m: f"<td{m.group(1) or ''}></td>", fragment)

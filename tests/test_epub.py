@@ -183,6 +183,16 @@ def test_ace_finds_no_violations(content_build, slug, tmp_path):
     assert ace_violations(content_build.file(slug, "epub"), tmp_path / "ace") == []
 
 
+def test_ace_finds_no_violations_in_a_github_readme(messy_build, tmp_path):
+    """Raw HTML, badges, GitHub anchors and tables with an empty header cell (as in
+    donnemartin/system-design-primer, where Ace found empty-table-header)."""
+    epub = messy_epub(messy_build, "github-readme")
+    cells = [cell for root in documents(epub).values() for cell in root.iter(f"{X}th")]
+    assert cells and all("".join(cell.itertext()).strip() for cell in cells), \
+        "an empty <th> heads nothing"
+    assert ace_violations(epub, tmp_path / "ace") == []
+
+
 def test_messy_manuscripts_are_warned_about_with_file_and_line(messy_build):
     stderr = messy_build[1]
     expected = [
