@@ -379,10 +379,14 @@ def wholly_emphasised(inlines: list) -> bool:
 
 
 def has_explicit_id(lines: list[str], line: int) -> bool:
-    """True when the heading on ``line`` ends in attributes that give an id (``{#id}``)."""
+    """True when the heading on ``line`` gives its own anchor: attributes with an id
+    (``{#id}``) at its end, or a raw ``<a id=…>``/``<a name=…>`` in it (the way
+    GitHub READMEs do it: ``### <a id="csharp"></a>C#``)."""
     if not 0 < line <= len(lines):
         return False
-    return re.search(r"\{[^{}]*#[^{}\s]+[^{}]*\}[ \t#]*$", lines[line - 1]) is not None
+    text = lines[line - 1]
+    return (re.search(r"\{[^{}]*#[^{}\s]+[^{}]*\}[ \t#]*$", text) is not None
+            or re.search(r"<a\s[^>]*\b(id|name)\s*=", text, re.IGNORECASE) is not None)
 
 
 def scan_footnotes(target: FileCheck) -> tuple[dict[str, tuple[int, int, str]],

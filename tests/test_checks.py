@@ -196,6 +196,9 @@ def test_second_heading_with_the_same_anchor_is_reported(tmp_path):
 
 def test_heading_with_an_explicit_id_is_not_a_duplicate(tmp_path):
     assert codes(tmp_path, "# Book\n\n## Notes\n\n## Notes {#notes-again}\n") == []
+    # As in EbookFoundation/free-programming-books: links go to the raw anchors.
+    assert codes(tmp_path, '# Book\n\n## C\n\n## <a id="csharp"></a>C\\#\n\n'
+                           '## <a name="cpp"></a>C++\n') == []
 
 
 def test_same_heading_in_two_chapter_files_is_left_to_the_id_check(tmp_path):
