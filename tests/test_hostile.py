@@ -706,6 +706,27 @@ def test_the_sandbox_reports_memory_crashes_and_errors_of_the_child():
         run_limited(divmod, 1, 0, **limits)
 
 
+def test_a_lean_child_forked_before_the_book_is_read_runs_the_layout():
+    from folio import sandbox
+    from folio.diagnostics import BuildError
+
+    limits = {"display": "book.md", "what": "the PDF layout"}
+    with sandbox.lean_child(preload=()):
+        lean = sandbox._lean.pid
+        assert sandbox.run_limited(os.getpid, **limits) == lean
+        assert sandbox.run_limited(os.getpid, **limits) not in (lean, os.getpid()), \
+            "one job each: the next one forks as before"
+    assert not Path(f"/proc/{lean}").exists(), "reaped by the process that forked it"
+    with sandbox.lean_child(preload=()):
+        idle = sandbox._lean.pid
+    assert not Path(f"/proc/{idle}").exists(), "a lean child never used is ended and reaped"
+    with sandbox.lean_child(preload=()):
+        started = time.monotonic()
+        with pytest.raises(BuildError) as caught:
+            sandbox.run_limited(time.sleep, 30, timeout=1, **limits)
+        assert caught.value.diagnostic.code == "timeout" and time.monotonic() - started < 10
+
+
 # --- the sanitiser and the transforms, directly ------------------------------------------
 
 def test_the_sanitiser_keeps_folio_markup_and_drops_the_rest():

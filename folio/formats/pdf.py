@@ -118,34 +118,38 @@ class PdfBuilder(Builder):
                            toc=nest(toc_entries(document, 2)), css=Markup(css))
 
     def write(self, document: Document, fragments: list[str], output: Output) -> Path:
-        import weasyprint
-
-        logging.getLogger("weasyprint").setLevel(logging.ERROR)
-        logging.getLogger("fontTools").setLevel(logging.ERROR)
         files = {BASE_URL + "fonts/" + p.name: (p, "font/ttf")
                  for p in FONTS_DIR.glob("*.ttf")}
         for image in document.images.values():
             files[BASE_URL + "images/" + image.name] = (image.path, image.media_type)
-        fetcher = _fetcher_class()(files)
         html = self.print_html(document, fragments, output)
-
-        def lay_out(temporary: Path):  # runs in a child, time-limited (sandbox)
-            rendered = weasyprint.HTML(string=html, base_url=BASE_URL,
-                                       url_fetcher=fetcher).render()
-            meta = document.metadata
-            rendered.metadata = _xmp_metadata_class()(
-                {"language": meta.lang, "publisher": meta.publisher,
-                 "identifier": meta.identifier, "rights": meta.rights, "date": meta.date},
-                **vars(rendered.metadata))
-            # The file identifier is stable: the book's identifier and the build time
-            # (pydyf adds a hash of the content as the second part).
-            stamp = f"{meta.identifier}\n{rendered.metadata.modified}".encode()
-            rendered.write_pdf(temporary, pdf_variant="pdf/ua-1",
-                               pdf_identifier=hashlib.md5(stamp).hexdigest().encode())
-            return page_map(rendered)  # for the EPUB's page list (small, pickled back)
-
+        meta = document.metadata
+        dublin_core = {"language": meta.lang, "publisher": meta.publisher,
+                       "identifier": meta.identifier, "rights": meta.rights, "date": meta.date}
         target = output.folder / f"{output.slug}.pdf"
         with atomic_path(target) as temporary:
-            self.page_map = run_limited(lay_out, temporary, display=document.source.display,
+            self.page_map = run_limited(lay_out, html, files, dublin_core, temporary,
+                                        display=document.source.display,
                                         what="the PDF layout")
         return target
+
+
+def lay_out(html: str, files: dict[str, tuple[Path, str]], dublin_core: dict[str, str],
+            temporary: Path) -> dict:
+    """Lay out ``html`` into the PDF ``temporary``; return its page map.
+
+    Runs in a child process under time and memory limits (``folio.sandbox``), so
+    it takes only plain, picklable values."""
+    import weasyprint
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    rendered = weasyprint.HTML(string=html, base_url=BASE_URL,
+                               url_fetcher=_fetcher_class()(files)).render()
+    rendered.metadata = _xmp_metadata_class()(dublin_core, **vars(rendered.metadata))
+    # The file identifier is stable: the book's identifier and the build time
+    # (pydyf adds a hash of the content as the second part).
+    stamp = f"{dublin_core['identifier']}\n{rendered.metadata.modified}".encode()
+    rendered.write_pdf(temporary, pdf_variant="pdf/ua-1",
+                       pdf_identifier=hashlib.md5(stamp).hexdigest().encode())
+    return page_map(rendered)  # for the EPUB's page list (small, pickled back)
