@@ -165,9 +165,11 @@ class LeanChild:
         """In the parent: end the child if it still waits or runs, and reap it."""
         if os.getpid() != self.parent or not self.pid:
             return
-        if not self.used:  # else the pipes went to ``submit``'s caller, which closed them
-            os.close(self._job)
-            os.close(self._result)
+        if self.used:  # ``run_limited`` here took the pipes and ended and reaped the child:
+            self.pid = 0  # its pid may already belong to another process
+            return
+        os.close(self._job)
+        os.close(self._result)
         for kill in (os.killpg, os.kill):
             try:
                 kill(self.pid, signal.SIGKILL)
