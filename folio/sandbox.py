@@ -170,15 +170,7 @@ class LeanChild:
             return
         os.close(self._job)
         os.close(self._result)
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                continue
-        try:
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
+        end_group(self.pid)
         self.pid = 0
 
 
@@ -209,6 +201,20 @@ def _take_lean_child() -> LeanChild | None:
     if child is None or child.used or not child.pid:
         return None
     return child
+
+
+def end_group(pid: int) -> None:
+    """Kill a child's whole process group (it may have started others) and reap it
+    (unless another process forked it: that one reaps it)."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            continue
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def _outcome(function, args: tuple) -> bytes:
@@ -321,14 +327,6 @@ class _Child:
         """End the child's whole process group (it may have started others)."""
         if not self.pid:
             return
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                continue
-        try:
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
+        end_group(self.pid)
         self.pid = 0
         self.reader.join(5)
