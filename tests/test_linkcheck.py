@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,12 @@ from folio.pipeline import check_books
 
 class _Site(http.server.BaseHTTPRequestHandler):
     """/ok 200; /gone 404; /no-head 405 to HEAD, 200 to GET; /forbidden 403;
-    /moved 301 to /ok; /slow answers after 2 s."""
+    /moved 301 to /ok; /slow answers only when the test ends."""
 
     def _answer(self) -> None:
         self.server.asked.append((self.command, self.path))
         if self.path == "/slow":
-            time.sleep(2)
+            self.server.release.wait(60)
         if self.path == "/moved":
             self.send_response(301)
             self.send_header("Location", "/ok")
@@ -47,8 +46,10 @@ def site():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Site)
     server.daemon_threads = True
     server.asked = []
+    server.release = threading.Event()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server, f"http://127.0.0.1:{server.server_address[1]}"
+    server.release.set()
     server.shutdown()
 
 
@@ -77,7 +78,7 @@ def _at(source: Path, line: int, text: str) -> tuple[int, int]:
 def test_each_place_that_links_a_failing_target_is_reported(tmp_path, site):
     server, base = site
     source = _book(tmp_path, base)
-    checker = LinkChecker(tmp_path / "links.json", timeout=1, allow_private=True)
+    checker = LinkChecker(tmp_path / "links.json", timeout=2, allow_private=True)
     reporter = Reporter()
     assert check_books([source], reporter, checker) == 0
     assert _found(reporter) == {(*_at(source, 7, "gone one"), "broken-link"),
@@ -86,7 +87,7 @@ def test_each_place_that_links_a_failing_target_is_reported(tmp_path, site):
                                 (*_at(source, 13, "gone one again"), "broken-link")}
     messages = {d.line: d.message for d in reporter.items}
     assert messages[7] == f"link target '{base}/gone' answered HTTP 404"
-    assert messages[11] == f"link target '{base}/slow' could not be reached: no answer within 1 s"
+    assert messages[11] == f"link target '{base}/slow' could not be reached: no answer within 2 s"
     # Each URL asked once though linked twice; HEAD first, GET only where HEAD was refused.
     assert server.asked.count(("HEAD", "/gone")) == 1
     assert ("GET", "/no-head") in server.asked and ("GET", "/ok") not in server.asked
@@ -96,10 +97,10 @@ def test_answers_are_cached_but_failures_to_connect_are_not(tmp_path, site):
     server, base = site
     source = _book(tmp_path, base)
     cache = tmp_path / "links.json"
-    check_books([source], Reporter(), LinkChecker(cache, timeout=1, allow_private=True))
+    check_books([source], Reporter(), LinkChecker(cache, timeout=2, allow_private=True))
     asked = len(server.asked)
     reporter = Reporter()
-    check_books([source], reporter, LinkChecker(cache, timeout=1, allow_private=True))
+    check_books([source], reporter, LinkChecker(cache, timeout=2, allow_private=True))
     again = {path for _, path in server.asked[asked:]}
     assert again == {"/slow"}, "only the target that never answered is asked again"
     assert {d.code for d in reporter.items} == {"broken-link", "link-refused",
