@@ -4,7 +4,7 @@ that readers and Send to Kindle accept, and the same bytes from build to build.
 
 Slow checkers run once per book: EPUBCheck on every content book, every messy
 fixture and a generated 300-section manual (one build for all of them, checks
-parametrized so that ``-n 2`` runs them side by side); Ace on the content books.
+parametrized so that ``-n 2`` runs them side by side); Ace on all of them too.
 ``FOLIO_SAVE_GOLDEN=1`` rewrites tests/fixtures/notes-example.epub.
 """
 
@@ -181,6 +181,12 @@ def test_epubcheck_passes_content_books(content_build, slug, quick_java):
 @pytest.mark.parametrize("slug", CONTENT_BOOKS)
 def test_ace_finds_no_violations(content_build, slug, tmp_path):
     assert ace_violations(content_build.file(slug, "epub"), tmp_path / "ace") == []
+
+
+@pytest.mark.parametrize("name", [n for n in MESSY_BOOKS if n != "github-readme"]
+                         + ["large-manual"])
+def test_ace_finds_no_violations_in_messy_manuscripts(messy_build, name, tmp_path):
+    assert ace_violations(messy_epub(messy_build, name), tmp_path / "ace") == []
 
 
 def test_ace_finds_no_violations_in_a_github_readme(messy_build, tmp_path):
