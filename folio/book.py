@@ -231,6 +231,12 @@ def parse_yaml_metadata(text: str, display: str, first_line: int) -> RawMetadata
         line = (mark.line + first_line) if mark else first_line
         col = (mark.column + 1) if mark else 0
         problem = (error.problem or error.context or "invalid YAML").strip()
+        problem = problem.replace("'<stream end>'", "the end of the front matter")
+        start = error.context_mark
+        if error.context and start and mark and start.line != mark.line:
+            # PyYAML notices an unclosed '[' or '{' lines later: name where it opened.
+            problem += (f" ({error.context.strip()} that starts at line "
+                        f"{start.line + first_line}, column {start.column + 1})")
         raise BuildError(display, f"invalid YAML metadata: {problem}", line, col,
                          "yaml") from None
     except yaml.YAMLError as error:

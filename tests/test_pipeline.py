@@ -81,6 +81,9 @@ def test_identifier_without_isbn_is_a_uuid_derived_from_title_and_authors(tmp_pa
 
 @pytest.mark.parametrize("front, line, message", [
     ("title: [unclosed", 2, "invalid YAML"),
+    ("title: T\nauthor: [A, B", 3, "but got the end of the front matter"),
+    ("title: [unclosed\nlang: de", 3, "(while parsing a flow sequence that starts at "
+     "line 2, column 8)"),
     ("title: T\ndate: 2024-13-45", 3, "date"),
     ("title: T\ndate: 24.12.2024", 3, "date"),
     ("title: T\nlang: 'not a tag!'", 3, "language tag"),
