@@ -2,7 +2,8 @@
 
 Commands: ``build`` (the default), ``check``, ``watch`` and ``new``.
 Exit status: 0 success (warnings allowed), 1 a book failed (warnings count as
-failures under ``--strict``), 2 a usage error, 130 interrupted.
+failures under ``--strict``), 2 a usage error, 130 interrupted (Ctrl-C), 143
+stopped (SIGTERM).
 """
 
 from __future__ import annotations

@@ -30,10 +30,10 @@ from .formats.base import Output
 from .language import FALLBACK_LANGUAGE, detect_language
 from .metadata import complete_metadata, read_metadata
 from .parallel import run_beside
-from .sandbox import lean_child
 from .parse import parse_markdown, unwrap_positions
 from .outputs import all_or_nothing
 from .render import render_pieces
+from .sandbox import lean_child
 from .safety import guard_manuscript
 from .templates import make_environment
 from .transforms import transform_book
@@ -164,8 +164,8 @@ def compacted(document: Document) -> Document:
 
     Reading a book (pandoc's JSON, the wrapped and unwrapped trees, the checks)
     leaves the heap fragmented: after a 600-page book this process held 548 MB for
-    about 100 MB of live objects, and the forked PDF and layout processes start from
-    all of it. With the book copied through pickle the old arenas go back to the
+    about 100 MB of live objects, and the PDF's process, forked from this one, would
+    start from all of it (the layout's is forked earlier: ``sandbox.lean_child``). With the book copied through pickle the old arenas go back to the
     system: 170 MB (measured with bench/bench.py's 600-page book)."""
     return pickle.loads(pickle.dumps(document, pickle.HIGHEST_PROTOCOL))
 
