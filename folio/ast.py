@@ -8,6 +8,7 @@ a list to splice several nodes in its place, or [] to delete it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Callable
 
 Node = dict[str, Any]
@@ -168,6 +169,15 @@ def visit_skip_notes(tree: Any, visitor: Callable[[Node], None]) -> None:
             visit_skip_notes(tree["c"], visitor)
 
 
+def heading_id(text: str) -> str:
+    """An id from heading text, as pandoc makes them: lowercase, words joined by '-'."""
+    text = unicodedata.normalize("NFC", text).lower()
+    text = re.sub(r"[^\w\s-]", "", text)
+    text = re.sub(r"\s+", "-", text.strip())
+    text = text.lstrip("0123456789-_")
+    return text or "section"
+
+
 # --- node builders ---------------------------------------------------------
 
 def Str(text: str) -> Node:
@@ -191,25 +201,5 @@ def Span(inlines: list, classes: list[str] | None = None, ident: str = "",
     return {"t": "Span", "c": [[ident, classes or [], attrs or []], inlines]}
 
 
-def Div(blocks: list, classes: list[str] | None = None, ident: str = "",
-        attrs: list | None = None) -> Node:
-    return {"t": "Div", "c": [[ident, classes or [], attrs or []], blocks]}
-
-
 def Para(inlines: list) -> Node:
     return {"t": "Para", "c": inlines}
-
-
-def Plain(inlines: list) -> Node:
-    return {"t": "Plain", "c": inlines}
-
-
-def text_inlines(text: str) -> list[Node]:
-    """Split plain text into Str and Space nodes."""
-    out: list[Node] = []
-    for i, word in enumerate(text.split(" ")):
-        if i:
-            out.append(Space())
-        if word:
-            out.append(Str(word))
-    return out

@@ -65,6 +65,8 @@ class BookSource:
     display: str
     files: list[SourceFile]
     metadata: RawMetadata
+    #: True for a book folder, False for a single manuscript file.
+    is_folder: bool = False
 
 
 def load_book(source: Path | str) -> BookSource:
@@ -116,7 +118,8 @@ def _load_folder(path: Path, display: str) -> BookSource:
         if front is not None and not metadata.present:
             metadata = parse_yaml_metadata(front, chapter_display, front_line)
         files.append(SourceFile(chapter_display, chapter.resolve(), body, body_line))
-    return BookSource(path.resolve(), slugify(path.resolve().name), display, files, metadata)
+    return BookSource(path.resolve(), slugify(path.resolve().name), display, files, metadata,
+                      is_folder=True)
 
 
 def read_text(path: Path, display: str) -> str:

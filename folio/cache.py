@@ -27,7 +27,7 @@ import stat
 from pathlib import Path
 
 from . import __version__
-from .book import load_book
+from .book import BookSource
 from .diagnostics import Diagnostic
 from .outputs import write_text
 from .templates import BUILTIN_TEMPLATES
@@ -117,9 +117,8 @@ class BuildCache:
         #: Ignore entries (``--force``); finished builds are still recorded.
         self.force = force
 
-    def key(self, source: Path, formats: list[str], options: dict) -> tuple[str, str]:
-        """The book's slug and the hash of its inputs (before the recorded extras)."""
-        book = load_book(source)
+    def key(self, book: BookSource, formats: list[str], options: dict) -> str:
+        """The hash of the book's inputs (before the extras its last build recorded)."""
         digest = hashlib.sha256(_folio_digest().encode())
         settings = {"formats": list(formats), "options": options,
                     "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
@@ -129,19 +128,11 @@ class BuildCache:
         for file in book.files:
             digest.update(f"\0{file.display}\0{file.body_line}\0".encode())
             digest.update(file.body.encode("utf-8"))
-        if Path(source).is_dir():
+        if book.is_folder:
             _hash_tree(digest, book.root, skip=self.outdir.resolve())
         elif (book.root / "templates").is_dir():
             _hash_tree(digest, book.root / "templates")
-        return book.slug, digest.hexdigest()
-
-    def is_fresh(self, source: Path, formats: list[str], options: dict) -> bool:
-        """True if ``source`` has a usable entry (False also when it cannot be read)."""
-        try:
-            slug, key = self.key(Path(source), formats, options)
-        except Exception:  # noqa: BLE001 - the build will report it
-            return False
-        return self.lookup(slug, key) is not None
+        return digest.hexdigest()
 
     def _path(self, slug: str) -> Path:
         return self.folder / f"{slug}.json"

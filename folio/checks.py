@@ -28,22 +28,16 @@ import re
 import unicodedata
 from typing import Callable, Iterator
 
-from .ast import Node, end_position, get_attr, parse_pos, position, stringify, visit
+from .ast import (Node, end_position, get_attr, heading_id, parse_pos, position, stringify,
+                  visit)
 from .book import BookSource, SourceFile
 from .diagnostics import Reporter
-from .transforms.structure import slug
+from .guard import FOOTNOTE_DEFINITION, FOOTNOTE_REFERENCE, footnote_label
+from .safety import INVISIBLE
 
-#: Characters nobody sees that change or break the text: zero-width, bidi
-#: embeddings, overrides and isolates, C0 controls except tab and newline, DEL, C1.
-INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff"
-                       r"\u202a-\u202e\u2066-\u2069]")
 #: Names of the control characters, which the Unicode database leaves unnamed.
 CONTROL_NAMES = {0x00: "NULL", 0x07: "BELL", 0x08: "BACKSPACE", 0x0B: "LINE TABULATION",
                  0x0C: "FORM FEED", 0x1B: "ESCAPE", 0x7F: "DELETE", 0x85: "NEXT LINE"}
-#: A footnote definition at the start of a line, possibly inside block quotes.
-FOOTNOTE_DEFINITION = re.compile(r"^(?:[ \t]*>)*[ \t]{0,3}\[\^([^\[\]\n]+)\]:")
-#: A footnote reference; a backslash before the bracket makes it literal text.
-FOOTNOTE_REFERENCE = re.compile(r"(?<!\\)\[\^([^\[\]\n]+)\]")
 #: Marks that never start a paragraph: they end or continue the one before.
 LEADING_PUNCTUATION = re.compile(r"[.,;:!?)\]}。，、；：！？）]+")
 #: Inline containers whose text is read through (their content is the text).
@@ -234,7 +228,7 @@ def check_duplicate_headings(target: FileCheck) -> None:
         if has_explicit_id(target.lines, line):
             continue
         text = stringify(node["c"][2])
-        key = slug(text)
+        key = heading_id(text)
         if key in seen:
             first_line, anchor = seen[key]
             target.warn(line, col, f"heading '{text}' gets the same anchor '#{anchor}' as the "
@@ -409,10 +403,6 @@ def scan_footnotes(target: FileCheck) -> tuple[dict[str, tuple[int, int, str]],
             references.setdefault(footnote_label(shown), (number, match.start() + 1, shown))
     return definitions, references
 
-
-def footnote_label(text: str) -> str:
-    """A footnote label as pandoc matches it: case and runs of spaces do not count."""
-    return " ".join(text.split()).casefold()
 
 
 def mask_code(target: FileCheck) -> list[str]:

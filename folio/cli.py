@@ -15,8 +15,14 @@ import threading
 from pathlib import Path
 
 from . import __version__
+from .console import Display
+from .diagnostics import BuildError, Reporter
 from .formats import BUILDERS
+from .linkcheck import LinkChecker
 from .metadata import PAGE_SIZES
+from .pipeline import build_books, check_books, discover_books
+from .scaffold import new_book
+from .watch import watch
 
 EXAMPLES = """\
 examples:
@@ -120,17 +126,16 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
         return _new(args, stdout, stderr)
     formats = []
     if args.command != "check":
-        formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
-        unknown = [f for f in formats if f not in BUILDERS]
-        if unknown or not formats:
+        wanted = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+        unknown = [f for f in wanted if f not in BUILDERS]
+        if unknown or not wanted:
             parser.error(f"unknown format {', '.join(unknown) or '(none)'}; "
                          f"choose from {', '.join(BUILDERS)}")
-
-    from . import pipeline  # imported late: --help stays fast
+        formats = [name for name in BUILDERS if name in wanted]
 
     sources = [Path(s) for s in args.sources]
     if not sources:
-        sources = pipeline.discover_books(Path("content"))
+        sources = discover_books(Path("content"))
         if not sources:
             print("build.py: error: no books in content/ and no SOURCE given", file=stderr)
             return 2
@@ -139,8 +144,7 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
         if args.command == "check":
             return _check(args, sources, stdout, stderr)
         if args.command == "watch":
-            from .watch import watch
-            return watch(args, sources, formats, stdout, stderr)
+            return _watch(args, sources, formats, stdout, stderr)
         return _build(args, sources, formats, stdout, stderr)
     except KeyboardInterrupt as stop:
         print("build.py: interrupted; earlier outputs are unchanged", file=stderr)
@@ -171,37 +175,57 @@ def options_of(args) -> dict:
 
 
 def _build(args, sources: list[Path], formats: list[str], stdout, stderr) -> int:
-    from .console import Display
-    from .diagnostics import Reporter
-    from .pipeline import build_books
+    reporter, failed = _build_once(args, sources, formats, stdout, stderr, args.force)
+    return _summary(args, reporter, len(sources), failed, stderr)
 
+
+def _build_once(args, sources: list[Path], formats: list[str], stdout, stderr,
+                force: bool) -> tuple[Reporter, int]:
+    """Build ``sources`` with a progress display; the reporter and how many failed."""
     display = Display(stdout, stderr, args.quiet, tuple(formats))
     reporter = Reporter()
     reporter.listeners.append(display.diagnostic)
     display.start([str(source) for source in sources])
     failed = 0
+    results: list = []
     try:
         results = build_books(sources, Path(args.output), formats, reporter, args.strict,
-                              options_of(args), args.force, display.progress, args.jobs)
+                              options_of(args), force, display.progress, args.jobs)
         failed = sum(result is None for result in results)
     finally:
         display.stop(failed)
     for result in results:
         display.finished(result.display if result else "", result)
-    return _summary(args, reporter, len(sources), failed, stderr)
+    return reporter, failed
+
+
+def _watch(args, sources: list[Path], formats: list[str], stdout, stderr) -> int:
+    """``watch``: build, serve, rebuild what changed; the server and the loop are in
+    ``folio.watch``, the building and the printing here."""
+    first = [True]
+
+    def rebuild(books: list[Path]) -> int:
+        _, failed = _build_once(args, books, formats, stdout, stderr,
+                                args.force and first[0])  # --force: the first build only
+        first[0] = False
+        return failed
+
+    def say(text: str) -> None:
+        if not args.quiet:
+            print(text, file=stdout, flush=True)
+
+    try:
+        return watch(sources, Path(args.output), args.port, rebuild, say)
+    except OSError as error:
+        print(f"build.py: error: cannot serve on 127.0.0.1:{args.port}: {error.strerror}",
+              file=stderr)
+        return 2
 
 
 def _check(args, sources: list[Path], stdout, stderr) -> int:
-    from .diagnostics import Reporter
-    from .pipeline import check_books
-
-    from .console import Display
     display = Display(stdout, stderr, args.quiet)
     reporter = Reporter()
-    links = None
-    if args.check_links:
-        from .linkcheck import LinkChecker
-        links = LinkChecker()
+    links = LinkChecker() if args.check_links else None
     failed = check_books(sources, reporter, links)
     # Nothing is built, so nothing waits on the messages: give them in reading order.
     for diagnostic in sorted(reporter.items, key=lambda d: (d.path, d.line, d.col)):
@@ -220,9 +244,6 @@ def _summary(args, reporter, books: int, failed: int, stderr, always: bool = Fal
 
 
 def _new(args, stdout, stderr) -> int:
-    from .diagnostics import BuildError
-    from .scaffold import new_book
-
     try:
         created = new_book(Path(args.name), title=args.title, lang=args.lang,
                            author=args.author)

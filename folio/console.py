@@ -14,8 +14,6 @@ import os
 import sys
 import time
 
-#: Stages in the order of the table's columns.
-STAGES = ("read", "epub", "pdf", "html")
 _SEVERITY_STYLE = {"warning": "yellow", "error": "bold red"}
 
 
@@ -34,7 +32,8 @@ class Display:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self.quiet = quiet
-        self.stages = ["read", *[s for s in STAGES if s in formats]]
+        #: The table's columns: reading, then the formats in the order given.
+        self.stages = ["read", *formats]
         self.started = time.perf_counter()
         #: book -> stage -> seconds (None while running).
         self.rows: dict[str, dict[str, float | None]] = {}

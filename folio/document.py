@@ -60,8 +60,13 @@ class Document:
     chapters: list[Chapter]
     #: Anchor id -> number of the chapter that holds it.
     anchors: dict[str, int]
-    #: Source path as written in the manuscript -> resolved image.
+    #: Name inside the outputs (``img-….png``) -> resolved image.
     images: dict[str, Image]
+    #: The cover image the metadata names, resolved inside the book folder (None:
+    #: none named or not usable; the EPUB then draws one).
+    cover: Image | None = None
+    #: The version of pandoc's AST the chapters are in (to render them with pandoc).
+    api_version: list = dataclasses.field(default_factory=list)
 
     @property
     def root(self) -> Path:

@@ -15,6 +15,7 @@ import uuid
 from .book import RawMetadata
 from .diagnostics import BuildError, Reporter
 from .language import is_valid_tag
+from .safety import NOT_XML
 
 #: Namespace for identifiers derived from a book's title and authors.
 BOOK_NAMESPACE = uuid.UUID("6f0d3c1e-6a4b-5a8e-9c61-3d1c0b6e2f10")
@@ -106,13 +107,9 @@ def read_metadata(raw: RawMetadata, reporter: Reporter) -> dict:
     return clean
 
 
-#: Characters that no text (and no XML file) may hold: YAML escapes such as "\\0" make them.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
-
-
 def _check_text(value, key: str, display: str, line: int) -> None:
     for text in ([value] if isinstance(value, str) else value):
-        found = _CONTROL.search(text)
+        found = NOT_XML.search(text)  # YAML escapes such as "\\0" make them
         if found:
             raise BuildError(display, f"metadata '{key}' contains the control character "
                                       f"U+{ord(found.group()):04X}", line, code="metadata")

@@ -16,6 +16,7 @@ import pypandoc
 from .ast import get_attr, walk
 from .book import SourceFile
 from .diagnostics import BuildError
+from .guard import MAX_NESTING, deep_json_line, footnote_cycle
 
 #: commonmark_x parses in linear time; front matter is read by us, not by pandoc;
 #: an image alone in a paragraph is a figure with its alt text as caption.
@@ -68,8 +69,7 @@ def parse_markdown(source: SourceFile) -> dict:
 
     Its blocks keep the ``data-pos`` wrappers (see ``unwrap_positions``).
     """
-    from .safety import footnote_cycle  # pandoc would loop until its heap is exhausted
-    cycle = footnote_cycle(source.body)
+    cycle = footnote_cycle(source.body)  # pandoc would loop until its heap is exhausted
     if cycle is not None:
         label, line = cycle
         raise BuildError(source.display, f"footnote [^{label}] refers to itself (directly or "
@@ -78,8 +78,7 @@ def parse_markdown(source: SourceFile) -> dict:
     output = run_pandoc(["-f", READER, "-t", "json"], source.body, source.display)
     try:
         return json.loads(output)
-    except RecursionError:  # folio.safety: too deep for Python; name the line
-        from .safety import MAX_NESTING, deep_json_line
+    except RecursionError:  # folio.guard: too deep for Python; name the line
         line, col = deep_json_line(output, 8 * MAX_NESTING)
         raise BuildError(source.display, f"the manuscript nests more than {MAX_NESTING} "
                          "levels deep (block quotes, lists, emphasis, links and HTML "

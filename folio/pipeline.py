@@ -1,9 +1,10 @@
 """The pipeline: load -> parse -> check -> transform -> render -> package.
 
-``read_book`` does everything up to a ``Document`` (this is all ``check``
-needs); ``build_book`` renders every requested format from it, with a single
-pandoc run for all formats' HTML fragments and the PDF laid out in parallel
-with the rest.
+``read_book`` does everything up to a ``Document`` (all that ``check`` needs);
+``build_book`` writes every requested format from it, scheduling the builders by
+what they declare (``formats.base.Builder``); ``build_books`` loads every book once,
+answers those whose outputs are still good from the cache and builds the rest, in
+a process pool when there are several.
 """
 
 from __future__ import annotations
@@ -20,27 +21,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .ast import stringify
-from .book import load_book
+from .book import BookSource, load_book
 from .cache import BuildCache, diagnostics_of
 from .checks import run_checks
 from .diagnostics import BuildError, Diagnostic, Reporter
 from .document import Document
-from .formats import BUILDERS
-from .formats.base import Output
+from .formats import BUILDERS, Builder, Output, Written
+from .formats.render import render_pieces
+from .guard import guard_manuscript
 from .language import FALLBACK_LANGUAGE, detect_language
+from .linkcheck import check_links
 from .metadata import complete_metadata, read_metadata
-from .parallel import run_beside
-from .parse import parse_markdown, unwrap_positions
 from .outputs import all_or_nothing
-from .render import render_pieces
-from .sandbox import lean_child
-from .safety import guard_manuscript
+from .parse import parse_markdown, unwrap_positions
+from .sandbox import Child, can_fork, remove_stale_scratch
 from .templates import make_environment
 from .transforms import transform_book
 from .transforms.structure import first_heading_title
 
-#: Labels of the download links on the reading page.
-DOWNLOAD_LABELS = {"pdf": "PDF", "epub": "EPUB"}
 #: ``progress(book, stage, seconds)``: a stage starts (seconds None) or ends.
 Progress = Callable[[str, str, "float | None"], None]
 
@@ -58,18 +56,26 @@ class BookResult:
     cached: bool = False
 
 
-def read_book(source: str | Path, reporter: Reporter) -> tuple[Document, list]:
-    """Load, parse, check and transform one book; return it and pandoc's API version."""
-    book = load_book(source)
+# --- reading -------------------------------------------------------------------------
+
+def read_book(source: str | Path | BookSource, reporter: Reporter) -> Document:
+    """Load (unless loaded), parse, check and transform one book."""
+    book = source if isinstance(source, BookSource) else load_book(source)
     # pandoc runs are processes: parse the files of a book folder side by side.
     with concurrent.futures.ThreadPoolExecutor(min(4, len(book.files))) as pool:
         parsed = list(pool.map(parse_markdown, book.files))
-    api_version = parsed[0]["pandoc-api-version"]
     wrapped = [document["blocks"] for document in parsed]
-    guard_manuscript(book.files, wrapped, reporter)  # folio.safety: before any recursion
+    guard_manuscript(book.files, wrapped, reporter)  # before any recursive walker
     run_checks(book, wrapped, reporter)
     blocks = [unwrap_positions(file_blocks) for file_blocks in wrapped]
+    metadata = _complete_metadata(book, blocks, reporter)
+    document = transform_book(book, blocks, metadata, reporter)
+    document.api_version = parsed[0]["pandoc-api-version"]
+    return document
 
+
+def _complete_metadata(book: BookSource, blocks: list[list], reporter: Reporter):
+    """The metadata, with a title and a language found when the author gave none."""
     clean = read_metadata(book.metadata, reporter)
     first = book.files[0]
     title = clean.get("title", "")
@@ -83,9 +89,8 @@ def read_book(source: str | Path, reporter: Reporter) -> tuple[Document, list]:
             reporter.warn(first.display, first.body_line, f"no title in the metadata and no "
                           f"heading; the file name '{title}' is used", "no-title")
     lang = clean.get("lang") or clean.get("language") or ""
-    detected = False
-    if not lang:
-        detected = True
+    detected = not lang
+    if detected:
         lang = detect_language(stringify(blocks)) or ""
         if lang:
             reporter.warn(first.display, first.body_line, f"no language in the metadata; "
@@ -95,68 +100,7 @@ def read_book(source: str | Path, reporter: Reporter) -> tuple[Document, list]:
             lang = FALLBACK_LANGUAGE
             reporter.warn(first.display, first.body_line, "no language in the metadata and "
                           f"too little text to tell; '{lang}' was assumed", "assumed-language")
-    metadata = complete_metadata(clean, title, lang, detected)
-    return transform_book(book, blocks, metadata, reporter), api_version
-
-
-def build_book(source: str | Path, outdir: Path, formats: list[str], reporter: Reporter,
-               strict: bool = False, options: dict | None = None,
-               cache: BuildCache | None = None, progress: Progress | None = None
-               ) -> BookResult:
-    """Build ``formats`` of one book into ``outdir/<slug>/``.
-
-    ``options`` come from the command line (``print``, ``page_size``) and reach
-    every builder through ``Output.options``. With a ``cache``, a book whose
-    inputs are unchanged is not built again (its diagnostics are reported again).
-    ``progress(book, stage, seconds)`` is called when a stage starts (``seconds``
-    is None) and when it ends.
-    """
-    progress = progress or (lambda book, stage, seconds: None)
-    options = dict(options or {})
-    display = str(source)
-    warnings_before = reporter.count("warning")
-    key = slug = None
-    if cache is not None:
-        try:
-            slug, key = cache.key(Path(source), formats, options)
-        except BuildError:
-            key = None  # the real build reports it
-        entry = cache.lookup(slug, key) if key else None
-        if entry is not None:
-            for diagnostic in diagnostics_of(entry):
-                reporter.add(diagnostic)
-            if strict and reporter.count("warning") > warnings_before:
-                raise BuildError(display, "warnings are errors with --strict; "
-                                 "nothing was written", code="strict")
-            progress(display, "cached", 0.0)
-            return BookResult(display, {name: cache.outdir / path for name, path
-                                        in entry.outputs.items()}, {}, cached=True)
-
-    timings: dict[str, float] = {}
-    collected: list = []
-    reporter.listeners.append(collected.append)
-    try:
-        # The PDF layout's process is forked now, before the book fills this one.
-        with lean_child() if "pdf" in formats else contextlib.nullcontext():
-            progress(display, "read", None)
-            started = time.perf_counter()
-            document, api_version = read_book(source, reporter)
-            document = compacted(document)
-            timings["read"] = time.perf_counter() - started
-            progress(display, "read", timings["read"])
-            if strict and reporter.count("warning") > warnings_before:
-                raise BuildError(document.source.display, "warnings are errors with "
-                                 "--strict; nothing was written", code="strict")
-            with all_or_nothing():  # folio.outputs: a failed format leaves every output
-                outputs = _write_formats(document, api_version, outdir, formats, options,
-                                         timings, progress)
-    finally:
-        reporter.listeners.remove(collected.append)
-    result = BookResult(display, outputs, timings)
-    if cache is not None and key:
-        cache.store(slug, key, outputs, outdir / document.source.slug, collected,
-                    [image.path for image in document.images.values()], timings)
-    return result
+    return complete_metadata(clean, title, lang, detected)
 
 
 def compacted(document: Document) -> Document:
@@ -164,92 +108,181 @@ def compacted(document: Document) -> Document:
 
     Reading a book (pandoc's JSON, the wrapped and unwrapped trees, the checks)
     leaves the heap fragmented: after a 600-page book this process held 548 MB for
-    about 100 MB of live objects, and the PDF's process, forked from this one, would
-    start from all of it (the layout's is forked earlier: ``sandbox.lean_child``). With the book copied through pickle the old arenas go back to the
-    system: 170 MB (measured with bench/bench.py's 600-page book)."""
+    about 100 MB of live objects. With the book copied through pickle the old arenas
+    go back to the system: 170 MB (measured with bench/bench.py's 600-page book)."""
     return pickle.loads(pickle.dumps(document, pickle.HIGHEST_PROTOCOL))
 
 
-def _write_formats(document: Document, api_version: list, outdir: Path, formats: list[str],
-                   options: dict, timings: dict, progress: Progress) -> dict[str, Path]:
-    """Render and write every format; the PDF (the long pole) in a process of its own.
+# --- building one book -----------------------------------------------------------------
 
-    The PDF's pieces are rendered and laid out in a forked process (threads would
-    share one core: WeasyPrint holds the GIL) while this process renders and writes
-    the other formats; with the PDF alone, it is made here.
+def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Reporter,
+               strict: bool = False, options: dict | None = None,
+               cache: BuildCache | None = None, key: str | None = None,
+               progress: Progress | None = None) -> BookResult:
+    """Build ``formats`` of one loaded book into ``outdir/<slug>/``.
+
+    ``options`` come from the command line (``print``, ``page_size``) and reach
+    every builder through ``Output.options``. With a ``cache`` and the book's
+    ``key``, the build is recorded for the next run. ``progress(book, stage,
+    seconds)`` is called when a stage starts (``seconds`` is None) and ends.
     """
-    slug = document.source.slug
-    downloads = [{"label": DOWNLOAD_LABELS[name], "href": f"{slug}.{name}"}
-                 for name in formats if name in DOWNLOAD_LABELS]
-    output = Output(outdir / slug, slug, make_environment(document.root), downloads,
-                    options)
+    progress = progress or (lambda book, stage, seconds: None)
+    options = dict(options or {})
     builders = [BUILDERS[name]() for name in formats]
+    warnings_before = reporter.count("warning")
+    timings: dict[str, float] = {}
+    collected: list[Diagnostic] = []
+    reporter.listeners.append(collected.append)
+    try:
+        # 1. The isolated builders' processes are forked now, before the book fills
+        #    this one (they load their libraries while it is read).
+        with _isolated_children(builders, book.display) as children:
+            # 2. Parse, check, transform.
+            progress(book.display, "read", None)
+            started = time.perf_counter()
+            document = compacted(read_book(book, reporter))
+            timings["read"] = time.perf_counter() - started
+            progress(book.display, "read", timings["read"])
+            # 3. Under --strict, a warning stops the book before anything is written.
+            if strict and reporter.count("warning") > warnings_before:
+                raise BuildError(book.display, "warnings are errors with --strict; "
+                                 "nothing was written", code="strict")
+            # 4. Render and write every format; all of them are replaced, or none.
+            output = _output_for(document, builders, outdir, options, children)
+            with all_or_nothing():
+                written = _write_formats(document, builders, output, options, children,
+                                         timings, progress)
+    finally:
+        reporter.listeners.remove(collected.append)
+    outputs = {name: result.path for name, result in written.items()}
+    # 5. Remember the build, so that an unchanged book is not built again.
+    if cache is not None and key:
+        cache.store(book.slug, key, outputs, outdir / book.slug, collected,
+                    [image.path for image in document.images.values()], timings)
+    return BookResult(book.display, outputs, timings)
+
+
+@contextlib.contextmanager
+def _isolated_children(builders: list[Builder], display: str):
+    """A ``sandbox.Child`` for each builder that declares itself ``isolated``."""
+    children: dict[str, Child] = {}
+    try:
+        if can_fork():
+            for builder in builders:
+                if builder.isolated:
+                    children[builder.name] = Child(
+                        builder.preload, display=display,
+                        what=f"the {builder.name.upper()} layout")
+        yield children
+    finally:
+        for child in children.values():
+            child.close()
+
+
+def _output_for(document: Document, builders: list[Builder], outdir: Path, options: dict,
+                children: dict[str, Child]) -> Callable[[Builder], Output]:
+    """Where each builder writes: the book's folder, its templates, its options."""
+    slug = document.source.slug
+    downloads = [{"label": b.download, "href": b.file_name(slug)}
+                 for b in builders if b.download]
+    environment = make_environment(document.root)
+
+    def output(builder: Builder) -> Output:
+        child = children.get(builder.name)
+        isolated = child.run if child is not None else (lambda function, *args:
+                                                        function(*args))
+        return Output(outdir / slug, slug, environment, downloads, options, isolated)
+
+    return output
+
+
+def _write_formats(document: Document, builders: list[Builder],
+                   output: Callable[[Builder], Output], options: dict,
+                   children: dict[str, Child], timings: dict,
+                   progress: Progress) -> dict[str, Written]:
+    """Render and write every builder's file, by what the builders declare.
+
+    Isolated builders go first: their pieces are rendered in a pandoc run of their
+    own and their ``write`` runs in a thread (its heavy part in its child process),
+    beside the others. The others are rendered together in one pandoc run and
+    written here, each after the builders whose artefacts it uses.
+    """
     display = document.source.display
-
-    def build(group: list, report: bool, page_map=lambda: None):
-        """Write ``group``; return what was written, and the PDF's page map if the
-        PDF was among it (``folio.pagemap``: the EPUB's page list comes from it)."""
-        all_pieces, spans = [], []
-        for builder in group:
-            pieces = builder.pieces(document, options)
-            spans.append((len(all_pieces), len(pieces)))
-            all_pieces.extend(pieces)
-        began = time.perf_counter()
-        fragments = render_pieces(all_pieces, api_version, display)
-        rendered = time.perf_counter() - began
-        done = []
-        for builder, (start, count) in zip(group, spans):
-            if builder.name == "epub":
-                builder.page_map = page_map()  # waits for the PDF's layout
-            began = time.perf_counter()
-            path = builder.write(document, fragments[start:start + count], output)
-            done.append((builder.name, path, time.perf_counter() - began + rendered))
-            rendered = 0.0
-            if report:  # never from the forked child: its callbacks lead nowhere
-                progress(display, builder.name, done[-1][2])
-        return done, next((getattr(b, "page_map", None) for b in group if b.name == "pdf"),
-                          None)
-
-    slow = [b for b in builders if b.name == "pdf"]
-    # The EPUB goes last: its page list waits for the PDF's layout (issue 4).
-    rest = sorted((b for b in builders if b.name != "pdf"), key=lambda b: b.name == "epub")
-    outputs: dict[str, Path] = {}
     for builder in builders:
         progress(display, builder.name, None)
-    background = run_beside(build, slow, False) if slow and rest else None
-    from_pdf: list = []
+    givers = {artefact: builder.name for builder in builders for artefact in builder.gives}
+    pending: dict[str, concurrent.futures.Future] = {}
+    written: dict[str, Written] = {}
 
-    def pdf_page_map():
-        if background is None:
-            return None
-        if not from_pdf:
-            try:
-                from_pdf.append(background.result())
-            except Exception as error:  # noqa: BLE001 - raised below, after the EPUB
-                from_pdf.append(error)
-        return None if isinstance(from_pdf[0], Exception) else from_pdf[0][1]
+    def given(builder: Builder) -> dict:
+        """The artefacts ``builder`` uses, from the builders that give them."""
+        found = {}
+        for artefact in builder.uses:
+            name = givers.get(artefact)
+            if name is not None:
+                result = written.get(name) or pending[name].result()[0]
+                found[artefact] = result.artefacts.get(artefact)
+        return found
 
-    try:
-        finished, _ = build(rest, True, pdf_page_map) if background else build(builders, True)
-        if background:
-            pdf_page_map()
-            if isinstance(from_pdf[0], Exception):
-                raise from_pdf[0]
-            pdf = from_pdf[0][0]
-            for name, _, seconds in pdf:
-                progress(display, name, seconds)
-            finished = pdf + finished
-    except BaseException:
-        if background:
-            background.cancel()
-        raise
-    for name, path, seconds in finished:
-        timings[name] = seconds
+    def write(builder: Builder, fragments: list[str], rendered: float):
+        began = time.perf_counter()
+        result = builder.write(document, fragments, output(builder), given(builder))
+        return result, time.perf_counter() - began + rendered
+
+    isolated = [b for b in builders if b.isolated]
+    rest = _in_order([b for b in builders if not b.isolated], builders)
+    with concurrent.futures.ThreadPoolExecutor(max(1, len(isolated))) as threads:
+        try:
+            for builder in isolated:
+                fragments, rendered = _render(document, [builder], options)
+                pending[builder.name] = threads.submit(write, builder, fragments[0], rendered)
+            fragments, rendered = _render(document, rest, options)
+            for builder, pieces in zip(rest, fragments):
+                written[builder.name], timings[builder.name] = write(builder, pieces, rendered)
+                progress(display, builder.name, timings[builder.name])
+                rendered = 0.0
+            for name, future in pending.items():
+                written[name], timings[name] = future.result()
+                progress(display, name, timings[name])
+        except BaseException:
+            for child in children.values():
+                child.close()  # a layout in progress ends now; its thread returns
+            raise
+    return {builder.name: written[builder.name] for builder in builders}
+
+
+def _render(document: Document, builders: list[Builder],
+            options: dict) -> tuple[list[list[str]], float]:
+    """Every builder's pieces rendered to HTML in one pandoc run: the fragments of
+    each builder, and the seconds it took."""
+    if not builders:
+        return [], 0.0
+    began = time.perf_counter()
+    all_pieces, spans = [], []
     for builder in builders:
-        outputs[builder.name] = next(path for name, path, _ in finished
-                                     if name == builder.name)
-    return outputs
+        pieces = builder.pieces(document, options)
+        spans.append((len(all_pieces), len(pieces)))
+        all_pieces.extend(pieces)
+    fragments = render_pieces(all_pieces, document.api_version, document.source.display)
+    return ([fragments[start:start + count] for start, count in spans],
+            time.perf_counter() - began)
 
+
+def _in_order(builders: list[Builder], everyone: list[Builder]) -> list[Builder]:
+    """``builders`` with each one after those that give what it uses, and those that
+    wait for an isolated builder's artefact last (the others need not wait with them)."""
+    waits = {artefact for b in everyone if b.isolated for artefact in b.gives}
+    remaining = sorted(builders, key=lambda b: bool(set(b.uses) & waits))
+    ordered: list[Builder] = []
+    while remaining:
+        gives = {artefact for b in remaining for artefact in b.gives}
+        ready = next((b for b in remaining if not set(b.uses) & gives), remaining[0])
+        ordered.append(ready)
+        remaining.remove(ready)
+    return ordered
+
+
+# --- several books ---------------------------------------------------------------------
 
 def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter: Reporter,
                 strict: bool = False, options: dict | None = None, force: bool = False,
@@ -257,32 +290,39 @@ def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter:
                 ) -> list[BookResult | None]:
     """Build several books: in a process pool when more than one needs building.
 
-    Returns one result per source (None for a book that failed; its error is in
-    ``reporter``). ``force`` ignores the cache (and rewrites it).
+    Every book is loaded once, here; one whose inputs are unchanged is answered from
+    the cache. Returns one result per source (None for a book that failed; its error
+    is in ``reporter``). ``force`` ignores the cache (and rewrites it).
     """
+    remove_stale_scratch()  # what a killed build left in the temporary folder
     cache = BuildCache(outdir, force=force)
     options = dict(options or {})
     results: list[BookResult | None] = [None] * len(sources)
-    # Books whose outputs are still good are answered here; only the rest are built.
-    stale = [index for index, source in enumerate(sources)
-             if not cache.is_fresh(source, formats, options)]
+    stale: list[tuple[int, BookSource, str]] = []
     for index, source in enumerate(sources):
-        if index not in stale:
-            results[index] = _build_one(source, outdir, formats, reporter, strict, options,
-                                        cache, progress)
+        book = _guarded(source, reporter, load_book, source)
+        if book is None:
+            continue
+        key = cache.key(book, formats, options)
+        entry = cache.lookup(book.slug, key)
+        if entry is None:
+            stale.append((index, book, key))
+        else:
+            results[index] = _guarded(source, reporter, _from_cache, book, entry, cache,
+                                      reporter, strict, progress)
     jobs = min(jobs or os.cpu_count() or 1, len(stale))
-    if jobs <= 1 or not hasattr(os, "fork"):
-        for index in stale:
-            results[index] = _build_one(sources[index], outdir, formats, reporter, strict,
-                                        options, cache, progress)
+    if jobs <= 1 or not can_fork():
+        for index, book, key in stale:
+            results[index] = _guarded(book.display, reporter, build_book, book, outdir,
+                                      formats, reporter, strict, options, cache, key, progress)
         return results
     context = multiprocessing.get_context("fork")
     events = context.Queue()
     with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context,
                                                 initializer=_worker_init,
                                                 initargs=(events,)) as pool:
-        futures = {pool.submit(_worker_build, str(sources[index]), outdir, formats, strict,
-                               options, force): index for index in stale}
+        futures = {pool.submit(_worker_build, book, outdir, formats, strict, options, force,
+                               key): index for index, book, key in stale}
         pending = set(futures)
         while pending:
             done, pending = concurrent.futures.wait(pending, timeout=0.05)
@@ -293,26 +333,33 @@ def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter:
     return results
 
 
+def _from_cache(book: BookSource, entry, cache: BuildCache, reporter: Reporter,
+                strict: bool, progress: Progress | None) -> BookResult:
+    """The result of a book whose outputs are still good; its diagnostics again."""
+    warnings_before = reporter.count("warning")
+    for diagnostic in diagnostics_of(entry):
+        reporter.add(diagnostic)
+    if strict and reporter.count("warning") > warnings_before:
+        raise BuildError(book.display, "warnings are errors with --strict; nothing was "
+                         "written", code="strict")
+    if progress is not None:
+        progress(book.display, "cached", 0.0)
+    return BookResult(book.display, {name: cache.outdir / path
+                                     for name, path in entry.outputs.items()}, {}, cached=True)
+
+
 def check_books(sources: list[Path], reporter: Reporter, links=None) -> int:
     """Read (parse, check, transform) every book, writing nothing; return failures.
 
     With ``links`` (a ``folio.linkcheck.LinkChecker``) the targets of external
     links are asked over the network too."""
     def check(source):
-        document, _ = read_book(source, reporter)
+        document = read_book(source, reporter)
         if links is not None:
-            from .linkcheck import check_links
             check_links(document, reporter, links)
         return document
 
     return sum(_guarded(source, reporter, check, source) is None for source in sources)
-
-
-def _build_one(source, outdir, formats, reporter, strict, options, cache,
-               progress) -> BookResult | None:
-    """Build one book; report a failure as a diagnostic and return None."""
-    return _guarded(source, reporter, build_book, source, outdir, formats, reporter, strict,
-                    options, cache, progress)
 
 
 def _guarded(source, reporter: Reporter, function, *args):
@@ -338,13 +385,13 @@ def _worker_init(events) -> None:
     _events = events
 
 
-def _worker_build(source: str, outdir: Path, formats, strict, options, force):
+def _worker_build(book: BookSource, outdir: Path, formats, strict, options, force, key):
     """In a pool worker: build one book, sending diagnostics and progress back."""
     reporter = Reporter()
     reporter.listeners.append(lambda d: _events.put(("diagnostic", d)))
     progress = lambda *event: _events.put(("progress", event))  # noqa: E731
-    return _build_one(Path(source), outdir, formats, reporter, strict, options,
-                      BuildCache(outdir, force=force), progress)
+    return _guarded(book.display, reporter, build_book, book, outdir, formats, reporter,
+                    strict, options, BuildCache(outdir, force=force), key, progress)
 
 
 def _drain(events, reporter: Reporter, progress: Progress | None) -> None:

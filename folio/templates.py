@@ -1,5 +1,10 @@
 """The Jinja2 environment: templates looked up in the book's own ``templates/``
-folder first, then in the project's, with autoescape and StrictUndefined on.
+folder first, then in folio's (``folio/theme``, which is the repository's
+``templates/``), with autoescape and StrictUndefined on.
+
+A book's template may extend folio's own under the prefix ``folio:`` (Pelican's
+``!simple/`` is the model): ``{% extends "folio:print/print.css" %}`` and then only
+the blocks it changes.
 
 A book folder may come from anyone, and so may its templates: they run in
 Jinja2's sandbox, which refuses access to Python internals
@@ -15,8 +20,12 @@ import jinja2
 import jinja2.sandbox
 from markupsafe import Markup
 
-#: The built-in templates, one folder per format.
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from .diagnostics import BuildError
+
+#: The built-in templates, one folder per format (shipped inside the package).
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "theme"
+#: The prefix under which a book's templates reach folio's own.
+BUILTIN_PREFIX = "folio"
 
 
 def _autoescape(name: str | None) -> bool:
@@ -48,10 +57,12 @@ class FolderLoader(jinja2.FileSystemLoader):
 
 def make_environment(book_root: Path | None = None) -> jinja2.Environment:
     """An environment for one book: its ``templates/`` override ours file by file."""
-    loaders = []
+    builtin = FolderLoader(str(BUILTIN_TEMPLATES))
+    loaders: list[jinja2.BaseLoader] = []
     if book_root is not None and (book_root / "templates").is_dir():
         loaders.append(FolderLoader(str(book_root / "templates")))
-    loaders.append(FolderLoader(str(BUILTIN_TEMPLATES)))
+    loaders.append(jinja2.PrefixLoader({BUILTIN_PREFIX: builtin}, delimiter=":"))
+    loaders.append(builtin)
     environment = jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=_autoescape,
@@ -68,8 +79,6 @@ def make_environment(book_root: Path | None = None) -> jinja2.Environment:
 def render_template(environment: jinja2.Environment, name: str, **context) -> str:
     """Render template ``name``; a fault in a (book's own) template is a BuildError
     naming the template file and line where it happened."""
-    from .diagnostics import BuildError
-
     try:
         return environment.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as error:

@@ -13,7 +13,11 @@ import functools
 import http.server
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from .book import load_book
+from .diagnostics import BuildError
 
 #: The server-sent events endpoint.
 EVENTS_PATH = "/__folio__/events"
@@ -145,65 +149,43 @@ def affected(changes, sources: list[Path], outdir: Path) -> list[Path]:
     return hit
 
 
-def watch(args, sources: list[Path], formats: list[str], stdout, stderr) -> int:
-    """The ``watch`` command: returns only on Ctrl-C (exit status 0)."""
+def watch(sources: list[Path], outdir: Path, port: int, rebuild: Callable[[list[Path]], int],
+          say: Callable[[str], None]) -> int:
+    """Build ``sources`` with ``rebuild(books) -> failures``, serve ``outdir`` on
+    127.0.0.1:``port`` and rebuild the books whose files change; ``say`` tells the
+    user what happens. Returns only when interrupted (Ctrl-C raises
+    ``KeyboardInterrupt``, which the command line turns into its exit status)."""
     import watchfiles
 
-    from .cli import options_of
-    from .console import Display
-    from .diagnostics import Reporter
-    from .pipeline import build_books
-
-    outdir = Path(args.output)
     outdir.mkdir(parents=True, exist_ok=True)
     generation = Generation()
-
-    def rebuild(books: list[Path]) -> None:
-        display = Display(stdout, stderr, args.quiet, tuple(formats))
-        reporter = Reporter()
-        reporter.listeners.append(display.diagnostic)
-        display.start([str(book) for book in books])
-        try:
-            results = build_books(books, outdir, formats, reporter, args.strict,
-                                  options_of(args), args.force, display.progress, args.jobs)
-        finally:
-            display.stop()
-        for result in results:
-            display.finished(result.display if result else "", result)
-        # Only now: a book's files move into place together when it is done.
-        generation.bump()
-
     rebuild(sources)
-    args.force = False  # --force applies to the first build only
+    generation.bump()  # pages reload once a book's files are in place together
     slugs = [slug for slug in map(_slug_of, sources) if slug]
-    try:
-        server = serve(outdir, args.port, generation, slugs)
-    except OSError as error:
-        print(f"build.py: error: cannot serve on 127.0.0.1:{args.port}: {error.strerror}",
-              file=stderr)
-        return 2
-    port = server.server_address[1]
+    server = serve(outdir, port, generation, slugs)
     home = f"{slugs[0]}/" if len(slugs) == 1 else ""
-    print(f"serving {outdir}/ at http://127.0.0.1:{port}/{home} "
-          "(Ctrl-C stops); watching for changes", file=stdout, flush=True)
+    say(f"serving {outdir}/ at http://127.0.0.1:{server.server_address[1]}/{home} "
+        "(Ctrl-C stops); watching for changes")
     try:
         for changes in watchfiles.watch(*watched_paths(sources), debounce=300, step=50,
-                                        raise_interrupt=False):
+                                        raise_interrupt=True):
             books = affected(changes, sources, outdir)
             if books:
                 started = time.perf_counter()
-                rebuild(books)
-                if not args.quiet:
-                    print(f"rebuilt {len(books)} book(s) in "
-                          f"{time.perf_counter() - started:.1f} s", file=stdout, flush=True)
+                failed = rebuild(books)
+                generation.bump()
+                seconds = time.perf_counter() - started
+                if failed:
+                    say(f"{failed} of {len(books)} book(s) failed to rebuild "
+                        f"({seconds:.1f} s); the page shows the last good build")
+                else:
+                    say(f"rebuilt {len(books)} book(s) in {seconds:.1f} s")
     finally:
         server.shutdown()
     return 0
 
 
 def _slug_of(source: Path) -> str:
-    from .book import load_book
-    from .diagnostics import BuildError
     try:
         return load_book(source).slug
     except BuildError:

@@ -459,8 +459,8 @@ def test_page_markers_follow_a_laid_out_page(tmp_path):
     each marker put into the EPUB's copy stands before the first word of its page."""
     import weasyprint
 
-    from folio.formats.epub_markup import parse_chapter, serialise_children
-    from folio.pagemap import insert_page_markers, page_map
+    from folio.formats.epub.markup import parse_chapter, serialise_children
+    from folio.formats.pagemap import insert_page_markers, page_map
 
     paragraphs = [f"<p>Paragraph {n} " + " ".join(f"word{n}x{k}" for k in range(70))
                   + f'<span class="footnote">Note {n} is printed at the foot.</span> end.</p>'

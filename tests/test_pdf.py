@@ -28,7 +28,7 @@ sys.path.insert(0, str(FIXTURES / "pdf"))
 
 import manuscripts  # noqa: E402
 
-from folio.pdf_layout import GEOMETRIES  # noqa: E402
+from folio.formats.pdf.layout import GEOMETRIES  # noqa: E402
 
 GERMAN = "warum-entkoppeln-sich-us-aktien"
 ENGLISH = "making-books"

@@ -11,8 +11,8 @@ from helpers import run_build
 from folio.diagnostics import BuildError, Reporter
 from folio.formats.epub import EpubBuilder
 from folio.formats.pdf import PdfBuilder
+from folio.formats.render import render_pieces
 from folio.pipeline import read_book
-from folio.render import render_pieces
 
 
 def write(tmp_path, text: str, name: str = "book.md"):
@@ -23,8 +23,8 @@ def write(tmp_path, text: str, name: str = "book.md"):
 
 def read(tmp_path, text: str):
     reporter = Reporter()
-    document, api = read_book(write(tmp_path, text), reporter)
-    return document, api, reporter
+    document = read_book(write(tmp_path, text), reporter)
+    return document, document.api_version, reporter
 
 
 def rendered(document, api, builder) -> str:
@@ -175,7 +175,7 @@ def test_book_folder_chapters_follow_file_names(tmp_path):
     (folder / "book.yaml").write_text("title: Folder Book\nlang: en\n", encoding="utf-8")
     (folder / "02-second.md").write_text("# Second\n\nSee [the first](01-first.md).\n")
     (folder / "01-first.md").write_text("# First\n\nHello.\n")
-    document, _ = read_book(folder, Reporter())
+    document = read_book(folder, Reporter())
     assert [c.title for c in document.chapters] == ["First", "Second"]
 
 

@@ -1,4 +1,20 @@
-"""What every format builder shares: the interface and the template context."""
+"""What every format builder shares: the interface, the template context, the fonts.
+
+A builder (Sphinx's builders are the model) declares what it is and what it needs;
+the pipeline schedules by these declarations, never by a format's name:
+
+- ``name``: the format on the command line; ``suffix``: its file;
+- ``download``: the label of the reading page's download link ("" for none);
+- ``uses`` / ``gives``: artefacts it takes from, or hands to, the other builders of
+  the same run (the PDF gives its ``page_map``; the EPUB uses it for its page list);
+- ``isolated``: its heavy work runs in a child process of its own, under the layout
+  limits (``Output.isolated``), beside the other builders; ``preload``: what that
+  child imports while the book is read.
+
+``pieces(document, options)`` returns the AST pieces the format needs rendered to
+HTML; ``write(document, fragments, output, given)`` gets them back rendered (one
+pandoc run for several builders), writes the file and returns ``Written``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +22,7 @@ import dataclasses
 import datetime
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -32,21 +49,50 @@ class Output:
     downloads: list[dict] = dataclasses.field(default_factory=list)
     #: Options from the command line, e.g. ``{"print": True, "page_size": "A4"}``.
     options: dict = dataclasses.field(default_factory=dict)
+    #: ``isolated(function, *args)``: ``function(*args)`` computed in the builder's own
+    #: child process under the layout limits (``folio.sandbox``); for isolated builders.
+    isolated: Callable | None = None
+
+
+@dataclasses.dataclass
+class Written:
+    """What a builder wrote."""
+
+    path: Path
+    #: Artefacts for the other builders of the run (``Builder.gives``).
+    artefacts: dict = dataclasses.field(default_factory=dict)
 
 
 class Builder:
-    """One output format."""
+    """One output format (see the module's doc)."""
 
     #: Format name as used on the command line.
     name = ""
+    #: The output file's suffix (``index.html`` for the reading page).
+    suffix = ""
+    #: Label of the reading page's download link to this file; "" for none.
+    download = ""
+    #: Artefacts this builder uses when another builder of the same run gives them.
+    uses: tuple[str, ...] = ()
+    #: Artefacts it gives to the others (``Written.artefacts``).
+    gives: tuple[str, ...] = ()
+    #: True if its heavy work runs in a child process of its own, beside the others.
+    isolated = False
+    #: Modules the isolated child imports while the book is being read.
+    preload: tuple[str, ...] = ()
+
+    def file_name(self, slug: str) -> str:
+        return f"{slug}.{self.suffix}"
 
     def pieces(self, document: Document, options: dict | None = None) -> list[list]:
         """AST pieces this format needs rendered to HTML (``options``: from the
         command line, as in ``Output.options``)."""
         raise NotImplementedError
 
-    def write(self, document: Document, fragments: list[str], output: Output) -> Path:
-        """Write the output file from the rendered fragments; return its path."""
+    def write(self, document: Document, fragments: list[str], output: Output,
+              given: dict) -> Written:
+        """Write the output file from the rendered fragments; ``given`` holds the
+        artefacts of ``uses`` that other builders of the run gave."""
         raise NotImplementedError
 
     def render(self, output: Output, name: str, **context) -> str:

@@ -3,18 +3,21 @@
 ``transform_book`` runs them in order:
 1. ``structure``: title, heading levels, unique ids, chapters;
 2. ``typography``: quotation marks of the book's language;
-3. ``links``: classify every link (external, cross-reference, placeholder,
-   unsafe) and resolve every image inside the book folder.
-Format-specific passes (notes for print or for e-readers) live in ``folio.notes``.
+3. ``links`` and ``rawhtml``: classify every link (external, cross-reference,
+   placeholder, unsafe), resolve every image -- Markdown's and raw HTML's -- and the
+   cover inside the book folder.
+Format-specific passes (notes for print or for e-readers) live in ``folio.formats``.
 """
 
 from __future__ import annotations
 
+from ..ast import walk
 from ..book import BookSource
 from ..diagnostics import Reporter
 from ..document import Document
 from ..metadata import Metadata
-from .links import resolve_links
+from .links import resolve_cover, resolve_image, resolve_link
+from .rawhtml import RawHtmlLinks
 from .structure import build_chapters
 from .typography import localise_quotes
 
@@ -27,4 +30,25 @@ def transform_book(source: BookSource, files_blocks: list[list], metadata: Metad
                                                      reporter)
     document = Document(source, metadata, chapters, anchors, {})
     resolve_links(document, file_anchors, reporter)
+    resolve_cover(document, reporter)
     return document
+
+
+def resolve_links(document: Document, file_anchors: dict, reporter: Reporter) -> None:
+    """Classify links and resolve images in every chapter, in place.
+
+    ``file_anchors`` maps a manuscript file name to its ``FileAnchors`` (from
+    ``structure.build_chapters``).
+    """
+    raw = RawHtmlLinks(document, file_anchors, reporter)
+    for chapter in document.chapters:
+        def act(node: dict, display=chapter.source):
+            if node["t"] == "Link":
+                return resolve_link(node, display, document, file_anchors, reporter)
+            if node["t"] == "Image":
+                return resolve_image(node, display, document, reporter)
+            if node["t"] in ("RawInline", "RawBlock"):
+                return raw.resolve(node, display)
+            return None
+
+        chapter.blocks = walk(chapter.blocks, act)

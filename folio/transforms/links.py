@@ -6,8 +6,9 @@ Each ``Link`` gets one class that the format builders act on:
 - ``folio-url``: an external link whose text is its URL (no note needed);
 - ``folio-xref``: a cross-reference to an anchor in the book.
 Placeholder (``#``, empty), unsafe (``javascript:``, ``file:``, …) and unresolvable
-targets become plain text with a warning. Images are resolved inside the book
-folder; anything else is dropped with a warning and its alt text stays.
+targets become plain text with a warning. Images (and the ``cover:`` of the
+metadata) are resolved inside the book folder; anything else is dropped with a
+warning and its alt text stays. What is allowed is ``folio.safety``'s to say.
 """
 
 from __future__ import annotations
@@ -18,23 +19,14 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..ast import Span, position, stringify, walk
+from ..ast import Span, position, stringify
 from ..diagnostics import Reporter
 from ..document import Document, Image
-from ..safety import svg_problem
+from ..safety import (LINK_SCHEMES, MAX_IMAGE_BYTES, resolve_inside, sniff_image,
+                      svg_problem, url_scheme)
 
-#: Schemes that become live links.
-EXTERNAL_SCHEMES = {"http", "https", "mailto", "ftp", "ftps", "tel"}
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
-#: Largest image we copy into a book, in bytes.
-MAX_IMAGE_BYTES = 30 * 1024 * 1024
-
-
-def link_scheme(url: str) -> str | None:
-    """The lower-case scheme of ``url`` as a browser would read it, or None."""
-    match = _SCHEME.match(_INVISIBLE.sub("", url))
-    return match.group(1).lower() if match else None
+#: Media types a cover may have (GIF, WebP and SVG are not shown by every reader).
+COVER_TYPES = {"image/jpeg": "jpg", "image/png": "png"}
 
 
 def same_as_url(text: str, url: str) -> bool:
@@ -46,31 +38,6 @@ def same_as_url(text: str, url: str) -> bool:
         value = re.sub(r"^www\.", "", value)
         return value.rstrip("/")
     return bool(text) and norm(text) == norm(url)
-
-
-def resolve_links(document: Document, file_anchors: dict, reporter: Reporter) -> None:
-    """Classify links and resolve images in every chapter, in place.
-
-    ``file_anchors`` maps a manuscript file name to its ``FileAnchors`` (from
-    ``structure.build_chapters``).
-    """
-    from .rawhtml import RawHtmlLinks
-
-    raw = RawHtmlLinks(document, file_anchors, reporter)
-    for chapter in document.chapters:
-        def act(node: dict, display=chapter.source):
-            if node["t"] == "Link":
-                return _link(node, display, document, file_anchors, reporter)
-            if node["t"] == "Image":
-                return _image(node, display, document, reporter)
-            if node["t"] in ("RawInline", "RawBlock"):
-                return raw.resolve(node, display)
-            return None
-
-        chapter.blocks = walk(chapter.blocks, act)
-    from ..cover import check_cover
-
-    check_cover(document, reporter)
 
 
 # --- anchors as authors write them (issue 4) -----------------------------------------
@@ -128,8 +95,9 @@ def _plain(node: dict, kind: str) -> dict:
     return Span(node["c"][1], [kind])
 
 
-def _link(node: dict, display: str, document: Document, file_anchors: dict,
-          reporter: Reporter):
+def resolve_link(node: dict, display: str, document: Document, file_anchors: dict,
+                 reporter: Reporter):
+    """Classify one ``Link`` (a walk action): None, or the plain text it becomes."""
     attr, content, (url, _title) = node["c"]
     text = stringify(content)
     line, col = position(node)
@@ -140,8 +108,8 @@ def _link(node: dict, display: str, document: Document, file_anchors: dict,
                       f"'{url or '(empty)'}'; it is printed as plain text",
                       "placeholder-link", col)
         return _plain(node, "placeholder-link")
-    scheme = link_scheme(url)
-    if scheme in EXTERNAL_SCHEMES:
+    scheme = url_scheme(url)
+    if scheme in LINK_SCHEMES:
         _add_class(attr, "folio-url" if same_as_url(text, url) else "folio-ext")
         return None
     if scheme is not None:
@@ -178,48 +146,8 @@ def _link(node: dict, display: str, document: Document, file_anchors: dict,
     return _plain(node, "relative-link")
 
 
-_MAGIC = [
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-    (b"GIF87a", "image/gif", ".gif"),
-    (b"GIF89a", "image/gif", ".gif"),
-]
-
-
-def sniff_image(data: bytes) -> tuple[str, str] | None:
-    """Return (media type, suffix) from an image's first bytes, or None."""
-    for magic, media_type, suffix in _MAGIC:
-        if data.startswith(magic):
-            return media_type, suffix
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp", ".webp"
-    head = data[:1024].lstrip().lower()
-    if head.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in data[:4096].lower():
-        return "image/svg+xml", ".svg"
-    return None
-
-
-def resolve_inside(root: Path, base: Path, target: str) -> Path | None:
-    """Resolve ``target`` (relative to ``base``) and return it only if it stays in ``root``.
-
-    Percent-encoding and backslashes are decoded first and symlinks followed,
-    so ``..%2F..%2Fetc/passwd`` and links that point out of the folder are caught.
-    """
-    decoded = unquote(target).replace("\\", "/")
-    if not decoded or decoded.startswith("/") or re.match(r"^[A-Za-z]:", decoded):
-        return None
-    try:
-        resolved = (base / decoded).resolve()
-    except (OSError, RuntimeError, ValueError):
-        return None
-    try:
-        resolved.relative_to(root.resolve())
-    except ValueError:
-        return None
-    return resolved
-
-
-def _image(node: dict, display: str, document: Document, reporter: Reporter):
+def resolve_image(node: dict, display: str, document: Document, reporter: Reporter):
+    """Resolve one ``Image`` inside the book folder (a walk action): None, or its alt text."""
     attr, alt, (src, title) = node["c"]
     line, col = position(node)
     fallback = Span(alt, ["image-dropped"]) if alt else Span([], ["image-dropped"])
@@ -238,7 +166,7 @@ def image_file(src: str, display: str, document: Document, reporter: Reporter,
     name in the outputs (``document.images`` gets it), or None with a warning."""
     if src.startswith("images/") and src[len("images/"):] in document.images:
         return src[len("images/"):]  # resolved already (the pass is idempotent)
-    scheme = link_scheme(src)
+    scheme = url_scheme(src)
     if scheme is not None:
         what = "remote image" if scheme in ("http", "https", "ftp") else f"'{scheme}:' image"
         reporter.warn(display, line, f"{what} '{src[:80]}' is not fetched; its alt text is "
@@ -283,3 +211,35 @@ def _source_path(document: Document, display: str) -> Path:
         if file.display == display:
             return file.path
     return document.root / "book.md"
+
+
+def resolve_cover(document: Document, reporter: Reporter) -> None:
+    """The image the metadata names as ``cover:`` into ``document.cover``, or a warning
+    (at the ``cover:`` line) when it cannot be used: the EPUB then draws one."""
+    wanted = document.metadata.cover.strip()
+    if not wanted:
+        return
+    problem = ""
+    path = resolve_inside(document.root, document.root, wanted)
+    if path is None:
+        problem = "lies outside the book folder"
+    elif not path.is_file():
+        problem = "does not exist"
+    else:
+        try:
+            if path.stat().st_size > MAX_IMAGE_BYTES:
+                problem = "is too large"
+            else:
+                sniffed = sniff_image(path.read_bytes()[:4096])
+                if sniffed is None or sniffed[0] not in COVER_TYPES:
+                    problem = "is not a JPEG or PNG image"
+        except OSError:
+            problem = "cannot be read"
+    if problem:
+        raw = document.source.metadata
+        reporter.warn(raw.display, raw.lines.get("cover", 0),
+                      f"cover '{wanted[:80]}' {problem}; a cover is made from the title "
+                      "instead", "bad-cover")
+        return
+    media_type = sniffed[0]
+    document.cover = Image(path, media_type, f"cover.{COVER_TYPES[media_type]}")

@@ -14,7 +14,8 @@ that need it are rewritten:
 - ``<img src>``: resolved inside the book folder like a Markdown image, or replaced
   by its ``alt`` text with a warning; ``srcset`` is dropped;
 - elements no book may contain (``<script>``, ``<iframe>``, forms, …) are reported;
-  the sanitiser (``folio.safety.sanitise_fragment``) drops them from every output.
+  the sanitiser (``folio.safety.sanitise_fragment``) drops them from every output
+  (``folio.safety.ELEMENTS`` says which).
 
 Raw HTML has no source position in pandoc's AST, so warnings name the line where
 the tag's text first occurs in the file after the previous tag found.
@@ -23,33 +24,13 @@ the tag's text first occurs in the file after the previous tag found.
 from __future__ import annotations
 
 import html
-import html.parser
 from pathlib import Path
 from urllib.parse import unquote
 
 from ..diagnostics import Reporter
 from ..document import Document
-from .links import EXTERNAL_SCHEMES, file_name_of, find_anchor, image_file, link_scheme
-
-#: Elements no book may contain; reported here; the sanitiser (folio.safety) drops them from every output.
-FORBIDDEN = {"script", "style", "iframe", "frame", "frameset", "object", "embed", "applet",
-             "form", "input", "button", "select", "textarea", "link", "meta", "base",
-             "audio", "video", "canvas", "noscript", "template"}
-
-
-class _Tags(html.parser.HTMLParser):
-    """Start tags with their exact text and where they begin in the snippet."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        #: (line, column, text, tag, attributes) of each start tag.
-        self.tags: list[tuple[int, int, str, str, list]] = []
-
-    def handle_starttag(self, tag, attrs):
-        line, column = self.getpos()
-        self.tags.append((line, column, self.get_starttag_text() or "", tag, attrs))
-
-    handle_startendtag = handle_starttag
+from ..safety import FORBIDDEN_TAGS, LINK_SCHEMES, start_tags, url_scheme
+from .links import file_name_of, find_anchor, image_file
 
 
 def _start_tag(tag: str, attrs: list, self_closing: bool) -> str:
@@ -75,18 +56,14 @@ class RawHtmlLinks:
         kind, raw = node["c"]
         if kind != "html" or "<" not in raw:
             return None
-        scanner = _Tags()
-        try:
-            scanner.feed(raw)
-            scanner.close()
-        except Exception:  # noqa: BLE001 - the tags read so far are handled
-            pass
         lines = raw.split("\n")
         offsets = [0]
         for text in lines:
             offsets.append(offsets[-1] + len(text) + 1)
         changes: list[tuple[int, int, str]] = []
-        for line, column, text, tag, attrs in scanner.tags:
+        for found in start_tags(raw):
+            line, column, text, tag, attrs = (found.line, found.col, found.text, found.name,
+                                              found.attrs)
             start = offsets[line - 1] + column
             if raw[start:start + len(text)] != text:
                 continue
@@ -113,7 +90,7 @@ class RawHtmlLinks:
 
     def _tag(self, text: str, tag: str, attrs: list, display: str) -> str | None:
         closing = text.rstrip().endswith("/>")
-        if tag in FORBIDDEN:
+        if tag in FORBIDDEN_TAGS:
             line, col = self._where(text, display)
             self.reporter.warn(display, line, f"raw HTML <{tag}> has no place in a book; "
                                "it is left out of every output", "raw-html", col)
@@ -144,8 +121,8 @@ class RawHtmlLinks:
 
     def _href(self, href: str, text: str, display: str) -> str | None:
         """The href a raw link keeps (possibly rewritten), or None to drop it."""
-        scheme = link_scheme(href)
-        if scheme in EXTERNAL_SCHEMES:
+        scheme = url_scheme(href)
+        if scheme in LINK_SCHEMES:
             return href
         line, col = self._where(text, display)
         if href in ("", "#"):

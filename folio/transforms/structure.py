@@ -4,43 +4,15 @@ ids, and chapters split at top-level headings and at file boundaries."""
 from __future__ import annotations
 
 import dataclasses
-import html.parser
 import re
-import unicodedata
 from pathlib import Path
 
-from ..ast import attr_of, position, stringify, visit
+from ..ast import attr_of, heading_id, position, stringify, visit
 from ..book import BookSource
 from ..diagnostics import Reporter
 from ..document import Chapter, Heading
 from ..metadata import Metadata
-
-
-# --- messy input (issue 4): raw HTML anchors, per-file ids, a "Footnotes" heading ---
-
-class _AnchorFinder(html.parser.HTMLParser):
-    """Collects the anchors a raw HTML snippet defines: every ``id``, and ``name``
-    on ``<a>`` (``<a name=x>``, the pre-HTML5 anchor), quoted or not."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        for key, value in attrs:
-            if value and (key == "id" or (key == "name" and tag == "a")):
-                self.found.append(value.strip())
-
-
-def raw_html_ids(raw: str) -> list[str]:
-    """The ids (and ``<a name>`` anchors) that a piece of raw HTML defines."""
-    finder = _AnchorFinder()
-    try:
-        finder.feed(raw)
-        finder.close()
-    except Exception:  # noqa: BLE001 - malformed HTML defines what was read so far
-        pass
-    return [ident for ident in finder.found if ident]
+from ..safety import anchors_defined
 
 
 @dataclasses.dataclass
@@ -69,14 +41,6 @@ def first_heading_title(blocks: list) -> tuple[str, int]:
             break
     return "", 0
 
-
-def slug(text: str) -> str:
-    """An id from heading text, as pandoc makes them: lowercase, words joined by '-'."""
-    text = unicodedata.normalize("NFC", text).lower()
-    text = re.sub(r"[^\w\s-]", "", text)
-    text = re.sub(r"\s+", "-", text.strip())
-    text = text.lstrip("0123456789-_")
-    return text or "section"
 
 
 def _same_title(a: str, b: str) -> bool:
@@ -198,14 +162,14 @@ def _assign_ids(source: BookSource, blocks_per_file: list[list],
             attr = attr_of(node)
             if attr is None:
                 if node["t"] in ("RawInline", "RawBlock") and node["c"][0] == "html":
-                    for ident in raw_html_ids(node["c"][1]):
+                    for ident in anchors_defined(node["c"][1]):
                         own.setdefault(ident, ident)
                         used.add(ident)
                 return
             ident = attr[0]
             written = ident
             if node["t"] == "Header" and not ident:
-                ident = _unique(slug(stringify(node["c"][2])), used)
+                ident = _unique(heading_id(stringify(node["c"][2])), used)
                 attr[0] = ident
             elif ident:
                 if ident in used:
@@ -252,7 +216,7 @@ def ids_in(blocks: list) -> list[str]:
         if attr is not None and attr[0]:
             found.append(attr[0])
         elif node["t"] in ("RawInline", "RawBlock") and node["c"][0] == "html":
-            found.extend(raw_html_ids(node["c"][1]))
+            found.extend(anchors_defined(node["c"][1]))
 
     visit(blocks, collect)
     return found

@@ -3,7 +3,8 @@ AST that only the PDF needs, so that nothing stands outside the text block.
 
 - ``geometry_for``: trim size, type size and mirrored margins, chosen so that a
   line holds about 60 to 70 characters on every page size.
-- ``fit_for_print`` (run on each chapter after ``notes.notes_at_page_foot``):
+- ``fit_for_print`` (run on each chapter after its notes are placed at the page
+  foot, ``formats.notes.AtPageFoot``):
   - tables too wide for the text block are set smaller, or split into groups of
     columns that fit, each repeating the first column; short tables stay whole;
   - code blocks get one box per line, so that a wrapped line hangs under its start;
@@ -21,8 +22,8 @@ import html
 import math
 import re
 
-from .ast import RawBlock, Span, expand, stringify
-from .metadata import PAGE_SIZES
+from ...ast import RawBlock, Span, expand, stringify
+from ...metadata import PAGE_SIZES
 
 MM_PER_PT = 25.4 / 72
 
@@ -119,7 +120,7 @@ _LINK_NOTE = '<span class="footnote link-note">'
 
 
 def _inline_long_link_note(node: dict):
-    """The note of a very long URL (``notes.notes_at_page_foot``) set in the text."""
+    """The note of a very long URL (``formats.notes.AtPageFoot``) set in the text."""
     if node["t"] != "RawInline" or not node["c"][1].startswith(_LINK_NOTE):
         return None
     markup = node["c"][1]

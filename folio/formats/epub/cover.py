@@ -1,7 +1,7 @@
 """The cover: the image the metadata names, or one made from the title.
 
 ``cover: images/cover.jpg`` in the metadata names a JPEG or PNG inside the book
-folder (resolved like every image: ``transforms.links.resolve_inside``). Without
+folder (resolved with every image: ``transforms.links.resolve_cover``). Without
 one, or when it cannot be used, the book gets a typographic cover: a PNG of
 1600 × 2400 pixels (2:3, what Kobo and Apple Books show without cropping much)
 with the title, subtitle and authors set in the vendored Noto Serif, on a colour
@@ -19,16 +19,12 @@ import colorsys
 import dataclasses
 import hashlib
 import io
-from pathlib import Path
 
-from .diagnostics import Reporter
-from .document import Document
+from ...document import Document
+from ..base import FONTS_DIR
 
-FONTS = Path(__file__).resolve().parent / "fonts"
 #: Width and height of a generated cover, in pixels.
 SIZE = (1600, 2400)
-#: Media types a cover may have (GIF, WebP and SVG are not shown by every reader).
-COVER_TYPES = {"image/jpeg": "jpg", "image/png": "png"}
 
 
 @dataclasses.dataclass
@@ -43,49 +39,11 @@ class Cover:
     generated: bool
 
 
-def find_cover(document: Document) -> tuple[Path | None, str]:
-    """The cover image the metadata names: (path, "") or (None, why not)."""
-    from .transforms.links import MAX_IMAGE_BYTES, resolve_inside, sniff_image
-
-    wanted = document.metadata.cover.strip()
-    if not wanted:
-        return None, ""
-    path = resolve_inside(document.root, document.root, wanted)
-    if path is None:
-        return None, "lies outside the book folder"
-    if not path.is_file():
-        return None, "does not exist"
-    try:
-        if path.stat().st_size > MAX_IMAGE_BYTES:
-            return None, "is too large"
-        head = path.read_bytes()[:4096]
-    except OSError:
-        return None, "cannot be read"
-    sniffed = sniff_image(head)
-    if sniffed is None or sniffed[0] not in COVER_TYPES:
-        return None, "is not a JPEG or PNG image"
-    return path, ""
-
-
-def check_cover(document: Document, reporter: Reporter) -> None:
-    """Warn (at the ``cover:`` line of the metadata) if the named cover cannot be used."""
-    path, problem = find_cover(document)
-    if path is None and problem:
-        raw = document.source.metadata
-        reporter.warn(raw.display, raw.lines.get("cover", 0),
-                      f"cover '{document.metadata.cover[:80]}' {problem}; a cover is made "
-                      "from the title instead", "bad-cover")
-
-
 def make_cover(document: Document) -> Cover:
     """The book's cover: the named image, else a typographic one."""
-    from .transforms.links import sniff_image
-
-    path, _ = find_cover(document)
-    if path is not None:
-        data = path.read_bytes()
-        media_type = sniff_image(data)[0]
-        return Cover(data, media_type, f"cover.{COVER_TYPES[media_type]}", False)
+    if document.cover is not None:
+        image = document.cover
+        return Cover(image.path.read_bytes(), image.media_type, image.name, False)
     meta = document.metadata
     data = typographic_cover(meta.title, meta.subtitle, meta.authors, meta.publisher)
     return Cover(data, "image/png", "cover.png", True)
@@ -106,7 +64,7 @@ def _colours(title: str) -> tuple[tuple, tuple, tuple]:
 def _font(name: str, size: int):
     from PIL import ImageFont
 
-    return ImageFont.truetype(str(FONTS / name), size, layout_engine=ImageFont.Layout.BASIC)
+    return ImageFont.truetype(str(FONTS_DIR / name), size, layout_engine=ImageFont.Layout.BASIC)
 
 
 def _pieces(word: str, font, width: int) -> list[str]:

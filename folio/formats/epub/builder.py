@@ -2,12 +2,12 @@
 EPUB 2 readers, notes that pop up where the reader supports it, and a zip that
 is byte-identical from build to build.
 
-What goes in, in spine order: the cover (``folio.cover``), the title page with
-the imprint, the table of contents, the chapters. Each chapter's XHTML is made
-valid whatever raw HTML the manuscript holds (``epub_markup``), gets the page
-markers of the PDF when one was built in the same run (``folio.pagemap``), and
+What goes in, in spine order: the cover (``cover``), the title page with the
+imprint, the table of contents, the chapters. Each chapter's XHTML is made valid
+whatever raw HTML the manuscript holds (``markup``), gets the page markers of the
+PDF when one was built in the same run (``formats.pagemap``), and
 the package states what the book offers readers who use assistive technology
-(``folio.accessibility``).
+(``accessibility``).
 
 Reader-safe choices:
 - one linked stylesheet, plain block layout, relative sizes: no flex or grid, no
@@ -30,16 +30,16 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from ..accessibility import Facts, is_animated, package_metadata
-from ..ast import classes_of, expand
-from ..cover import make_cover
-from ..document import Document
-from ..notes import NoteCounter, note_blocks, notes_at_chapter_end
-from ..outputs import atomic_path
+from ...ast import classes_of, expand
+from ...document import Document
+from ...outputs import atomic_path
+from ..base import Builder, Output, Written, book_context, build_time, nest, toc_entries
+from ..notes import AtChapterEnd, NoteCounter, note_section, place_notes
 from ..pagemap import PageMap, insert_page_markers
-from .base import Builder, Output, book_context, build_time, nest, toc_entries
-from .epub_markup import (clean_tree, fix_ids, fix_links, image_alts, parse_chapter,
-                          serialise_children, tables_have_headers)
+from .accessibility import Facts, is_animated, package_metadata
+from .cover import make_cover
+from .markup import (clean_tree, fix_ids, fix_links, image_alts, parse_chapter,
+                     serialise_children, tables_have_headers)
 
 #: Spine position of the title page; chapters follow the table of contents.
 _TITLE_SPINE = 1
@@ -60,29 +60,31 @@ def _cross_file_links(blocks: list, document: Document) -> list:
 
 class EpubBuilder(Builder):
     name = "epub"
-
-    def __init__(self) -> None:
-        #: Where the pages of the PDF begin (``folio.pagemap.PageMap``): given by the
-        #: pipeline when the PDF is built in the same run. Without it the EPUB has
-        #: no page list -- its page numbers would refer to a PDF nobody made.
-        self.page_map: PageMap | None = None
+    suffix = "epub"
+    download = "EPUB"
+    #: Where the pages of the PDF begin (``formats.pagemap.PageMap``), when the PDF is
+    #: built in the same run. Without it the EPUB has no page list: its page numbers
+    #: would refer to a PDF nobody made.
+    uses = ("page_map",)
 
     def pieces(self, document: Document, options: dict | None = None) -> list[list]:
         counter = NoteCounter()
         words = book_context(document)["words"]
         pieces = []
         for chapter in document.chapters:
-            blocks, notes = notes_at_chapter_end(copy.deepcopy(chapter.blocks), counter,
-                                                 epub=True, share_urls=True)
-            blocks = blocks + note_blocks(notes, epub=True, label=words["notes"],
-                                          back=words["back"])
+            at_end = AtChapterEnd(counter)
+            blocks = place_notes(copy.deepcopy(chapter.blocks), at_end)
+            blocks = blocks + note_section(at_end.notes, epub=True, label=words["notes"],
+                                           back=words["back"])
             pieces.append(_cross_file_links(blocks, document))
         return pieces
 
-    def write(self, document: Document, fragments: list[str], output: Output) -> Path:
+    def write(self, document: Document, fragments: list[str], output: Output,
+              given: dict) -> Written:
         book = book_context(document)
         bodies = self._chapter_trees(document, fragments)
-        pages, front = self._page_list(document, bodies)
+        page_map = given.get("page_map")
+        pages, front = self._page_list(document, bodies, page_map)
         cover = make_cover(document)
         files: dict[str, bytes] = {}
 
@@ -117,7 +119,7 @@ class EpubBuilder(Builder):
             "cover": {"name": cover.name, "media_type": cover.media_type,
                       "alt": f"{book['words']['cover']}: {title}"},
             "pages": pages, "front_pages": front,
-            "page_count": self.page_map.page_count if pages else 0,
+            "page_count": page_map.page_count if pages else 0,
             "page_source": document.metadata.identifier if pages else "",
             "a11y": package_metadata(facts),
         }
@@ -133,12 +135,12 @@ class EpubBuilder(Builder):
         for image in document.images.values():
             files[f"EPUB/images/{image.name}"] = image.path.read_bytes()
 
-        target = output.folder / f"{output.slug}.epub"
+        target = output.folder / self.file_name(output.slug)
         stamp = build_time(document).timetuple()[:6]
         stamp = max(stamp, (1980, 1, 1, 0, 0, 0))
         with atomic_path(target) as temporary:
             write_zip(temporary, files, stamp)
-        return target
+        return Written(target)
 
     def _chapter_trees(self, document: Document, fragments: list[str]) -> list:
         """Every chapter parsed, made valid, with unique ids and working links."""
@@ -158,13 +160,14 @@ class EpubBuilder(Builder):
             fix_links(body, name, file_ids, book_ids)
         return bodies
 
-    def _page_list(self, document: Document, bodies: list) -> tuple[list[dict], dict]:
+    def _page_list(self, document: Document, bodies: list,
+                   page_map: PageMap | None) -> tuple[list[dict], dict]:
         """Insert the page markers; return the page list and the title page's markers."""
-        if self.page_map is None or not self.page_map.pages:
+        if page_map is None or not page_map.pages:
             return [], {}
-        placed = insert_page_markers(bodies, self.page_map.pages)
+        placed = insert_page_markers(bodies, page_map.pages)
         positions = [_positions(body) for body in bodies]
-        front = {start.part: start.number for start in self.page_map.pages
+        front = {start.part: start.number for start in page_map.pages
                  if start.part in ("title-page", "imprint")}
         pages = [{"label": str(number), "href": f"title.xhtml#page-{number}",
                   "order": (_TITLE_SPINE, index)}

@@ -12,9 +12,9 @@ import json
 import re
 import secrets
 
-from .ast import RawBlock
-from .parse import run_pandoc, strip_positions
-from .safety import sanitise_fragment
+from ..ast import RawBlock
+from ..parse import run_pandoc, strip_positions
+from ..safety import sanitise_fragment
 
 #: A marker no manuscript can contain: it changes with every run.
 _SPLIT = f"<!--folio:piece:{secrets.token_hex(12)}-->"

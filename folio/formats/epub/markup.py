@@ -1,13 +1,15 @@
-"""XHTML for e-readers: what a chapter of the EPUB may contain.
+"""XHTML for e-readers: what a chapter of the EPUB may contain, parsed and written.
 
 pandoc's HTML is valid; a manuscript's raw HTML often is not (``<center>``,
-``<p align=…>``, ``<a name=…>``, ``<script>``, duplicate ids, links into other
-chapter files). Every chapter goes through these passes, in order, on the tree
-that ``folio.xhtml`` parses, before it is written:
+``<p align=…>``, ``<a name=…>``, duplicate ids, links into other chapter files).
+What reaches this module has been through ``folio.safety.sanitise_fragment``.
+``parse_chapter`` parses a fragment as a browser would (tinyhtml5) into an
+ElementTree; every chapter then goes through these passes, in order, and
+``serialise_children`` writes it as well-formed XHTML:
 
 1. ``clean_tree``: only HTML5 elements and attributes that EPUB 3 reading systems
    and EPUBCheck accept; obsolete ones are mapped (``center`` -> ``div``,
-   ``tt`` -> ``code``) or unwrapped, scripts, forms and embedded media dropped;
+   ``tt`` -> ``code``: ``folio.safety.EPUB_RENAMES``) or unwrapped;
    ``<a name>`` becomes an id; images that are not in the book become their alt text;
 2. ``fix_ids``: ids without white space and unique per file, folio's own (notes,
    headings, page markers) winning over the manuscript's;
@@ -26,33 +28,15 @@ import re
 import xml.etree.ElementTree as ET
 from urllib.parse import unquote
 
-from ..transforms.links import EXTERNAL_SCHEMES, link_scheme
-from ..xhtml import XHTML_NS, _clean_for_xml, _escape, _serialise, parse_fragment
+import tinyhtml5
 
-SVG_NS = "http://www.w3.org/2000/svg"
-MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+from ...safety import DROPPED_TAGS, ELEMENTS, EPUB_RENAMES, LINK_SCHEMES, NOT_XML, url_scheme
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_TYPE = "epub:type"
 
-#: HTML5 elements kept as they are.
-ALLOWED = {
-    "a", "abbr", "address", "article", "aside", "b", "bdi", "bdo", "blockquote", "br",
-    "caption", "cite", "code", "col", "colgroup", "data", "dd", "del", "details", "dfn",
-    "div", "dl", "dt", "em", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4",
-    "h5", "h6", "header", "hr", "i", "img", "ins", "kbd", "li", "mark", "nav", "ol", "p",
-    "pre", "q", "rp", "rt", "ruby", "s", "samp", "section", "small", "span", "strong",
-    "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr",
-    "u", "ul", "var", "wbr",
-}
-#: Obsolete or misplaced elements and what they become.
-RENAMED = {"center": "div", "tt": "code", "strike": "s", "acronym": "abbr", "dir": "ul",
-           "menu": "ul", "listing": "pre", "xmp": "pre", "plaintext": "pre", "main": "div",
-           "search": "div", "dialog": "div", "hgroup": "div", "big": "span", "nobr": "span",
-           "blink": "span", "marquee": "span", "font": "span", "basefont": "span"}
-#: Elements left out together with everything inside them.
-DROPPED = {"script", "style", "template", "iframe", "frame", "frameset", "object", "embed",
-           "applet", "audio", "video", "canvas", "map", "area", "source", "track", "link",
-           "meta", "base", "input", "button", "select", "textarea", "option", "optgroup",
-           "datalist", "output", "head", "title", "param", "progress", "meter"}
+#: HTML5 elements kept as they are (the rest of what the sanitiser keeps is renamed).
+ALLOWED = {tag for tag, fate in ELEMENTS.items() if fate == "keep"}
 
 #: Attributes every element may keep.
 GLOBAL_ATTRIBUTES = {"id", "class", "title", "lang", "xml:lang", "dir", "hidden", "role",
@@ -113,9 +97,17 @@ def _x(name: str) -> str:
     return f"{{{XHTML_NS}}}{name}"
 
 
+# --- parsing and writing ------------------------------------------------------------
+
+_XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9._\-]*(:[A-Za-z_][A-Za-z0-9._\-]*)?$")
+
+
 def parse_chapter(fragment: str) -> ET.Element:
-    """Parse a chapter's HTML fragment into a ``body`` element ready for the passes."""
-    body = parse_fragment(fragment)
+    """Parse a chapter's HTML fragment as a browser would into a ``body`` element
+    ready for the passes: no comments, no names or characters XML cannot hold."""
+    root = tinyhtml5.parse("<!DOCTYPE html><html><head></head><body>"
+                           + fragment + "</body></html>")
+    body = root.find(f"{{{XHTML_NS}}}body")
     _clean_for_xml(body)
     return body
 
@@ -126,6 +118,87 @@ def serialise_children(body: ET.Element) -> str:
     for child in body:
         _serialise(child, XHTML_NS, out)
     return "".join(out)
+
+
+def _clean_for_xml(element: ET.Element) -> None:
+    """Drop comments and attribute names or characters that XML cannot hold."""
+    for child in list(element):
+        if not isinstance(child.tag, str):
+            tail = child.tail
+            element.remove(child)
+            if tail:
+                _append_text(element, tail)
+            continue
+        _clean_for_xml(child)
+    for key in list(element.attrib):
+        if key.startswith("{"):
+            continue
+        if not _XML_NAME.match(key) or (":" in key and key.split(":")[0] not in ("epub", "xml")):
+            del element.attrib[key]
+        else:
+            element.attrib[key] = NOT_XML.sub("", element.attrib[key])
+    if element.text:
+        element.text = NOT_XML.sub("", element.text)
+    if element.tail:
+        element.tail = NOT_XML.sub("", element.tail)
+
+
+def _append_text(element: ET.Element, text: str) -> None:
+    if len(element):
+        last = element[-1]
+        last.tail = (last.tail or "") + text
+    else:
+        element.text = (element.text or "") + text
+
+
+#: HTML elements that never have content, written ``<br />``; others get an end tag.
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+         "source", "track", "wbr"}
+_PREFIXES = {"http://www.w3.org/1999/xlink": "xlink",
+             "http://www.w3.org/XML/1998/namespace": "xml"}
+
+
+def _split(tag: str) -> tuple[str, str]:
+    if tag.startswith("{"):
+        uri, name = tag[1:].split("}", 1)
+        return uri, name
+    return "", tag
+
+
+def _escape(text: str, attribute: bool = False) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace('"', "&quot;") if attribute else text
+
+
+def _serialise(element: ET.Element, parent_ns: str, out: list[str]) -> None:
+    uri, name = _split(element.tag)
+    attributes = []
+    if uri != parent_ns:
+        attributes.append(f' xmlns="{_escape(uri, True)}"')
+    declared = set()
+    for key, value in element.attrib.items():
+        key_uri, key_name = _split(key)
+        if key_uri:
+            prefix = _PREFIXES.get(key_uri)
+            if prefix is None:
+                continue
+            if prefix != "xml" and prefix not in declared:
+                attributes.append(f' xmlns:{prefix}="{key_uri}"')
+                declared.add(prefix)
+            key_name = f"{prefix}:{key_name}"
+        attributes.append(f' {key_name}="{_escape(value, True)}"')
+    out.append(f"<{name}{''.join(attributes)}")
+    if not len(element) and not element.text and (uri != XHTML_NS or name in _VOID):
+        out.append(" />")
+    else:
+        out.append(">")
+        if element.text:
+            out.append(_escape(element.text))
+        for child in element:
+            _serialise(child, uri, out)
+        out.append(f"</{name}>")
+    if element.tail:
+        out.append(_escape(element.tail))
 
 
 # --- 1. elements and attributes ---------------------------------------------------
@@ -169,27 +242,12 @@ def _clean_children(parent: ET.Element, images: set[str]) -> None:
     while index < len(parent):
         child = parent[index]
         uri, name = _local(child.tag)
-        if uri == SVG_NS:
-            _clean_svg(child)
-            index += 1
-            continue
-        if uri == MATHML_NS:
-            # MathML would need the "mathml" manifest property and reader support:
-            # its text is kept instead.
-            text = "".join(child.itertext())
-            replacement = ET.Element(_x("span"), {"class": "math"})
-            replacement.text = text
-            replacement.tail = child.tail
-            parent.remove(child)
-            parent.insert(index, replacement)
-            index += 1
-            continue
-        if uri != XHTML_NS or name in DROPPED:
+        if uri != XHTML_NS or name in DROPPED_TAGS:
             _unwrap(parent, index, keep_children=False)
             continue
-        if name in RENAMED:
-            child.tag = _x(RENAMED[name])
-            name = RENAMED[name]
+        if name in EPUB_RENAMES:
+            child.tag = _x(EPUB_RENAMES[name])
+            name = EPUB_RENAMES[name]
         if name not in ALLOWED:
             _unwrap(parent, index, keep_children=True)
             continue
@@ -238,25 +296,6 @@ def _clean_attributes(element: ET.Element, name: str) -> None:
             if check is None or check.match(value.strip()):
                 continue
         del element.attrib[key]
-
-
-def _clean_svg(svg: ET.Element) -> None:
-    """An inline SVG keeps its drawing; scripts, event handlers and remote
-    references go (the reading system may not fetch them: EPUBCheck RSC-006)."""
-    for parent in svg.iter():
-        for child in list(parent):
-            _, name = _local(child.tag)
-            if name in ("script", "foreignObject", "iframe"):
-                parent.remove(child)
-                continue
-            for key in list(child.attrib):
-                value = child.attrib[key]
-                if key.lower().startswith("on") or (
-                        key.endswith("href") and not value.startswith("#")):
-                    del child.attrib[key]
-    for key in list(svg.attrib):
-        if key.lower().startswith("on"):
-            del svg.attrib[key]
 
 
 def _fix_content_models(parent: ET.Element) -> None:
@@ -364,9 +403,9 @@ def fix_links(body: ET.Element, own_file: str, file_ids: dict[str, set[str]],
 
 def _link_target(href: str, own_file: str, file_ids: dict[str, set[str]],
                  book_ids: dict[str, str]) -> str | None:
-    scheme = link_scheme(href)
+    scheme = url_scheme(href)
     if scheme is not None:
-        return href if scheme in EXTERNAL_SCHEMES else None
+        return href if scheme in LINK_SCHEMES else None
     path, hash_, fragment = href.partition("#")
     path = unquote(path)
     if path and path not in file_ids:

@@ -1,0 +1,94 @@
+"""What runs in the PDF layout's child process: WeasyPrint lays out the print HTML
+and writes the tagged PDF (PDF/UA-1), with nothing fetched from outside the book.
+
+``lay_out`` takes only plain, picklable values (it is sent to the child) and
+returns the page map (small, pickled back) for the EPUB's page list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from ..pagemap import page_map
+
+#: The base URL of the print HTML; never fetched, only mapped by ``BookFetcher``.
+BASE_URL = "https://book.folio.invalid/"
+
+
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class BookFetcher(URLFetcher):
+        """Serves only the files it was given; refuses every other URL."""
+
+        def __init__(self, files: dict[str, tuple[Path, str]]) -> None:
+            super().__init__(timeout=1, allowed_protocols=(), allow_redirects=False)
+            self.files = files
+            #: URLs that were asked for and refused.
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            if url in self.files:
+                path, media_type = self.files[url]
+                return URLFetcherResponse(url, body=path.read_bytes(),
+                                          headers={"Content-Type": media_type})
+            self.refused.append(url)
+            raise ValueError(f"folio does not fetch {url[:80]}")
+
+    return BookFetcher
+
+
+def _xmp_metadata_class():
+    from weasyprint.pdf.metadata import NS, DocumentMetadata
+
+    class BookMetadata(DocumentMetadata):
+        """WeasyPrint's XMP packet, with the book's language, publisher,
+        identifier, rights and date added as Dublin Core."""
+
+        def __init__(self, extra: dict[str, str], **values) -> None:
+            super().__init__(**values)
+            self.extra = extra
+
+        def generate_rdf_metadata(self, variant, version, conformance):
+            rdf = ET.fromstring(super().generate_rdf_metadata(variant, version, conformance))
+            description = ET.SubElement(rdf, f'{{{NS["rdf"]}}}Description')
+            description.attrib[f'{{{NS["rdf"]}}}about'] = ""
+            for key, value in self.extra.items():
+                if not value:
+                    continue
+                element = ET.SubElement(description, f'{{{NS["dc"]}}}{key}')
+                if key in ("language", "publisher", "date"):
+                    element = ET.SubElement(element, f'{{{NS["rdf"]}}}Bag'
+                                            if key != "date" else f'{{{NS["rdf"]}}}Seq')
+                    element = ET.SubElement(element, f'{{{NS["rdf"]}}}li')
+                elif key == "rights":
+                    element = ET.SubElement(element, f'{{{NS["rdf"]}}}Alt')
+                    element = ET.SubElement(element, f'{{{NS["rdf"]}}}li')
+                    element.attrib["xml:lang"] = "x-default"
+                element.text = value
+            return ET.tostring(rdf, encoding="utf-8")
+
+    return BookMetadata
+
+
+def lay_out(html: str, files: dict[str, tuple[Path, str]], dublin_core: dict[str, str],
+            temporary: Path) -> dict:
+    """Lay out ``html`` into the PDF ``temporary``; return its page map.
+
+    Runs in a child process under time and memory limits (``folio.sandbox``)."""
+    import weasyprint
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    rendered = weasyprint.HTML(string=html, base_url=BASE_URL,
+                               url_fetcher=_fetcher_class()(files)).render()
+    rendered.metadata = _xmp_metadata_class()(dublin_core, **vars(rendered.metadata))
+    # The file identifier is stable: the book's identifier and the build time
+    # (pydyf adds a hash of the content as the second part).
+    stamp = f"{dublin_core['identifier']}\n{rendered.metadata.modified}".encode()
+    rendered.write_pdf(temporary, pdf_variant="pdf/ua-1",
+                       pdf_identifier=hashlib.md5(stamp).hexdigest().encode())
+    return page_map(rendered)  # for the EPUB's page list (small, pickled back)
