@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TOOLS := .tools/.installed
 PYTEST_ARGS ?=
 
-.PHONY: all books test check-tools bench clean
+.PHONY: all books test test-fast check-tools bench clean
 
 all: books
 
@@ -27,6 +27,11 @@ $(TOOLS): tests/install-tools.sh
 
 test: $(STAMP) $(TOOLS)
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+# The quick loop: unit tests of the stages and the house rules, in seconds, without
+# Java, Chromium or a PDF layout. `make test` runs them too.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/bench.py

@@ -47,9 +47,6 @@ class Diagnostic:
 class BuildError(Exception):
     """A problem that stops the build of one book; carries a diagnostic."""
 
-    #: Exit status for the command line.
-    exit_code = 1
-
     def __init__(self, path: str | Path, message: str, line: int = 0, col: int = 0,
                  code: str = "") -> None:
         super().__init__(message)

@@ -65,10 +65,6 @@ class Metadata:
     #: True if the language was detected rather than given.
     lang_detected: bool = False
 
-    @property
-    def identifier_is_uuid(self) -> bool:
-        return self.identifier.startswith("urn:uuid:")
-
 
 PAGE_SIZES = {"a5": "A5", "a4": "A4", "letter": "letter", "us-letter": "letter",
               "6x9in": "6in 9in", "6x9": "6in 9in"}

@@ -63,11 +63,6 @@ def url_scheme(url: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def is_live_link(url: str) -> bool:
-    """True if ``url`` may be a live link (``LINK_SCHEMES``)."""
-    return url_scheme(url) in LINK_SCHEMES
-
-
 # --- paths -----------------------------------------------------------------------
 
 def resolve_inside(root: Path, base: Path, target: str) -> Path | None:

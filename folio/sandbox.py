@@ -179,16 +179,6 @@ class Child:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def run_limited(function, *args, display: str, what: str, timeout: float | None = None,
-                memory_mib: float | None = None):
-    """``function(*args)`` computed in a child forked now (see ``Child.run``); in this
-    process, without limits, where the system cannot fork."""
-    if not can_fork():
-        return function(*args)
-    with Child(display=display, what=what) as child:
-        return child.run(function, *args, timeout=timeout, memory_mib=memory_mib)
-
-
 def end_group(pid: int) -> None:
     """Kill a child's whole process group (it may have started others) and reap it."""
     for kill in (os.killpg, os.kill):

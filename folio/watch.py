@@ -165,10 +165,17 @@ def watch(sources: list[Path], outdir: Path, port: int, rebuild: Callable[[list[
     server = serve(outdir, port, generation, slugs)
     home = f"{slugs[0]}/" if len(slugs) == 1 else ""
     say(f"serving {outdir}/ at http://127.0.0.1:{server.server_address[1]}/{home} "
-        "(Ctrl-C stops); watching for changes")
+        "(Ctrl-C stops)")
+    watching = False
     try:
+        # An empty set comes every quarter second without changes: the first one says
+        # that the file watches are in place (the tests wait for that line).
         for changes in watchfiles.watch(*watched_paths(sources), debounce=300, step=50,
+                                        rust_timeout=250, yield_on_timeout=True,
                                         raise_interrupt=True):
+            if not watching:
+                watching = True
+                say("watching for changes")
             books = affected(changes, sources, outdir)
             if books:
                 started = time.perf_counter()

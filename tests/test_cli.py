@@ -84,11 +84,9 @@ def test_unchanged_books_are_not_built_again_and_one_change_rebuilds_one_book(tm
     assert built.stdout.count("(unchanged)") == 0
     before = {name: mtimes(out / name) for name in ("first", "second")}
 
-    started = time.perf_counter()
     again = run_build(str(first), str(second), "-o", str(out))
     assert again.returncode == 0
     assert again.stdout.count("(unchanged)") == 6
-    assert time.perf_counter() - started < 5
     assert {name: mtimes(out / name) for name in before} == before, "nothing was written"
 
     (second / "01-one.md").write_text("# One\n\nChanged text.\n", encoding="utf-8")
@@ -217,11 +215,11 @@ def test_a_book_theme_overrides_stylesheets_file_by_file(tmp_path):
                                                          "--link: #8b1a1a;"), encoding="utf-8")
     print_theme = book / "templates" / "print"
     print_theme.mkdir(parents=True)
+    # The PDF's stylesheet extends folio's and changes one block.
     (print_theme / "print.css").write_text(
-        '{{ fonts_css }}\n@page { size: A5; margin: 20mm;'
-        ' @bottom-center { content: "A themed edition"; font: 8pt "Folio Serif"; } }\n'
-        'html { font-family: "Folio Serif"; font-size: 10pt; color: #222; }\n',
-        encoding="utf-8")
+        '{% extends "folio:print/print.css" %}\n{% block theme %}\n'
+        '@page { @bottom-center { content: "A themed edition"; font: 8pt "Folio Serif"; } }\n'
+        '{% endblock %}\n', encoding="utf-8")
     out = tmp_path / "dist"
     result = run_build(str(book), "-o", str(out), "--format", "pdf,html", "-q")
     assert result.returncode == 0, result.stderr
@@ -229,6 +227,7 @@ def test_a_book_theme_overrides_stylesheets_file_by_file(tmp_path):
     assert "--link: #8b1a1a;" in css and "#1a4f8b" not in css
     pages = pdf_pages(out / SLUG_THEMED / f"{SLUG_THEMED}.pdf")
     assert "A themed edition" in pages[3]
+    assert "Contents" in pages[2] and "Why" in pages[2], "the rest of folio's design stays"
     # Only the files the book overrides change: the page template is still ours.
     assert '<nav class="toc"' in (out / SLUG_THEMED / "index.html").read_text(encoding="utf-8")
 
@@ -269,7 +268,7 @@ def test_watch_rebuilds_on_save_and_tells_the_page_to_reload(tmp_path):
                                         timeout=30)
         assert events.headers["Content-Type"] == "text/event-stream"
         assert events.readline().startswith(b"retry:")
-        time.sleep(0.5)  # the watcher is up before the server prints; give inotify a beat
+        _read_line(process, "watching for changes", timeout=60)  # the file watches are set
         (book / "01-one.md").write_text("# One\n\nThe second version.\n", encoding="utf-8")
         deadline = time.monotonic() + 60
         received = b""

@@ -77,9 +77,25 @@ class Listener:
             with connection:
                 connection.settimeout(1)
                 try:
-                    self.connections.append(connection.recv(200) or b"(nothing sent)")
+                    received = connection.recv(200) or b"(nothing sent)"
                 except OSError:
-                    self.connections.append(b"(no request)")
+                    received = b"(no request)"
+                if received == self.SENTINEL:
+                    self.settle.set()
+                else:
+                    self.connections.append(received)
+
+    #: What ``settled`` sends to itself.
+    SENTINEL = b"folio-test-sentinel"
+
+    def settled(self) -> list[bytes]:
+        """The connections made so far, once every connection already on its way has
+        been taken: one of our own, queued behind them, is taken last."""
+        self.settle = threading.Event()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as probe:
+            probe.sendall(self.SENTINEL)
+        assert self.settle.wait(10), "the listener did not take its own connection"
+        return self.connections
 
     def close(self) -> None:
         self.running = False
@@ -227,8 +243,7 @@ def test_nothing_outside_the_book_reaches_any_output_and_nothing_is_fetched(scen
     out = scene / "dist"
     result = build(source, out)
     assert result.returncode == 0, result.stderr
-    time.sleep(0.3)  # a connection on its way would arrive now
-    assert listener.connections == [], listener.connections
+    assert listener.settled() == [], listener.connections
     assert_no_secret(out)
 
     expected = {
@@ -617,7 +632,6 @@ def test_an_interrupted_build_keeps_earlier_outputs(tmp_path, stop):
     assert process.returncode == 128 + stop, stderr
     assert "Traceback" not in stderr and "interrupted" in stderr
     assert fingerprint(out) == before
-    time.sleep(0.2)
     assert not list(out.rglob("*.tmp")), list(out.rglob("*.tmp"))
 
 
@@ -669,9 +683,17 @@ def _refuse() -> None:
     raise BuildError("book.md", "refused in the child", 3, 1, "child")
 
 
+def run_limited(function, *args, display="book.md", what="the PDF layout", **limits):
+    """``function(*args)`` in a ``sandbox.Child`` forked for it, as the pipeline runs
+    the PDF layout."""
+    from folio.sandbox import Child
+
+    with Child(display=display, what=what) as child:
+        return child.run(function, *args, **limits)
+
+
 def test_the_sandbox_ends_the_whole_process_group_on_time_out(tmp_path):
     from folio.diagnostics import BuildError
-    from folio.sandbox import run_limited
 
     pid_file = tmp_path / "grandchild"
     started = time.monotonic()
@@ -682,14 +704,21 @@ def test_the_sandbox_ends_the_whole_process_group_on_time_out(tmp_path):
     assert caught.value.diagnostic.code == "timeout"
     assert "the PDF layout took longer than 1.5 s" in caught.value.diagnostic.message
     grandchild = Path(f"/proc/{int(pid_file.read_text())}/stat")
-    time.sleep(0.2)
-    # Gone, or a zombie waiting for init to reap it: not left running.
-    assert not grandchild.exists() or grandchild.read_text().split(") ")[1][0] in "ZX"
+
+    def ended() -> bool:  # gone, or a zombie waiting for init to reap it: not running
+        try:
+            return grandchild.read_text().split(") ")[1][0] in "ZX"
+        except (OSError, IndexError):
+            return True
+
+    deadline = time.monotonic() + 10
+    while not ended() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert ended()
 
 
 def test_the_sandbox_reports_memory_crashes_and_errors_of_the_child():
     from folio.diagnostics import BuildError
-    from folio.sandbox import run_limited
 
     limits = {"display": "book.md", "what": "the PDF layout", "timeout": 30}
     assert run_limited(_allocate, 16, memory_mib=512, **limits) == 16 * 1024 * 1024

@@ -33,7 +33,6 @@ from ..templates import render_template
 
 #: The fonts the books use, with their licence (see folio/fonts/README.md).
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
-FONT_FILES = sorted(p.name for p in FONTS_DIR.glob("*.ttf"))
 
 
 @dataclasses.dataclass

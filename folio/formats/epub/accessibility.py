@@ -10,7 +10,7 @@ What the build verifies before it claims conformance (``Facts.problems``):
 - every image (the cover aside) has a text alternative;
 - every table has header cells;
 - the EPUB's own markup: a table of contents, landmarks, headings in order,
-  notes linked both ways, valid ids and links (``formats.epub_markup``).
+  notes linked both ways, valid ids and links (``formats.epub.markup``).
 The rest of WCAG 2.2 AA that software can test (contrast, names, roles) is tested
 by Ace by DAISY in the test suite (tests/test_epub.py); what nobody can test
 automatically (is an alt text *right*?) stays the author's, as it would be for a

@@ -35,18 +35,16 @@ class Cover:
     media_type: str
     #: File name inside the EPUB's images folder.
     name: str
-    #: True if folio made it from the title.
-    generated: bool
 
 
 def make_cover(document: Document) -> Cover:
     """The book's cover: the named image, else a typographic one."""
     if document.cover is not None:
         image = document.cover
-        return Cover(image.path.read_bytes(), image.media_type, image.name, False)
+        return Cover(image.path.read_bytes(), image.media_type, image.name)
     meta = document.metadata
     data = typographic_cover(meta.title, meta.subtitle, meta.authors, meta.publisher)
-    return Cover(data, "image/png", "cover.png", True)
+    return Cover(data, "image/png", "cover.png")
 
 
 # --- the typographic cover ---------------------------------------------------------

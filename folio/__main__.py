@@ -1,0 +1,7 @@
+"""``python -m folio``: the command line (see ``folio.cli``)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,125 @@
+"""The one note model (``folio.formats.notes``): which links get a note, and what
+each format puts in the text. Fast: pandoc reads a few lines, nothing is laid out."""
+
+from __future__ import annotations
+
+import copy
+import json
+import textwrap
+
+from folio.diagnostics import Reporter
+from folio.formats.notes import (AtChapterEnd, AtPageFoot, InMargin, NoteCounter,
+                                 breakable_url_html, note_section, place_notes)
+from folio.pipeline import read_book
+
+MANUSCRIPT = """\
+---
+title: Notes
+lang: en
+---
+# One
+
+A [first](https://a.example/x) and [again](https://a.example/x) in one paragraph,
+and [another](https://b.example/).[^n]
+
+The [first](https://a.example/x) again, in the next paragraph. A bare
+<https://c.example/> needs no note.
+
+| Site | Where |
+|---|---|
+| [table](https://t.example/) | here |
+
+## A [heading link](https://h.example/)
+
+[^n]: A note with [a link](https://n.example/).
+"""
+
+
+def chapter_blocks(tmp_path, text: str = MANUSCRIPT) -> list:
+    source = tmp_path / "book.md"
+    source.write_text(textwrap.dedent(text), encoding="utf-8")
+    return read_book(source, Reporter()).chapters[0].blocks
+
+
+def raw_html(blocks) -> list[str]:
+    """Every raw HTML snippet in ``blocks``, in reading order."""
+    found = []
+
+    def walk(tree):
+        if isinstance(tree, list):
+            for item in tree:
+                walk(item)
+        elif isinstance(tree, dict):
+            if tree.get("t") in ("RawInline", "RawBlock"):
+                found.append(tree["c"][1])
+            elif "c" in tree:
+                walk(tree["c"])
+
+    walk(blocks)
+    return found
+
+
+def test_one_note_per_url_in_a_paragraph_and_again_in_the_next(tmp_path):
+    blocks = place_notes(chapter_blocks(tmp_path), AtPageFoot())
+    notes = [raw for raw in raw_html(blocks) if "link-note" in raw]
+    urls = [raw.split('class="url">', 1)[1] for raw in notes]
+    assert [u.replace("<wbr>", "") for u in urls] == [
+        "https://a.example/x</span></span>", "https://b.example/</span></span>",
+        "https://a.example/x</span></span>", "https://t.example/</span></span>",
+        "https://h.example/</span></span>"]
+
+
+def test_a_footnote_is_one_float_with_its_links_urls_inside(tmp_path):
+    blocks = place_notes(chapter_blocks(tmp_path), AtPageFoot())
+    text = json.dumps(blocks)
+    assert text.count('<span class=\\"footnote\\">') == 1
+    start = text.index('<span class=\\"footnote\\">')
+    assert "n.example" in text[start:], "the note's own link shows its URL in the note"
+    assert "link-note" not in text[start:text.index("</span>", start)]
+
+
+def test_the_epub_shares_a_note_between_paragraphs_of_a_chapter(tmp_path):
+    at_end = AtChapterEnd(NoteCounter())
+    blocks = place_notes(chapter_blocks(tmp_path), at_end)
+    refs = [raw for raw in raw_html(blocks) if 'epub:type="noteref"' in raw]
+    assert [n.kind for n in at_end.notes] == ["link", "link", "footnote", "link", "link"]
+    shared = at_end.notes[0]
+    assert shared.ref_ids == ["noteref-1", "noteref-1-2"], "one note, two references"
+    assert len(refs) == 6
+    section = "".join(raw_html(note_section(at_end.notes, epub=True, label="Notes")))
+    assert 'epub:type="footnotes"' in section and section.count("<aside") == 5
+    assert 'href="#noteref-1-2"' in section, "the shared note links back to both"
+
+
+def test_the_reading_page_notes_links_beside_the_line_but_not_in_tables_or_headings(
+        tmp_path):
+    margin = InMargin(NoteCounter())
+    blocks = place_notes(chapter_blocks(tmp_path), margin)
+    side = [raw for raw in raw_html(blocks) if "link-sidenote" in raw]
+    assert len(side) == 3  # a, b, a again: the table's and the heading's have none
+    assert [n.number for n in margin.notes] == [1]
+    assert "print-url" in json.dumps(margin.notes[0].blocks)
+
+
+def test_numbers_run_through_the_book(tmp_path):
+    counter = NoteCounter()
+    first = AtChapterEnd(counter)
+    place_notes(chapter_blocks(tmp_path), first)
+    second = AtChapterEnd(counter)
+    place_notes(chapter_blocks(tmp_path), second)
+    assert second.notes[0].number == len(first.notes) + 1
+
+
+def test_placing_notes_leaves_the_chapter_untouched(tmp_path):
+    blocks = chapter_blocks(tmp_path)
+    before = copy.deepcopy(blocks)
+    place_notes(copy.deepcopy(blocks), AtPageFoot())
+    assert blocks == before
+
+
+def test_urls_break_after_their_separators_without_hyphens():
+    markup = breakable_url_html("https://example.org/a_b?c=d&e")
+    assert markup == ('<span class="url">https:/<wbr>/<wbr>example.<wbr>org/<wbr>a_<wbr>'
+                      'b?<wbr>c=<wbr>d&amp;<wbr>e</span>')
+    assert breakable_url_html("mailto:ada@example.org") == (
+        '<span class="url">ada@example.<wbr>org</span>')

@@ -1,0 +1,99 @@
+"""The one safety policy (``folio.safety``) and the parse-time guards (``folio.guard``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from folio import safety
+from folio.guard import FOOTNOTE_DEFINITION, footnote_cycle
+
+
+@pytest.mark.parametrize("url, scheme", [
+    ("https://example.org", "https"), ("HTTP://x", "http"), ("java\tscript:alert(1)",
+                                                              "javascript"),
+    ("\u200bjavascript:x", "javascript"), (" mailto:a@b", "mailto"), ("#anchor", None),
+    ("chapter.md", None), ("//host/path", None), ("file:///etc/passwd", "file"),
+])
+def test_a_scheme_is_read_as_a_browser_reads_it(url, scheme):
+    assert safety.url_scheme(url) == scheme
+    assert (scheme in safety.LINK_SCHEMES) == (scheme in ("https", "http", "mailto"))
+
+
+def test_paths_stay_inside_the_book(tmp_path):
+    book = tmp_path / "book"
+    (book / "images").mkdir(parents=True)
+    (book / "images" / "a.png").write_bytes(b"x")
+    (tmp_path / "secret.png").write_bytes(b"s")
+    (book / "link.png").symlink_to(tmp_path / "secret.png")
+    inside = safety.resolve_inside(book, book, "images/a.png")
+    assert inside == (book / "images" / "a.png").resolve()
+    for escape in ("../secret.png", "..%2Fsecret.png", "images\\..\\..\\secret.png",
+                   "/etc/passwd", "C:/x", "link.png", ""):
+        assert safety.resolve_inside(book, book, escape) is None, escape
+
+
+def test_an_image_is_known_by_its_bytes_not_its_name():
+    assert safety.sniff_image(b"\x89PNG\r\n\x1a\n....") == ("image/png", ".png")
+    assert safety.sniff_image(b"\xff\xd8\xff\xe0") == ("image/jpeg", ".jpg")
+    assert safety.sniff_image(b'<?xml version="1.0"?><svg xmlns="x"/>')[0] == "image/svg+xml"
+    assert safety.sniff_image(b"#!/bin/sh\necho") is None
+
+
+def test_one_table_decides_every_element():
+    assert {"script", "iframe", "style"} <= safety.FORBIDDEN_TAGS & safety.DROPPED_TAGS
+    assert "form" in safety.FORBIDDEN_TAGS and "form" not in safety.DROPPED_TAGS
+    assert "svg" in safety.DROPPED_TAGS and "svg" not in safety.FORBIDDEN_TAGS
+    assert not safety.KEPT_TAGS & safety.DROPPED_TAGS
+    assert safety.EPUB_RENAMES["center"] == "div" and "center" in safety.KEPT_TAGS
+    assert all(fate in safety.KEPT_TAGS for fate in safety.EPUB_RENAMES.values())
+
+
+def test_the_sanitiser_follows_the_table():
+    clean = safety.sanitise_fragment(
+        '<center>c</center><form>label<input></form><script>x</script><svg><text>t'
+        '</text></svg><blink>b</blink><a href="javascript:x">j</a>'
+        '<img src="images/img-0123456789abcdef.png" style="width: 5em; color: red">')
+    assert clean == ('<center>c</center>labelb<a>j</a>'
+                     '<img src="images/img-0123456789abcdef.png" style="width:5em">')
+
+
+def test_the_tokenizer_gives_tags_with_their_place_and_text():
+    tags = safety.start_and_end_tags('<p>\n  <a href="#x" name=y>t</a><br/>')
+    assert [(t.name, t.line, t.col, t.start) for t in tags] == [
+        ("p", 1, 0, True), ("a", 2, 2, True), ("a", 2, 23, False), ("br", 2, 27, True)]
+    assert tags[1].text == '<a href="#x" name=y>'
+    assert safety.anchors_defined('<a name="old">x</a><div id=" new ">') == ["old", "new"]
+
+
+@pytest.mark.parametrize("line, label", [
+    ("[^a]: x", "a"), ("- [^b c]: x", "b c"), ("> 1. > [^d]: x", "d"), ("   [^e]: x", "e"),
+    ("[^f] not a definition", None), ("text [^g]: not at the start", None),
+])
+def test_footnote_definitions_are_found_where_pandoc_finds_them(line, label):
+    match = FOOTNOTE_DEFINITION.match(line)
+    assert (match.group(1) if match else None) == label
+
+
+def test_a_line_of_list_markers_is_refused_in_linear_time():
+    """18 markers took 58 s with the old pattern (exponential backtracking); 5,000
+    must be refused at once. Run in a child so a regression cannot hang the suite."""
+    code = textwrap.dedent("""
+        from folio.guard import FOOTNOTE_DEFINITION, footnote_cycle
+        line = "-   " * 5000 + "x"
+        assert FOOTNOTE_DEFINITION.search(line) is None
+        assert footnote_cycle(line + "\\n[^a]: see [^a]\\n") == ("a", 2)
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60,
+                   cwd=Path(__file__).resolve().parents[2], env={**os.environ})
+
+
+def test_a_footnote_that_refers_to_itself_is_found_through_other_notes():
+    text = "Text[^a].\n\n[^a]: see [^b]\n\n[^b]: and [^A]\n"
+    assert footnote_cycle(text) == ("a", 3)
+    assert footnote_cycle("Text[^a].\n\n[^a]: plain\n") is None
