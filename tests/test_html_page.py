@@ -28,6 +28,12 @@ A table wider than a phone, with a note in a cell:
 | Name | Value | Another column | And another | The last, widest column of all |
 |---|---|---|---|---|
 | alpha[^cell] | 1 | something long | something longer | a very long cell text indeed |
+| [beta](https://beta.example/in-a-table) | 2 | [gamma](https://gamma.example/) | x | y |
+
+## A heading with [a link](https://heading.example/)
+
+A paragraph with [one](https://one.example/), [two](https://two.example/) and
+[one again](https://one.example/) links.
 
 A long address that must wrap:
 <https://example.org/a/very/long/path/that/goes/on/and/on/without/any/break/at/all>
@@ -138,6 +144,70 @@ def test_desktop_has_margin_notes_beside_the_text_and_a_contents_sidebar(browser
     assert 55 <= found["measure"] * 2 <= 80, "a line of about 60 to 75 characters"
     assert "Folio Serif" in found["font"] and found["fontLoaded"]
     assert any(name.endswith("/fonts/NotoSerif-Regular.ttf") for name in found["fontFiles"])
+
+
+_LINK_NOTES = """(() => {
+  const shown = (e) => getComputedStyle(e).display !== 'none';
+  const marks = [...document.querySelectorAll('.link-mark')].filter(shown);
+  const letters = (selector) => [...document.querySelectorAll(selector)].filter(shown)
+    .map(e => e.querySelector('.link-letter').textContent + ' '
+              + e.querySelector('.url').textContent);
+  return {
+    marks: marks.map(m => m.textContent + ' ' + m.previousElementSibling.href),
+    side: letters('.link-sidenote'), table: letters('.table-links li'),
+    heading: [...document.querySelectorAll('h2 .link-sidenote')].filter(shown).length,
+    underline: getComputedStyle(document.querySelector('main p a[href^="http"]'))
+      .textDecorationLine,
+  };
+})()"""
+
+
+def _matched(found: dict) -> list[str]:
+    """Each visible link mark with the URL of the note that carries its letter, among
+    the notes of its paragraph or table (the same letter may recur elsewhere)."""
+    notes = found["side"] + found["table"]
+    missing = []
+    for mark in found["marks"]:
+        letter, href = mark.split(" ", 1)
+        if not any(note.split(" ", 1)[0] == letter and note.split(" ", 1)[1] == href
+                   for note in notes):
+            missing.append(mark)
+    return missing
+
+
+@pytest.mark.parametrize("media", ["screen", "print"])
+def test_every_link_has_a_note_that_a_reader_can_match(browser, site, media):
+    page = _open(browser, site, DESKTOP)
+    if media == "print":
+        page.emulate(media="print")
+    found = page.evaluate(_LINK_NOTES)
+    assert len(found["marks"]) >= 8, found
+    assert _matched(found) == [], "a link whose letter no note carries"
+    assert {"a https://beta.example/in-a-table", "b https://gamma.example/"} <= set(
+        found["table"]), "the links of a table are listed under it"
+    assert found["heading"] == 1, "a link in a heading has its note too"
+    one = [note for note in found["side"] if "one.example" in note]
+    assert len([n for n in one if n.startswith("a ")]) >= 1
+    if media == "print":
+        assert found["underline"] == "underline", "printed links keep a mark"
+
+
+def test_the_page_keeps_its_measure_without_a_contents(browser, tmp_path):
+    book = tmp_path / "notes.md"
+    book.write_text("---\ntitle: Notes without headings\nlang: en\n---\n"
+                    + "A paragraph of plain text that goes on for a while. " * 30
+                    + "\n\nAnd [a link](https://example.org/).\n", encoding="utf-8")
+    result = run_build(str(book), "-o", str(tmp_path / "dist"), "--format", "html", "-q")
+    assert result.returncode == 0, result.stderr
+    html = tmp_path / "dist" / "notes" / "index.html"
+    assert '<nav class="toc"' not in html.read_text(encoding="utf-8")
+    for width in (1280, 1400, 1920):
+        page = browser.page(width, 900)
+        page.goto(html.as_uri())
+        found = page.evaluate("(() => { const p = document.querySelector('main p');"
+                              " return {width: p.getBoundingClientRect().width,"
+                              " size: parseFloat(getComputedStyle(p).fontSize)}; })()")
+        assert found["width"] / found["size"] >= 28, (width, found)
 
 
 def test_dark_mode_follows_the_system(browser, site):

@@ -120,6 +120,13 @@ class Placement:
         """The nodes that replace a footnote (``Note`` node)."""
         raise NotImplementedError
 
+    def paragraph(self, site: Site) -> None:
+        """A paragraph (heading, list item, table cell) begins."""
+
+    def after_table(self) -> list:
+        """Blocks that follow a table whose notes have been placed."""
+        return []
+
 
 def place_notes(blocks: list, placement: Placement) -> list:
     """``blocks`` with every note call handed to ``placement``, in reading order.
@@ -132,10 +139,11 @@ def place_notes(blocks: list, placement: Placement) -> list:
         kind = node["t"]
         if kind in PARAGRAPHS:
             noted.clear()
+            placement.paragraph(site)
         if kind == "Table" and not site.in_table:
             inner = Site(True, site.in_heading)
             node["c"] = expand(node["c"], lambda child: act(child, inner))
-            return node
+            return [node, *placement.after_table()]
         if kind == "Header" and not site.in_heading:
             inner = Site(site.in_table, True)
             node["c"] = expand(node["c"], lambda child: act(child, inner))
@@ -211,19 +219,45 @@ class AtChapterEnd(Placement):
 
 
 class InMargin(Placement):
-    """HTML: a side note beside its line for every link target (visual only: the link
-    is live and announced) and every footnote; footnotes are also collected in
-    ``notes`` for the list at the chapter's end, numbered through the book."""
+    """HTML: a side note beside its line for every link target and every footnote.
+
+    Link notes are visual only (the link itself is live and announced): on a wide
+    screen and in print a small letter after the link -- a, b, c within a paragraph
+    -- and the same letter before its URL in the margin; the links of a table are
+    listed under it, since a margin note cannot leave a table that scrolls. The
+    footnotes are numbered through the book and also collected in ``notes`` for the
+    list at the chapter's end (what a phone shows)."""
 
     def __init__(self, counter: NoteCounter) -> None:
         self.counter = counter
         self.notes: list[Note] = []
+        #: Link notes of the current paragraph (or table) so far.
+        self._letters = 0
+        #: (letter, url) of the links of the table being walked.
+        self._table_links: list[tuple[str, str]] = []
+
+    def paragraph(self, site: Site) -> None:
+        if not site.in_table:  # a table's links are lettered through the table
+            self._letters = 0
 
     def link(self, node: dict, url: str, site: Site) -> list:
-        if site.in_table or site.in_heading:
-            return [node]
-        return [node, RawInline('<span class="sidenote link-sidenote" aria-hidden="true">'
-                                + breakable_url_html(url) + "</span>")]
+        letter = _letter(self._letters)
+        self._letters += 1
+        mark = RawInline(f'<span class="link-mark" aria-hidden="true">{letter}</span>')
+        if site.in_table:
+            self._table_links.append((letter, url))
+            return [node, mark]
+        return [node, mark, RawInline('<span class="sidenote link-sidenote" '
+                                      f'aria-hidden="true"><span class="link-letter">{letter}'
+                                      f'</span> {breakable_url_html(url)}</span>')]
+
+    def after_table(self) -> list:
+        links, self._table_links, self._letters = self._table_links, [], 0
+        if not links:
+            return []
+        rows = "".join(f'<li><span class="link-letter">{letter}</span> '
+                       f"{breakable_url_html(url)}</li>" for letter, url in links)
+        return [RawBlock(f'<ul class="table-links" aria-hidden="true">{rows}</ul>')]
 
     def footnote(self, node: dict, site: Site) -> list:
         number = self.counter.next()
@@ -238,6 +272,16 @@ class InMargin(Placement):
         return [ref, RawInline('<span class="sidenote" role="note">'
                                f'<span class="sidenote-number">{number}</span> '),
                 *inline, RawInline("</span>")]
+
+
+def _letter(index: int) -> str:
+    """a, b, … z, aa, ab, …: the mark of the index-th link note of a paragraph."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = "abcdefghijklmnopqrstuvwxyz"[rest] + letters
+    return letters
 
 
 def _print_url(url: str) -> list:
