@@ -91,12 +91,16 @@ def test_the_epub_shares_a_note_between_paragraphs_of_a_chapter(tmp_path):
     assert 'href="#noteref-1-2"' in section, "the shared note links back to both"
 
 
-def test_the_reading_page_notes_links_beside_the_line_but_not_in_tables_or_headings(
-        tmp_path):
+def test_the_reading_page_letters_every_link_in_its_paragraph_table_or_heading(tmp_path):
     margin = InMargin(NoteCounter())
     blocks = place_notes(chapter_blocks(tmp_path), margin)
     side = [raw for raw in raw_html(blocks) if "link-sidenote" in raw]
-    assert len(side) == 3  # a, b, a again: the table's and the heading's have none
+    marks = [raw for raw in raw_html(blocks) if "link-mark" in raw]
+    table = [raw for raw in raw_html(blocks) if "table-links" in raw]
+    # a and b in the first paragraph, a again in the next, a in the heading; the
+    # table's link is listed under the table instead of in the margin.
+    assert [s.split('link-letter">')[1][0] for s in side] == ["a", "b", "a", "a"]
+    assert len(marks) == 5 and len(table) == 1 and "t.example" in table[0]
     assert [n.number for n in margin.notes] == [1]
     assert "print-url" in json.dumps(margin.notes[0].blocks)
 
