@@ -27,8 +27,8 @@ from ..ast import Para, RawBlock, RawInline, Space, Str, classes_of, expand, str
 
 #: Characters after which a long URL may break (no hyphen is added).
 _URL_BREAK = re.compile(r"([/.\-_?&=])")
-#: Blocks after which the URLs noted "in this paragraph" start afresh.
-PARAGRAPHS = ("Para", "Plain", "Header", "LineBlock")
+#: Blocks at which the URLs noted "in this paragraph" start afresh.
+PARAGRAPHS = ("Para", "Plain", "Header", "LineBlock", "Table")
 
 
 def url_text(url: str) -> str:
