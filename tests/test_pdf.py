@@ -209,6 +209,17 @@ def test_bookmarks_for_every_chapter_and_section(manual, content_build):
                        (2, "Code"), (2, "A quotation")]
 
 
+def test_bookmarks_are_the_headings_text_without_note_calls(tmp_path):
+    book = tmp_path / "notes.md"
+    book.write_text("---\ntitle: T\nlang: en\n---\n# Release notes for [version 2](https://"
+                    "example.org/v2)\n\nText.[^1]\n\n## Fixed in *this* one[^2]\n\nMore.\n\n"
+                    "[^1]: One.\n[^2]: Two.\n", encoding="utf-8")
+    result = run_build(str(book), "-o", str(tmp_path / "dist"), "--format", "pdf")
+    assert result.returncode == 0, result.stderr
+    marks = [(level, title) for level, title, _ in outline(tmp_path / "dist/notes/notes.pdf")]
+    assert marks == [(1, "Release notes for version 2"), (2, "Fixed in this one")]
+
+
 # --- pages: numbers, running heads, front matter ---------------------------------------------
 
 @pytest.mark.parametrize("book", ["manual", GERMAN])

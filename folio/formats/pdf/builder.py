@@ -15,6 +15,7 @@ import copy
 
 from markupsafe import Markup
 
+from ...ast import expand, stringify
 from ...document import Document
 from ...outputs import atomic_path
 from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
@@ -23,6 +24,19 @@ from ..notes import AtPageFoot, place_notes
 from .engine import BASE_URL, lay_out
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      long_date, running_head)
+
+
+def bookmark_labels(blocks: list) -> list:
+    """Every heading's plain text as its bookmark label (``data-bookmark``, which
+    print.css gives to ``bookmark-label``): WeasyPrint's default label is the
+    heading's whole content, note calls and a link note's number included."""
+    def act(node: dict):
+        if node["t"] == "Header":
+            keyvals = node["c"][1][2]
+            keyvals[:] = [kv for kv in keyvals if kv[0] != "data-bookmark"]
+            keyvals.append(["data-bookmark", stringify(node["c"][2])])
+        return None
+    return expand(blocks, act)
 
 
 class PdfBuilder(Builder):
@@ -38,8 +52,8 @@ class PdfBuilder(Builder):
         """Each chapter with its notes at the page foot, fitted to the page size the
         PDF is made in (``--page-size``, else the book's)."""
         geometry = geometry_for((options or {}).get("page_size"), document.metadata.page_size)
-        return [fit_for_print(place_notes(copy.deepcopy(chapter.blocks), AtPageFoot()),
-                              geometry)
+        return [fit_for_print(place_notes(bookmark_labels(copy.deepcopy(chapter.blocks)),
+                                          AtPageFoot()), geometry)
                 for chapter in document.chapters]
 
     def print_html(self, document: Document, fragments: list[str], output: Output) -> str:
