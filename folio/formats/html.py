@@ -24,6 +24,7 @@ from ..document import Document
 from ..outputs import write_bytes, write_text
 from .base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
                    toc_entries)
+from .maths import formulas_as_mathml
 from .notes import InMargin, NoteCounter, note_section, place_notes
 
 
@@ -51,7 +52,8 @@ class HtmlBuilder(Builder):
         pieces = []
         for chapter in document.chapters:
             margin = InMargin(counter)
-            blocks = _scrolling_tables(place_notes(copy.deepcopy(chapter.blocks), margin))
+            blocks = _scrolling_tables(place_notes(
+                formulas_as_mathml(copy.deepcopy(chapter.blocks)), margin))
             # Each chapter's notes are a region of their own: name them apart.
             label = f"{words['notes']}: {chapter.title or chapter.number}"
             pieces.append(blocks + note_section(margin.notes, epub=False, label=label,

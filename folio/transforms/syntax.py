@@ -100,7 +100,19 @@ def _cut(items: list[_Item], starts: list[int], begin: int, end: int) -> list[di
                 out.append(Str(piece))
         else:
             out.append(item.node)
-    return unwrap_positions(out)
+    return _joined(unwrap_positions(out))
+
+
+def _joined(inlines: list) -> list:
+    """Adjacent Str nodes as one (the reader splits text at punctuation; citeproc reads
+    a locator such as ``p.`` from one Str)."""
+    out: list = []
+    for node in inlines:
+        if node.get("t") == "Str" and out and out[-1].get("t") == "Str":
+            out[-1] = Str(out[-1]["c"] + node["c"])
+        else:
+            out.append(node)
+    return out
 
 
 def _replace(items: list[_Item], starts: list[int],
@@ -153,7 +165,24 @@ def _positioned(node: dict, classes: list[str], pos: str, ident: str = "") -> di
 
 # --- citations ---------------------------------------------------------------------
 
+_ABBREVIATION = re.compile(r"^\W*\w{1,5}\.$")
+
+
+def _locator(suffix: list) -> list:
+    """``p. 12`` with a no-break space, as pandoc's reader writes it: citeproc reads
+    the locator from it (and prints it in the book's language, "S. 12")."""
+    out: list = []
+    for node in suffix:
+        if (node.get("t") == "Str" and len(out) >= 2 and out[-1].get("t") == "Space"
+                and out[-2].get("t") == "Str" and _ABBREVIATION.match(out[-2]["c"])):
+            out[-2:] = [Str(out[-2]["c"] + "\u00a0" + node["c"])]
+        else:
+            out.append(node)
+    return out
+
+
 def _citation(key: str, prefix: list, suffix: list, mode: str) -> dict:
+    suffix = _locator(suffix)
     return {"citationId": key, "citationPrefix": prefix, "citationSuffix": suffix,
             "citationMode": {"t": mode}, "citationNoteNum": 0, "citationHash": 0}
 

@@ -34,6 +34,7 @@ from ...ast import classes_of, expand
 from ...document import Document
 from ...outputs import atomic_path
 from ..base import Builder, Output, Written, book_context, build_time, nest, toc_entries
+from ..maths import formulas_as_mathml
 from ..notes import AtChapterEnd, NoteCounter, note_section, place_notes
 from ..pagemap import PageMap, insert_page_markers
 from .accessibility import Facts, is_animated, package_metadata
@@ -73,7 +74,7 @@ class EpubBuilder(Builder):
         pieces = []
         for chapter in document.chapters:
             at_end = AtChapterEnd(counter)
-            blocks = place_notes(copy.deepcopy(chapter.blocks), at_end)
+            blocks = place_notes(formulas_as_mathml(copy.deepcopy(chapter.blocks)), at_end)
             blocks = blocks + note_section(at_end.notes, epub=True, label=words["notes"],
                                            back=words["back"])
             pieces.append(_cross_file_links(blocks, document))
@@ -96,7 +97,8 @@ class EpubBuilder(Builder):
             xhtml = serialise_children(body)
             entry = {"id": chapter.id, "title": chapter.title, "file": chapter.file_name,
                      "number": chapter.number, "has_heading": bool(chapter.title),
-                     "svg": "<svg" in xhtml, "html": Markup(xhtml)}
+                     "svg": "<svg" in xhtml, "mathml": "<math" in xhtml,
+                     "html": Markup(xhtml)}
             chapters.append(entry)
             add(f"EPUB/{chapter.file_name}", self.render(output, "epub/chapter.xhtml",
                                                            book=book, chapter=entry))

@@ -21,6 +21,7 @@ from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face
                     toc_entries)
 from ..notes import AtPageFoot, place_notes
 from .engine import BASE_URL, lay_out
+from .maths import formulas_as_drawings
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      long_date, running_head)
 
@@ -38,8 +39,11 @@ class PdfBuilder(Builder):
         """Each chapter with its notes at the page foot, fitted to the page size the
         PDF is made in (``--page-size``, else the book's)."""
         geometry = geometry_for((options or {}).get("page_size"), document.metadata.page_size)
-        return [fit_for_print(place_notes(copy.deepcopy(chapter.blocks), AtPageFoot()),
-                              geometry)
+        #: Formula drawings (name -> SVG) for ``write``, made with the pieces.
+        self.drawings: dict[str, bytes] = {}
+        return [fit_for_print(formulas_as_drawings(
+                    place_notes(copy.deepcopy(chapter.blocks), AtPageFoot()), self.drawings),
+                    geometry)
                 for chapter in document.chapters]
 
     def print_html(self, document: Document, fragments: list[str], output: Output) -> str:
@@ -67,6 +71,8 @@ class PdfBuilder(Builder):
                  for p in FONTS_DIR.glob("*.ttf")}
         for image in document.images.values():
             files[BASE_URL + "images/" + image.name] = (image.path, image.media_type)
+        for name, svg in getattr(self, "drawings", {}).items():
+            files[BASE_URL + "images/" + name] = (svg, "image/svg+xml")
         html = self.print_html(document, fragments, output)
         meta = document.metadata
         dublin_core = {"language": meta.lang, "publisher": meta.publisher,

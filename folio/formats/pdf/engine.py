@@ -13,6 +13,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from ..pagemap import page_map
+from .maths import tag_formulas_as_formula
 
 #: The base URL of the print HTML; never fetched, only mapped by ``BookFetcher``.
 BASE_URL = "https://book.folio.invalid/"
@@ -33,7 +34,8 @@ def _fetcher_class():
         def fetch(self, url, headers=None):
             if url in self.files:
                 path, media_type = self.files[url]
-                return URLFetcherResponse(url, body=path.read_bytes(),
+                body = path if isinstance(path, bytes) else path.read_bytes()
+                return URLFetcherResponse(url, body=body,
                                           headers={"Content-Type": media_type})
             self.refused.append(url)
             raise ValueError(f"folio does not fetch {url[:80]}")
@@ -74,13 +76,14 @@ def _xmp_metadata_class():
     return BookMetadata
 
 
-def lay_out(html: str, files: dict[str, tuple[Path, str]], dublin_core: dict[str, str],
+def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: dict[str, str],
             temporary: Path) -> dict:
     """Lay out ``html`` into the PDF ``temporary``; return its page map.
 
     Runs in a child process under time and memory limits (``folio.sandbox``)."""
     import weasyprint
 
+    tag_formulas_as_formula()
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     rendered = weasyprint.HTML(string=html, base_url=BASE_URL,
