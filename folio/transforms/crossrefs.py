@@ -70,6 +70,9 @@ def number_things(document: Document) -> dict[str, str]:
                 what = "figure" if kind == "Figure" else "table"
                 text = f"{labels[what]}\u00a0{number(what)}"
                 ident = node["c"][0][0]
+                if not ident:  # the lists of figures and tables link to it
+                    ident = node["c"][0][0] = f"{what}-{len(document.captions) + 1}"
+                    document.anchors.setdefault(ident, chapter.number)
                 caption = stringify(_caption_blocks(node))
                 _label(_caption_blocks(node), text)
                 if ident:

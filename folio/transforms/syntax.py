@@ -38,7 +38,7 @@ _BRACKETS = re.compile(r"\[(?P<body>[^\[\]]*@[^\[\]]*)\](?![(\[{])")
 #: optional locator in brackets after it.
 _IN_TEXT = re.compile(r"(?<![\w@\uFFFC/:.])@(?P<key>" + _KEY
                       + r")(?:\s\[(?P<suffix>[^\[\]@]*)\])?")
-_MARK = re.compile(r"==(?=[^\s=])(?P<body>[^\n]*?[^\s=])==")
+_MARK = re.compile(r"==(?=[^\s=])(?P<body>.*?[^\s=])==", re.DOTALL)
 _INLINE_NOTE = re.compile(r"\^\[")
 #: What stands for an inline that is not text (emphasis, a link, code) in the scan.
 OBJECT = "\uFFFC"
@@ -356,22 +356,23 @@ def _inner(node: dict) -> dict:
     return node
 
 
-def _task(item: list) -> None:
-    """A list item that starts ``[ ]`` or ``[x]`` starts with ☐ or ☑."""
+def _task(item: list) -> bool:
+    """A list item that starts ``[ ]`` or ``[x]`` starts with ☐ or ☑ (True if it did)."""
     if not item:
-        return
+        return False
     first = _unwrapped(item[0])
     if first.get("t") not in ("Plain", "Para"):
-        return
+        return False
     items = _items(first["c"])
     text, starts = _text(items)
     match = _TASK.match(text)
     if match is None:
-        return
+        return False
     box = "\u2611" if match.group(1) in "xX" else "\u2610"
     checked = "task-done" if box == "\u2611" else "task-open"
     new = _replace(items, starts, [(0, match.end() - 1, [Span([Str(box)], ["task", checked])])])
     first["c"] = [entry.original for entry in new]
+    return True
 
 
 def _caption(block: dict) -> tuple[list, str] | None:
@@ -441,9 +442,10 @@ def read_syntax(blocks: list) -> list:
     def act(node: dict):
         kind = node["t"]
         if kind in ("BulletList", "OrderedList"):
-            for item in (node["c"] if kind == "BulletList" else node["c"][1]):
-                _task(item)
-            return None
+            tasks = [_task(item) for item in (node["c"] if kind == "BulletList"
+                                              else node["c"][1])]
+            return (
+                {"t": "Div", "c": [["", ["task-list"], []], [node]]} if any(tasks) else None)
         if kind == "Span" and get_attr(node, "wrapper") != "1":
             node["c"][1] = inline_syntax(node["c"][1])
         elif kind in _INLINE_LISTS:

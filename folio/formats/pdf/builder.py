@@ -19,11 +19,29 @@ from ...document import Document
 from ...outputs import atomic_path
 from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
                     toc_entries)
+from ..code import code_css
 from ..notes import AtPageFoot, place_notes
 from .engine import BASE_URL, lay_out
+from ...ast import RawBlock
+from .index import print_index
 from .maths import formulas_as_drawings
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      long_date, running_head)
+
+
+def caption_lists(document: Document) -> list[dict]:
+    """The lists of figures and of tables the metadata asks for (issue 14)."""
+    labels = book_context(document)["labels"]
+    lists = []
+    for kind, wanted, title in (("figures", document.metadata.list_of_figures,
+                                 labels["list_of_figures"]),
+                                ("tables", document.metadata.list_of_tables,
+                                 labels["list_of_tables"])):
+        items = [{"id": c.id, "label": c.label, "text": c.text} for c in document.captions
+                 if c.kind == kind[:-1] and c.id]
+        if wanted and items:
+            lists.append({"kind": kind, "title": title, "entries": items})
+    return lists
 
 
 class PdfBuilder(Builder):
@@ -42,9 +60,16 @@ class PdfBuilder(Builder):
         #: Formula drawings (name -> SVG) for ``write``, made with the pieces.
         self.drawings: dict[str, bytes] = {}
         return [fit_for_print(formulas_as_drawings(
-                    place_notes(copy.deepcopy(chapter.blocks), AtPageFoot()), self.drawings),
-                    geometry)
+                    place_notes(self._blocks(document, chapter), AtPageFoot()),
+                    self.drawings), geometry)
                 for chapter in document.chapters]
+
+    @staticmethod
+    def _blocks(document: Document, chapter) -> list:
+        """A chapter's blocks; the index with page numbers to come (``pdf.index``)."""
+        if chapter.kind == "index":
+            return [copy.deepcopy(chapter.blocks[0]), RawBlock(print_index(document))]
+        return copy.deepcopy(chapter.blocks)
 
     def print_html(self, document: Document, fragments: list[str], output: Output) -> str:
         geometry = geometry_for(output.options.get("page_size"), document.metadata.page_size)
@@ -61,9 +86,11 @@ class PdfBuilder(Builder):
                     for c, fragment in zip(document.chapters, fragments)]
         css = self.render(output, "print/print.css", book=book, page=geometry,
                           printing=printing, table_sizes=TABLE_SIZES,
+                          code_css=Markup(code_css("print")),
                           fonts_css=Markup(font_face_css("fonts/")))
         return self.render(output, "print/book.html", book=book, chapters=chapters,
-                           toc=nest(toc_entries(document, 2)), css=Markup(css))
+                           toc=nest(toc_entries(document, 2)), css=Markup(css),
+                           caption_lists=caption_lists(document))
 
     def write(self, document: Document, fragments: list[str], output: Output,
               given: dict) -> Written:

@@ -13,7 +13,11 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from ..pagemap import page_map
+from .index import fill_index
 from .maths import tag_formulas_as_formula
+
+#: What the print HTML holds when the book has an index (laid out twice, then).
+INDEX_MARK = 'class="index-locators"'
 
 #: The base URL of the print HTML; never fetched, only mapped by ``BookFetcher``.
 BASE_URL = "https://book.folio.invalid/"
@@ -86,8 +90,15 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
     tag_formulas_as_formula()
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    rendered = weasyprint.HTML(string=html, base_url=BASE_URL,
+    def render(markup: str):
+        return weasyprint.HTML(string=markup, base_url=BASE_URL,
                                url_fetcher=_fetcher_class()(files)).render()
+
+    rendered = render(html)
+    if INDEX_MARK in html:  # the index's page numbers come from the first layout
+        pages = {anchor: number for number, page in enumerate(rendered.pages, 1)
+                 for anchor in page.anchors}
+        rendered = render(fill_index(html, pages))
     rendered.metadata = _xmp_metadata_class()(dublin_core, **vars(rendered.metadata))
     # The file identifier is stable: the book's identifier and the build time
     # (pydyf adds a hash of the content as the second part).
