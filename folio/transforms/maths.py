@@ -185,17 +185,17 @@ def convert_maths(files_blocks: list[list], displays: list[str], reporter: Repor
             _as_code(span, tex, where, reason, reporter)
             continue
         jobs.append((clean, math["c"][0]["t"] == "DisplayMath"))
-        places.append((span, tex, where))
+        places.append((span, tex, clean, where))
     try:
         results = _convert_bounded(jobs, displays[0])
     except BuildError as error:
         results = [("", error.diagnostic.message)] * len(jobs)
-    for (span, tex, where), (mathml, reason) in zip(places, results):
+    for (span, tex, clean, where), (mathml, reason) in zip(places, results):
         if reason:
             _as_code(span, tex, where, reason, reporter)
-        else:
+        else:  # the alternative text is the TeX that was typeset
             span["c"][0][2].append(["mathml", mathml])
-            span["c"][0][2].append(["tex", tex])
+            span["c"][0][2].append(["tex", clean])
     return files_blocks
 
 
