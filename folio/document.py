@@ -35,6 +35,9 @@ class Chapter:
     headings: list[Heading]
     #: The manuscript file the chapter comes from, as shown in messages.
     source: str = ""
+    #: ``""`` for the manuscript's chapters; ``"references"`` or ``"index"`` for the
+    #: ones folio adds at the back (issue 14).
+    kind: str = ""
 
     @property
     def file_name(self) -> str:
@@ -49,6 +52,34 @@ class Image:
     media_type: str
     #: The name the image gets inside outputs (stable, from its content).
     name: str
+
+
+@dataclasses.dataclass
+class Caption:
+    """A numbered figure or table (``transforms.crossrefs``), for the lists of them."""
+
+    #: ``figure`` or ``table``.
+    kind: str
+    #: The anchor id ("" when the author gave none).
+    id: str
+    #: "Abbildung 3", "Table 2".
+    label: str
+    #: The caption's plain text.
+    text: str
+    chapter: int
+
+
+@dataclasses.dataclass
+class IndexEntry:
+    """One heading of the index (``transforms.index``): a term and its places."""
+
+    #: The term as printed, and its sub-entry ("" for the main entry).
+    term: str
+    sub: str
+    #: Ids of the anchors where the term is marked, in reading order.
+    anchors: list[str]
+    #: Per anchor: the title of the section it stands in (the screen formats' links).
+    sections: list[str]
 
 
 @dataclasses.dataclass
@@ -67,6 +98,10 @@ class Document:
     cover: Image | None = None
     #: The version of pandoc's AST the chapters are in (to render them with pandoc).
     api_version: list = dataclasses.field(default_factory=list)
+    #: Numbered figures and tables, in reading order (issue 14).
+    captions: list[Caption] = dataclasses.field(default_factory=list)
+    #: The index, sorted in the book's language (issue 14).
+    index: list[IndexEntry] = dataclasses.field(default_factory=list)
 
     @property
     def root(self) -> Path:

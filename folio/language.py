@@ -95,3 +95,51 @@ def detect_language(text: str) -> str | None:
 
     language, _score = py3langid.classify(sample)
     return language
+
+
+# --- labels of scholarly books (issue 14): captions, references, callouts -------------
+#: Words for numbered things, the bibliography, the index and callouts, per primary
+#: language; English is the fallback. ``on_page`` follows a reference in print
+#: ("Abbildung 3 auf S. 12").
+LABELS = {
+    "en": {"figure": "Figure", "table": "Table", "equation": "Equation",
+           "section": "Section", "on_page": "on p.", "references": "References",
+           "index": "Index", "list_of_figures": "List of Figures",
+           "list_of_tables": "List of Tables", "note": "Note", "tip": "Tip",
+           "important": "Important", "warning": "Warning", "caution": "Caution",
+           "symbols": "Symbols", "done": "done", "open": "open"},
+    "de": {"figure": "Abbildung", "table": "Tabelle", "equation": "Gleichung",
+           "section": "Abschnitt", "on_page": "auf S.", "references": "Literatur",
+           "index": "Register", "list_of_figures": "Abbildungsverzeichnis",
+           "list_of_tables": "Tabellenverzeichnis", "note": "Hinweis", "tip": "Tipp",
+           "important": "Wichtig", "warning": "Warnung", "caution": "Vorsicht",
+           "symbols": "Symbole", "done": "erledigt", "open": "offen"},
+    "fr": {"figure": "Figure", "table": "Tableau", "equation": "Équation",
+           "section": "Section", "on_page": "p.", "references": "Bibliographie",
+           "index": "Index", "list_of_figures": "Table des figures",
+           "list_of_tables": "Liste des tableaux", "note": "Remarque", "tip": "Astuce",
+           "important": "Important", "warning": "Avertissement", "caution": "Attention",
+           "symbols": "Symboles", "done": "fait", "open": "à faire"},
+    "es": {"figure": "Figura", "table": "Tabla", "equation": "Ecuación",
+           "section": "Sección", "on_page": "en la p.", "references": "Bibliografía",
+           "index": "Índice alfabético", "list_of_figures": "Índice de figuras",
+           "list_of_tables": "Índice de tablas", "note": "Nota", "tip": "Consejo",
+           "important": "Importante", "warning": "Advertencia", "caution": "Precaución",
+           "symbols": "Símbolos", "done": "hecho", "open": "pendiente"},
+    "it": {"figure": "Figura", "table": "Tabella", "equation": "Equazione",
+           "section": "Sezione", "on_page": "a p.", "references": "Bibliografia",
+           "index": "Indice analitico", "list_of_figures": "Elenco delle figure",
+           "list_of_tables": "Elenco delle tabelle", "note": "Nota", "tip": "Suggerimento",
+           "important": "Importante", "warning": "Avvertenza", "caution": "Attenzione",
+           "symbols": "Simboli", "done": "fatto", "open": "da fare"},
+    "nl": {"figure": "Figuur", "table": "Tabel", "equation": "Vergelijking",
+           "section": "Paragraaf", "on_page": "op p.", "references": "Literatuur",
+           "index": "Register", "list_of_figures": "Lijst van figuren",
+           "list_of_tables": "Lijst van tabellen", "note": "Opmerking", "tip": "Tip",
+           "important": "Belangrijk", "warning": "Waarschuwing", "caution": "Let op",
+           "symbols": "Symbolen", "done": "klaar", "open": "open"},
+}
+
+
+def labels_for(tag: str) -> dict[str, str]:
+    return LABELS.get(primary(tag), LABELS["en"])

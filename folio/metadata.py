@@ -40,6 +40,14 @@ FIELDS = {
     "cover": "path of the cover image inside the book folder",
     "page-size": "A5, A4, letter or 6x9in",
     "chapter-start": "'any' or 'right' (chapters start on a right-hand page)",
+    # Scholarly books (issue 14).
+    "bibliography": "a bibliography file (BibTeX, BibLaTeX, CSL JSON or YAML) in the book "
+                    "folder, or a list of them",
+    "csl": "a citation style (CSL file) in the book folder",
+    "numbering": "'book' (Figure 1, 2 …) or 'chapter' (Figure 2.1) for figures, tables "
+                 "and equations",
+    "list-of-figures": "true for a list of figures after the contents",
+    "list-of-tables": "true for a list of tables after the contents",
 }
 
 
@@ -62,6 +70,13 @@ class Metadata:
     cover: str = ""
     page_size: str = "A5"
     chapter_start: str = "any"
+    #: Bibliography files and citation style as the metadata names them (issue 14).
+    bibliography: list[str] = dataclasses.field(default_factory=list)
+    csl: str = ""
+    #: ``book`` or ``chapter``: how figures, tables and equations are numbered.
+    numbering: str = "book"
+    list_of_figures: bool = False
+    list_of_tables: bool = False
     #: True if the language was detected rather than given.
     lang_detected: bool = False
 
@@ -79,7 +94,7 @@ def read_metadata(raw: RawMetadata, reporter: Reporter) -> dict:
             reporter.warn(raw.display, line, f"unknown metadata key '{key}' is ignored "
                           f"(known: {', '.join(sorted(FIELDS))})", "metadata-key")
             continue
-        if key in ("author", "authors", "subject", "keywords"):
+        if key in ("author", "authors", "subject", "keywords", "bibliography"):
             clean[key] = _string_list(value, key, raw.display, line)
         elif key == "date":
             clean[key] = _date(value, raw.display, line)
@@ -165,4 +180,12 @@ def complete_metadata(clean: dict, title: str, lang: str, lang_detected: bool) -
         edition=clean.get("edition", ""), cover=clean.get("cover", ""),
         page_size=PAGE_SIZES[size],
         chapter_start="right" if clean.get("chapter-start", "") == "right" else "any",
+        bibliography=clean.get("bibliography", []), csl=clean.get("csl", ""),
+        numbering="chapter" if clean.get("numbering", "").lower() == "chapter" else "book",
+        list_of_figures=_yes(clean.get("list-of-figures", "")),
+        list_of_tables=_yes(clean.get("list-of-tables", "")),
     )
+
+
+def _yes(value: str) -> bool:
+    return value.strip().lower() in ("true", "yes", "1", "on")

@@ -6,6 +6,7 @@ a hostile manuscript can make it grow or spin (pandoc's manual recommends both).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -32,8 +33,9 @@ def pandoc_path() -> str:
 
 
 def run_pandoc(args: list[str], stdin: str, display: str,
-               timeout: float = PANDOC_TIMEOUT) -> str:
-    """Run pandoc with ``args``; return its standard output as text."""
+               timeout: float = PANDOC_TIMEOUT, warnings: list[str] | None = None) -> str:
+    """Run pandoc with ``args``; return its standard output as text (its warnings,
+    lines of standard error, go into ``warnings`` when given)."""
     command = [pandoc_path(), "+RTS", f"-M{PANDOC_HEAP}", "-RTS", *args]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True)
@@ -53,7 +55,16 @@ def run_pandoc(args: list[str], stdin: str, display: str,
         if "Heap exhausted" in err.decode("utf-8", "replace"):
             detail = "the manuscript needs more memory than allowed"
         raise BuildError(display, f"pandoc failed: {detail}", code="pandoc")
+    if warnings is not None:
+        warnings.extend(err.decode("utf-8", "replace").splitlines())
     return out.decode("utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def api_version() -> list:
+    """The version of pandoc's JSON AST (for documents folio makes itself)."""
+    return json.loads(run_pandoc(["-f", "markdown", "-t", "json"], "", "pandoc"))[
+        "pandoc-api-version"]
 
 
 def _kill_group(process: subprocess.Popen) -> None:

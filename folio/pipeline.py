@@ -38,6 +38,7 @@ from .sandbox import Child, can_fork, remove_stale_scratch
 from .templates import make_environment
 from .transforms import transform_book
 from .transforms.structure import first_heading_title
+from .transforms.syntax import read_syntax
 
 #: ``progress(book, stage, seconds)``: a stage starts (seconds None) or ends.
 Progress = Callable[[str, str, "float | None"], None]
@@ -67,7 +68,8 @@ def read_book(source: str | Path | BookSource, reporter: Reporter) -> Document:
     wrapped = [document["blocks"] for document in parsed]
     guard_manuscript(book.files, wrapped, reporter)  # before any recursive walker
     run_checks(book, wrapped, reporter)
-    blocks = [unwrap_positions(file_blocks) for file_blocks in wrapped]
+    # pandoc's Markdown that commonmark_x leaves as text (citations, captions …).
+    blocks = [unwrap_positions(read_syntax(file_blocks)) for file_blocks in wrapped]
     metadata = _complete_metadata(book, blocks, reporter)
     document = transform_book(book, blocks, metadata, reporter)
     document.api_version = parsed[0]["pandoc-api-version"]

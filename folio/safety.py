@@ -17,11 +17,13 @@ Every decision about untrusted input is made with what stands here:
   (``transforms.rawhtml``) and the EPUB's clean-up take their lists;
   ``start_tags`` is the one tokenizer for raw HTML; ``sanitise_fragment`` cuts every
   rendered HTML fragment down to the allow-list (nh3, i.e. Ammonia) -- the only HTML
-  that reaches any output.
+  that reaches any output. MathML is kept to presentation elements and attributes
+  (``MATHML_ELEMENTS``, ``MATHML_ATTRIBUTES``): no links, styles or embedded HTML.
 
 Style attributes survive only where pandoc itself writes them and only with
 harmless values: ``text-align`` on table cells, ``width`` and ``height`` on images
-and table columns, ``list-style-type`` on lists.
+and table columns, ``vertical-align`` on images (a formula on its baseline),
+``list-style-type`` on lists.
 """
 
 from __future__ import annotations
@@ -168,12 +170,31 @@ ELEMENTS: dict[str, str] = {
         "var", "wbr", "address", "article", "nav", "data"), "keep"),
     "center": "div", "tt": "code", "strike": "s", "acronym": "abbr", "big": "span",
     "hgroup": "div", "main": "div",
-    **dict.fromkeys(("svg", "math", "title", "xmp", "noembed", "noframes"), "drop"),
+    **dict.fromkeys(("svg", "title", "xmp", "noembed", "noframes"), "drop"),
     **dict.fromkeys(("script", "style", "template", "iframe", "frame", "frameset",
                      "noscript", "object", "applet", "textarea", "select"), "forbid"),
     **dict.fromkeys(("embed", "form", "input", "button", "link", "meta", "base", "audio",
                      "video", "canvas"), "forbid-tag"),
 }
+
+# --- MathML (issue 14): presentation MathML only, as TeX maths is converted to. No
+# element that holds HTML (``annotation-xml``), links (``href``), styles or classes
+# (``style``, ``class``, ``mathcolor``), or loads anything (``maction``, ``mglyph``).
+MATHML_ELEMENTS = frozenset({
+    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup",
+    "msubsup", "mfrac", "msqrt", "mroot", "mstyle", "merror", "mpadded", "mphantom",
+    "menclose", "munder", "mover", "munderover", "mmultiscripts", "mprescripts", "none",
+    "mtable", "mtr", "mtd", "mlabeledtr", "semantics", "annotation"})
+MATHML_ATTRIBUTES = frozenset({
+    "display", "alttext", "mathvariant", "stretchy", "fence", "separator", "lspace",
+    "rspace", "accent", "accentunder", "movablelimits", "largeop", "symmetric", "minsize",
+    "maxsize", "form", "linethickness", "columnalign", "rowalign", "columnspacing",
+    "rowspacing", "columnlines", "rowlines", "frame", "width", "height", "depth",
+    "voffset", "notation", "scriptlevel", "displaystyle", "mathsize", "encoding",
+    "columnspan", "rowspan", "bevelled", "numalign", "denomalign"})
+ELEMENTS.update(dict.fromkeys(MATHML_ELEMENTS, "keep"))
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+
 _GONE = ("drop", "forbid", "forbid-tag")
 #: Elements that stay in the sanitised HTML.
 KEPT_TAGS = frozenset(tag for tag, fate in ELEMENTS.items() if fate not in _GONE)
@@ -207,6 +228,7 @@ TAG_ATTRIBUTES = {
     "details": {"open"},
     "bdo": {"dir"},
     "data": {"value"},
+    **{tag: set(MATHML_ATTRIBUTES) for tag in MATHML_ELEMENTS},
 }
 #: Attributes dropped from Markdown's own ``{...}`` attributes (besides ``on*``).
 UNSAFE_ATTRIBUTES = frozenset({"srcset", "rel", "formaction", "src", "background",
@@ -218,11 +240,13 @@ STYLE_VALUES = {
     "width": re.compile(_LENGTH),
     "height": re.compile(_LENGTH),
     "list-style-type": re.compile(r"[a-z][a-z-]{0,30}"),
+    # A formula drawn as an image stands on the baseline of its line (issue 14).
+    "vertical-align": re.compile(r"-?" + _LENGTH),
 }
 #: Which element may keep which style property.
 STYLE_PROPERTIES = {
     "td": {"text-align"}, "th": {"text-align"}, "col": {"width"},
-    "img": {"width", "height"}, "ol": {"list-style-type"}, "ul": {"list-style-type"},
+    "img": {"width", "height", "vertical-align"}, "ol": {"list-style-type"}, "ul": {"list-style-type"},
 }
 #: Relative link targets that stay: a chapter file of the EPUB, with an anchor.
 _PAGE_HREF = re.compile(r"[A-Za-z0-9_-]+\.x?html(?:#[^\s\"'<>]*)?")

@@ -12,7 +12,9 @@ from helpers import (CONTENT, REPO, epub_files, epubcheck, pdf_pages, pdfinfo, s
 
 GERMAN = "warum-entkoppeln-sich-us-aktien"
 ENGLISH = "making-books"
-BOOKS = [GERMAN, ENGLISH]
+#: Every book in content/ (a new one is checked without touching this file).
+BOOKS = sorted(path.stem for path in CONTENT.iterdir()
+               if path.suffix == ".md" or (path.is_dir() and any(path.glob("*.md"))))
 NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
       "x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
       "epub": "http://www.idpf.org/2007/ops"}

@@ -28,7 +28,7 @@ from pathlib import Path
 import jinja2
 
 from ..document import Document
-from ..language import words_for
+from ..language import labels_for, words_for
 from ..templates import render_template
 
 #: The fonts the books use, with their licence (see folio/fonts/README.md).
@@ -134,6 +134,7 @@ def book_context(document: Document) -> dict:
         "page_size": meta.page_size,
         "chapter_start": meta.chapter_start,
         "words": words_for(meta.lang),
+        "labels": labels_for(meta.lang),
         "modified": build_time(document).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "slug": document.source.slug,
     }

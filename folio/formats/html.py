@@ -24,6 +24,8 @@ from ..document import Document
 from ..outputs import write_bytes, write_text
 from .base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
                    toc_entries)
+from .code import code_css, highlight_code
+from .maths import formulas_as_mathml
 from .notes import InMargin, NoteCounter, note_section, place_notes
 
 
@@ -51,7 +53,8 @@ class HtmlBuilder(Builder):
         pieces = []
         for chapter in document.chapters:
             margin = InMargin(counter)
-            blocks = _scrolling_tables(place_notes(copy.deepcopy(chapter.blocks), margin))
+            blocks = _scrolling_tables(place_notes(
+                highlight_code(formulas_as_mathml(copy.deepcopy(chapter.blocks))), margin))
             # Each chapter's notes are a region of their own: name them apart.
             label = f"{words['notes']}: {chapter.title or chapter.number}"
             pieces.append(blocks + note_section(margin.notes, epub=False, label=label,
@@ -64,7 +67,9 @@ class HtmlBuilder(Builder):
         chapters = [{"id": c.id, "title": c.title, "html": Markup(fragment)}
                     for c, fragment in zip(document.chapters, fragments)]
         css = self.render(output, "html/book.css", book=book,
-                          fonts_css=Markup(font_face_css("fonts/")))
+                          fonts_css=Markup(font_face_css("fonts/")),
+                          code_css_light=Markup(code_css("light")),
+                          code_css_dark=Markup(code_css("dark", ":root .folio-code")))
         page = self.render(output, "html/page.html", book=book, chapters=chapters,
                            toc=nest(toc_entries(document, 2)), downloads=output.downloads)
         for font in FONTS_DIR.glob("*.ttf"):

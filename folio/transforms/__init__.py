@@ -3,9 +3,14 @@
 ``transform_book`` runs them in order:
 1. ``structure``: title, heading levels, unique ids, chapters;
 2. ``typography``: quotation marks of the book's language;
-3. ``links`` and ``rawhtml``: classify every link (external, cross-reference,
+3. ``maths``: every formula's MathML (TeX checked and converted under limits);
+4. ``crossrefs``, ``citations``, ``callouts``, ``index``: numbered figures, tables
+   and equations and the references to them; citations formatted by citeproc and the
+   bibliography added; callouts titled in the book's language; the index collected;
+5. ``links`` and ``rawhtml``: classify every link (external, cross-reference,
    placeholder, unsafe), resolve every image -- Markdown's and raw HTML's -- and the
    cover inside the book folder.
+(``syntax`` runs earlier, on the parsed files with their source positions.)
 Format-specific passes (notes for print or for e-readers) live in ``folio.formats``.
 """
 
@@ -16,6 +21,11 @@ from ..book import BookSource
 from ..diagnostics import Reporter
 from ..document import Document
 from ..metadata import Metadata
+from .callouts import title_callouts
+from .citations import cite
+from .crossrefs import cross_reference
+from .index import collect_index
+from .maths import convert_maths
 from .links import resolve_cover, resolve_image, resolve_link
 from .rawhtml import RawHtmlLinks
 from .structure import build_chapters
@@ -26,9 +36,16 @@ def transform_book(source: BookSource, files_blocks: list[list], metadata: Metad
                    reporter: Reporter) -> Document:
     """Turn parsed, unwrapped blocks of every file into a ``Document``."""
     blocks_per_file = [localise_quotes(blocks, metadata.lang) for blocks in files_blocks]
+    blocks_per_file = convert_maths(blocks_per_file, [f.display for f in source.files],
+                                    reporter)
     chapters, anchors, file_anchors = build_chapters(source, blocks_per_file, metadata,
                                                      reporter)
     document = Document(source, metadata, chapters, anchors, {})
+    # Scholarly books (issue 14): numbers and references, citations, the index.
+    cross_reference(document, reporter)
+    cite(document, reporter)
+    title_callouts(document)
+    collect_index(document)
     resolve_links(document, file_anchors, reporter)
     resolve_cover(document, reporter)
     return document

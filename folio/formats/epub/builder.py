@@ -34,6 +34,8 @@ from ...ast import classes_of, expand
 from ...document import Document
 from ...outputs import atomic_path
 from ..base import Builder, Output, Written, book_context, build_time, nest, toc_entries
+from ..code import code_css, highlight_code
+from ..maths import formulas_as_mathml
 from ..notes import AtChapterEnd, NoteCounter, note_section, place_notes
 from ..pagemap import PageMap, insert_page_markers
 from .accessibility import Facts, is_animated, package_metadata
@@ -73,7 +75,8 @@ class EpubBuilder(Builder):
         pieces = []
         for chapter in document.chapters:
             at_end = AtChapterEnd(counter)
-            blocks = place_notes(copy.deepcopy(chapter.blocks), at_end)
+            blocks = place_notes(highlight_code(formulas_as_mathml(
+                copy.deepcopy(chapter.blocks))), at_end)
             blocks = blocks + note_section(at_end.notes, epub=True, label=words["notes"],
                                            back=words["back"])
             pieces.append(_cross_file_links(blocks, document))
@@ -96,7 +99,8 @@ class EpubBuilder(Builder):
             xhtml = serialise_children(body)
             entry = {"id": chapter.id, "title": chapter.title, "file": chapter.file_name,
                      "number": chapter.number, "has_heading": bool(chapter.title),
-                     "svg": "<svg" in xhtml, "html": Markup(xhtml)}
+                     "svg": "<svg" in xhtml, "mathml": "<math" in xhtml,
+                     "html": Markup(xhtml)}
             chapters.append(entry)
             add(f"EPUB/{chapter.file_name}", self.render(output, "epub/chapter.xhtml",
                                                            book=book, chapter=entry))
@@ -130,7 +134,8 @@ class EpubBuilder(Builder):
         add("EPUB/nav.xhtml", self.render(output, "epub/nav.xhtml", **context))
         add("EPUB/toc.ncx", self.render(output, "epub/toc.ncx", **context))
         add("EPUB/package.opf", self.render(output, "epub/package.opf", **context))
-        add("EPUB/styles/book.css", self.render(output, "epub/book.css", **context))
+        add("EPUB/styles/book.css", self.render(output, "epub/book.css",
+                                                code_css=Markup(code_css("epub")), **context))
         files[f"EPUB/images/{cover.name}"] = cover.data
         for image in document.images.values():
             files[f"EPUB/images/{image.name}"] = image.path.read_bytes()

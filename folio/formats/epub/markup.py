@@ -30,13 +30,14 @@ from urllib.parse import unquote
 
 import tinyhtml5
 
-from ...safety import DROPPED_TAGS, ELEMENTS, EPUB_RENAMES, LINK_SCHEMES, NOT_XML, url_scheme
+from ...safety import (DROPPED_TAGS, ELEMENTS, EPUB_RENAMES, LINK_SCHEMES, MATHML_ATTRIBUTES,
+                       MATHML_ELEMENTS, MATHML_NS, NOT_XML, url_scheme)
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_TYPE = "epub:type"
 
 #: HTML5 elements kept as they are (the rest of what the sanitiser keeps is renamed).
-ALLOWED = {tag for tag, fate in ELEMENTS.items() if fate == "keep"}
+ALLOWED = {tag for tag, fate in ELEMENTS.items() if fate == "keep"} - MATHML_ELEMENTS
 
 #: Attributes every element may keep.
 GLOBAL_ATTRIBUTES = {"id", "class", "title", "lang", "xml:lang", "dir", "hidden", "role",
@@ -242,6 +243,10 @@ def _clean_children(parent: ET.Element, images: set[str]) -> None:
     while index < len(parent):
         child = parent[index]
         uri, name = _local(child.tag)
+        if uri == MATHML_NS and name in MATHML_ELEMENTS:
+            _clean_mathml(child)
+            index += 1
+            continue
         if uri != XHTML_NS or name in DROPPED_TAGS:
             _unwrap(parent, index, keep_children=False)
             continue
@@ -255,6 +260,22 @@ def _clean_children(parent: ET.Element, images: set[str]) -> None:
             continue
         _clean_attributes(child, name)
         _clean_children(child, images)
+        index += 1
+
+
+def _clean_mathml(element: ET.Element) -> None:
+    """MathML (issue 14): presentation elements and their attributes only, as the
+    sanitiser left them (``folio.safety.MATHML_ELEMENTS``); anything else inside goes."""
+    for key in list(element.attrib):
+        if key not in MATHML_ATTRIBUTES and key != "id":
+            del element.attrib[key]
+    index = 0
+    while index < len(element):
+        uri, name = _local(element[index].tag)
+        if uri != MATHML_NS or name not in MATHML_ELEMENTS:
+            _unwrap(element, index, keep_children=False)
+            continue
+        _clean_mathml(element[index])
         index += 1
 
 

@@ -15,15 +15,18 @@ import copy
 
 from markupsafe import Markup
 
-from ...ast import expand, stringify
+from ...ast import RawBlock, expand, stringify
 from ...document import Document
 from ...outputs import atomic_path
 from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
                     toc_entries)
+from ..code import code_css
 from ..notes import AtPageFoot, place_notes
 from .engine import BASE_URL, lay_out
+from .index import print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      long_date, running_head)
+from .maths import formulas_as_drawings
 
 
 def bookmark_labels(blocks: list) -> list:
@@ -39,6 +42,21 @@ def bookmark_labels(blocks: list) -> list:
     return expand(blocks, act)
 
 
+def caption_lists(document: Document) -> list[dict]:
+    """The lists of figures and of tables the metadata asks for (issue 14)."""
+    labels = book_context(document)["labels"]
+    lists = []
+    for kind, wanted, title in (("figures", document.metadata.list_of_figures,
+                                 labels["list_of_figures"]),
+                                ("tables", document.metadata.list_of_tables,
+                                 labels["list_of_tables"])):
+        items = [{"id": c.id, "label": c.label, "text": c.text} for c in document.captions
+                 if c.kind == kind[:-1] and c.id]
+        if wanted and items:
+            lists.append({"kind": kind, "title": title, "entries": items})
+    return lists
+
+
 class PdfBuilder(Builder):
     name = "pdf"
     suffix = "pdf"
@@ -52,9 +70,19 @@ class PdfBuilder(Builder):
         """Each chapter with its notes at the page foot, fitted to the page size the
         PDF is made in (``--page-size``, else the book's)."""
         geometry = geometry_for((options or {}).get("page_size"), document.metadata.page_size)
-        return [fit_for_print(place_notes(bookmark_labels(copy.deepcopy(chapter.blocks)),
-                                          AtPageFoot()), geometry)
+        #: Formula drawings (name -> SVG) for ``write``, made with the pieces.
+        self.drawings: dict[str, bytes] = {}
+        return [fit_for_print(formulas_as_drawings(
+                    place_notes(self._blocks(document, chapter), AtPageFoot()),
+                    self.drawings), geometry)
                 for chapter in document.chapters]
+
+    @staticmethod
+    def _blocks(document: Document, chapter) -> list:
+        """A chapter's blocks; the index with page numbers to come (``pdf.index``)."""
+        if chapter.kind == "index":
+            return [copy.deepcopy(chapter.blocks[0]), RawBlock(print_index(document))]
+        return bookmark_labels(copy.deepcopy(chapter.blocks))
 
     def print_html(self, document: Document, fragments: list[str], output: Output) -> str:
         geometry = geometry_for(output.options.get("page_size"), document.metadata.page_size)
@@ -71,9 +99,11 @@ class PdfBuilder(Builder):
                     for c, fragment in zip(document.chapters, fragments)]
         css = self.render(output, "print/print.css", book=book, page=geometry,
                           printing=printing, table_sizes=TABLE_SIZES,
+                          code_css=Markup(code_css("print")),
                           fonts_css=Markup(font_face_css("fonts/")))
         return self.render(output, "print/book.html", book=book, chapters=chapters,
-                           toc=nest(toc_entries(document, 2)), css=Markup(css))
+                           toc=nest(toc_entries(document, 2)), css=Markup(css),
+                           caption_lists=caption_lists(document))
 
     def write(self, document: Document, fragments: list[str], output: Output,
               given: dict) -> Written:
@@ -81,6 +111,8 @@ class PdfBuilder(Builder):
                  for p in FONTS_DIR.glob("*.ttf")}
         for image in document.images.values():
             files[BASE_URL + "images/" + image.name] = (image.path, image.media_type)
+        for name, svg in getattr(self, "drawings", {}).items():
+            files[BASE_URL + "images/" + name] = (svg, "image/svg+xml")
         html = self.print_html(document, fragments, output)
         meta = document.metadata
         dublin_core = {"language": meta.lang, "publisher": meta.publisher,

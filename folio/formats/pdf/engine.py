@@ -13,6 +13,11 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from ..pagemap import page_map
+from .index import fill_index
+from .maths import tag_formulas_as_formula
+
+#: What the print HTML holds when the book has an index (laid out twice, then).
+INDEX_MARK = 'class="index-locators"'
 
 #: The base URL of the print HTML; never fetched, only mapped by ``BookFetcher``.
 BASE_URL = "https://book.folio.invalid/"
@@ -33,7 +38,8 @@ def _fetcher_class():
         def fetch(self, url, headers=None):
             if url in self.files:
                 path, media_type = self.files[url]
-                return URLFetcherResponse(url, body=path.read_bytes(),
+                body = path if isinstance(path, bytes) else path.read_bytes()
+                return URLFetcherResponse(url, body=body,
                                           headers={"Content-Type": media_type})
             self.refused.append(url)
             raise ValueError(f"folio does not fetch {url[:80]}")
@@ -74,17 +80,25 @@ def _xmp_metadata_class():
     return BookMetadata
 
 
-def lay_out(html: str, files: dict[str, tuple[Path, str]], dublin_core: dict[str, str],
+def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: dict[str, str],
             temporary: Path) -> dict:
     """Lay out ``html`` into the PDF ``temporary``; return its page map.
 
     Runs in a child process under time and memory limits (``folio.sandbox``)."""
     import weasyprint
 
+    tag_formulas_as_formula()
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    rendered = weasyprint.HTML(string=html, base_url=BASE_URL,
+    def render(markup: str):
+        return weasyprint.HTML(string=markup, base_url=BASE_URL,
                                url_fetcher=_fetcher_class()(files)).render()
+
+    rendered = render(html)
+    if INDEX_MARK in html:  # the index's page numbers come from the first layout
+        pages = {anchor: number for number, page in enumerate(rendered.pages, 1)
+                 for anchor in page.anchors}
+        rendered = render(fill_index(html, pages))
     rendered.metadata = _xmp_metadata_class()(dublin_core, **vars(rendered.metadata))
     # The file identifier is stable: the book's identifier and the build time
     # (pydyf adds a hash of the content as the second part).

@@ -24,6 +24,7 @@ import re
 
 from ...ast import RawBlock, Span, expand, stringify
 from ...metadata import PAGE_SIZES
+from ..code import highlighted_lines
 
 MM_PER_PT = 25.4 / 72
 
@@ -165,9 +166,8 @@ def _inline_runs(tree):
 def _code_block(node: dict):
     """A code block as HTML with one block per line (hanging indent when wrapped)."""
     (ident, classes, _keyvals), text = node["c"]
-    lines = text.split("\n")
-    body = "".join(f'<span class="line">{html.escape(line) or "&#8203;"}</span>'
-                   for line in lines)
+    lines = highlighted_lines(text, classes) or [html.escape(line) for line in text.split("\n")]
+    body = "".join(f'<span class="line">{line or "&#8203;"}</span>' for line in lines)
     attrs = f' id="{html.escape(ident)}"' if ident else ""
     css = " ".join(["folio-code", *(html.escape(c) for c in classes)])
     return RawBlock(f'<pre class="{css}"{attrs}><code>{body}</code></pre>')
