@@ -449,9 +449,11 @@ def test_page_list_comes_from_the_pdf(content_build):
             for match in re.finditer(r'id="page-(\d+)" aria-label="(\d+)"></span>', text):
                 assert match.group(1) == match.group(2)
                 after = re.sub(r"<[^>]+>", " ", text[match.end():match.end() + 400])
-                words = squeeze(" ".join(after.split()[:3]))
-                page = squeeze(pages[int(match.group(1)) - 1])
-                assert words[:12] in page, (slug, match.group(1), words)
+                # The first words after the marker stand on that page (each on its
+                # own: a page in two columns, such as an index, reads across them).
+                words = [re.sub(r"\W", "", word) for word in after.split()[:3]]
+                page = re.sub(r"\W", "", pages[int(match.group(1)) - 1])
+                assert all(word in page for word in words), (slug, match.group(1), words)
                 markers += 1
         assert markers >= 3, slug
 
