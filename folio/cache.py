@@ -137,6 +137,11 @@ class BuildCache:
     def _path(self, slug: str) -> Path:
         return self.folder / f"{slug}.json"
 
+    def folder_of(self, slug: str, name: str) -> Path:
+        """A folder where the builder ``name`` may keep work for the book ``slug``
+        (the PDF keeps its laid-out parts there)."""
+        return self.folder / name / slug
+
     def lookup(self, slug: str, key: str) -> Entry | None:
         """The entry for ``key`` if every recorded input and output is unchanged."""
         if self.force:

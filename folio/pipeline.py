@@ -34,7 +34,7 @@ from .linkcheck import check_links
 from .metadata import complete_metadata, read_metadata
 from .outputs import all_or_nothing
 from .parse import parse_markdown, unwrap_positions
-from .sandbox import Child, can_fork, remove_stale_scratch
+from .sandbox import Child, Workers, can_fork, remove_stale_scratch
 from .templates import make_environment
 from .transforms import transform_book
 from .transforms.structure import first_heading_title
@@ -138,7 +138,7 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
     try:
         # 1. The isolated builders' processes are forked now, before the book fills
         #    this one (they load their libraries while it is read).
-        with _isolated_children(builders, book.display) as children:
+        with _isolated_children(builders, book.display, options) as children:
             # 2. Parse, check, transform.
             progress(book.display, "read", None)
             started = time.perf_counter()
@@ -150,7 +150,7 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
                 raise BuildError(book.display, "warnings are errors with --strict; "
                                  "nothing was written", code="strict")
             # 4. Render and write every format; all of them are replaced, or none.
-            output = _output_for(document, builders, outdir, options, children)
+            output = _output_for(document, builders, outdir, options, children, cache)
             with all_or_nothing():
                 written = _write_formats(document, builders, output, options, children,
                                          timings, progress)
@@ -165,42 +165,43 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
 
 
 @contextlib.contextmanager
-def _isolated_children(builders: list[Builder], display: str):
-    """A ``sandbox.Child`` for each builder that declares itself ``isolated``."""
-    children: dict[str, Child] = {}
+def _isolated_children(builders: list[Builder], display: str, options: dict):
+    """``sandbox.Workers`` for each builder that declares itself ``isolated``."""
+    workers: dict[str, Workers] = {}
     try:
-        if can_fork():
-            for builder in builders:
-                if builder.isolated:
-                    children[builder.name] = Child(
-                        builder.preload, display=display,
-                        what=f"the {builder.name.upper()} layout")
-        yield children
+        for builder in builders:
+            if builder.isolated and can_fork():
+                workers[builder.name] = Workers([
+                    Child(builder.preload, display=display,
+                          what=f"the {builder.name.upper()} layout")
+                    for _ in range(max(1, builder.worker_count(options)))])
+        yield workers
     finally:
-        for child in children.values():
-            child.close()
+        for pool in workers.values():
+            pool.close()
 
 
 def _output_for(document: Document, builders: list[Builder], outdir: Path, options: dict,
-                children: dict[str, Child]) -> Callable[[Builder], Output]:
-    """Where each builder writes: the book's folder, its templates, its options."""
+                workers: dict[str, Workers],
+                cache: BuildCache | None) -> Callable[[Builder], Output]:
+    """Where each builder writes: the book's folder, its templates, its options, its
+    worker processes and its cache folder."""
     slug = document.source.slug
     downloads = [{"label": b.download, "href": b.file_name(slug)}
                  for b in builders if b.download]
     environment = make_environment(document.root)
 
     def output(builder: Builder) -> Output:
-        child = children.get(builder.name)
-        isolated = child.run if child is not None else (lambda function, *args:
-                                                        function(*args))
-        return Output(outdir / slug, slug, environment, downloads, options, isolated)
+        return Output(outdir / slug, slug, environment, downloads, options,
+                      workers.get(builder.name, Workers([])),
+                      cache.folder_of(slug, builder.name) if cache is not None else None)
 
     return output
 
 
 def _write_formats(document: Document, builders: list[Builder],
                    output: Callable[[Builder], Output], options: dict,
-                   children: dict[str, Child], timings: dict,
+                   children: dict[str, Workers], timings: dict,
                    progress: Progress) -> dict[str, Written]:
     """Render and write every builder's file, by what the builders declare.
 
@@ -247,8 +248,8 @@ def _write_formats(document: Document, builders: list[Builder],
                 written[name], timings[name] = future.result()
                 progress(display, name, timings[name])
         except BaseException:
-            for child in children.values():
-                child.close()  # a layout in progress ends now; its thread returns
+            for pool in children.values():
+                pool.close()  # a layout in progress ends now; its thread returns
             raise
     return {builder.name: written[builder.name] for builder in builders}
 
@@ -312,7 +313,10 @@ def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter:
         else:
             results[index] = _guarded(source, reporter, _from_cache, book, entry, cache,
                                       reporter, strict, progress)
-    jobs = min(jobs or os.cpu_count() or 1, len(stale))
+    cores = os.cpu_count() or 1
+    jobs = min(jobs or cores, len(stale))
+    # The cores a book's layout may use: those the books built at once leave it.
+    options = dict(options, layout_workers=layout_workers(cores, jobs), fresh=force)
     if jobs <= 1 or not can_fork():
         for index, book, key in stale:
             results[index] = _guarded(book.display, reporter, build_book, book, outdir,
@@ -333,6 +337,16 @@ def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter:
                 results[futures[future]] = future.result()
         _drain(events, reporter, progress)
     return results
+
+
+def layout_workers(cores: int, books_at_once: int) -> int:
+    """Processes one book's PDF layout may use: ``FOLIO_LAYOUT_WORKERS`` if set, else
+    the cores not taken by the other books built at the same time."""
+    try:
+        wanted = int(os.environ.get("FOLIO_LAYOUT_WORKERS", ""))
+    except ValueError:
+        wanted = 0
+    return wanted if wanted > 0 else max(1, cores // max(1, books_at_once))
 
 
 def _from_cache(book: BookSource, entry, cache: BuildCache, reporter: Reporter,

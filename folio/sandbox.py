@@ -30,6 +30,7 @@ import contextlib
 import gc
 import os
 import pickle
+import queue
 import shutil
 import signal
 import sys
@@ -71,12 +72,12 @@ def can_fork() -> bool:
 
 
 class Child:
-    """A forked child process that runs one job under limits.
+    """A forked child process that runs jobs under limits, one after another.
 
-    Forked when made (while the caller is still small); ``run`` sends the job and
-    waits for the result; ``close`` ends the child, reaps it and removes its
-    temporary folder (also when it never got a job). Use it as a context manager.
-    Only the process that made the child may use it.
+    Forked when made (while the caller is still small); ``run`` sends a job and
+    waits for its result (a child serves as many jobs as it is given); ``close``
+    ends the child, reaps it and removes its temporary folder. Use it as a context
+    manager. Only the process that made the child may use it, one job at a time.
     """
 
     def __init__(self, preload: tuple[str, ...] = (), *, display: str = "",
@@ -86,15 +87,15 @@ class Child:
         self.parent = os.getpid()
         self._lock = threading.Lock()
         self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{self.parent}-")
-        job_read, self._job = os.pipe()
-        self._result, result_write = os.pipe()
+        job_read, job_write = os.pipe()
+        result_read, result_write = os.pipe()
         gc.freeze()  # the child's garbage collector stays off the parent's objects
         self.pid = os.fork()
         if self.pid == 0:
             status = 1
             try:
-                os.close(self._job)
-                os.close(self._result)
+                os.close(job_write)
+                os.close(result_read)
                 _become_child(self.parent, self.scratch)
                 status = _serve(job_read, result_write, preload)
             finally:
@@ -102,6 +103,8 @@ class Child:
         gc.unfreeze()
         os.close(job_read)
         os.close(result_write)
+        self._jobs = os.fdopen(job_write, "wb")
+        self._results = os.fdopen(result_read, "rb")
 
     def __enter__(self) -> Child:
         return self
@@ -112,27 +115,30 @@ class Child:
     def run(self, function, *args, timeout: float | None = None,
             memory_mib: float | None = None):
         """``function(*args)`` computed in the child; raises ``BuildError`` when it takes
-        longer than ``timeout`` seconds, needs more than ``memory_mib`` MiB, dies, or
-        raises (a ``BuildError`` raised in the child is raised here as it was)."""
+        longer than ``timeout`` seconds, needs more than ``memory_mib`` MiB (the cap is
+        set at the first job), dies, or raises (a ``BuildError`` raised in the child is
+        raised here as it was). After a time-out or a death the child is closed."""
         timeout = layout_timeout() if timeout is None else timeout
         memory_mib = layout_memory() if memory_mib is None else memory_mib
         if not self.pid:
             raise BuildError(self.display, f"{self.what} was stopped", code="crash")
         data = pickle.dumps((memory_mib, function, args), pickle.HIGHEST_PROTOCOL)
-        received = bytearray()
-        result_fd, job_fd, self._result, self._job = self._result, self._job, -1, -1
+        received: list[bytes] = []
 
         def collect() -> None:
-            with os.fdopen(result_fd, "rb") as pipe:
-                while chunk := pipe.read(1 << 16):
-                    received.extend(chunk)
+            try:
+                head = self._results.read(8)
+                if len(head) == 8:
+                    received.append(self._results.read(int.from_bytes(head, "big")))
+            except (OSError, ValueError):
+                pass  # closed: the child was ended
 
         reader = threading.Thread(target=collect, daemon=True)
         reader.start()  # before sending: a large result never blocks the child
         try:
-            with os.fdopen(job_fd, "wb") as pipe:
-                pipe.write(len(data).to_bytes(8, "big") + data)
-        except BrokenPipeError:
+            self._jobs.write(len(data).to_bytes(8, "big") + data)
+            self._jobs.flush()
+        except (BrokenPipeError, ValueError):
             pass  # the child is gone; its status says why
         reader.join(timeout)
         if reader.is_alive():
@@ -141,8 +147,9 @@ class Child:
                              "was stopped; the book may be very long or contain a "
                              "pathological pattern (FOLIO_LAYOUT_TIMEOUT=seconds sets the "
                              "limit)", code="timeout")
-        status = self._reap()
-        return _decode(bytes(received), status, self.display, self.what, memory_mib)
+        if received and received[0]:
+            return _decode(received[0], 0, self.display, self.what, memory_mib)
+        return _decode(b"", self._reap(), self.display, self.what, memory_mib)
 
     def _take_pid(self) -> int:
         """The child's pid, once: whoever takes it (``run`` or ``close``) reaps it."""
@@ -165,11 +172,9 @@ class Child:
         """End the child if it still waits or runs, reap it, remove its folder."""
         if os.getpid() != self.parent:
             return
-        for fd in (self._job, self._result):
-            with contextlib.suppress(OSError):
-                if fd >= 0:
-                    os.close(fd)
-        self._job = self._result = -1
+        for pipe in (self._jobs, self._results):
+            with contextlib.suppress(OSError, ValueError):
+                pipe.close()
         pid = self._take_pid()
         if pid:
             end_group(pid)
@@ -177,6 +182,52 @@ class Child:
 
     def _remove_scratch(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+class Workers:
+    """Children that run a list of jobs side by side (``map``), each child one job
+    at a time, the longest jobs first when their sizes are given."""
+
+    def __init__(self, children: list[Child]) -> None:
+        self.children = children
+
+    def map(self, jobs: list[tuple], sizes: list[float] | None = None) -> list:
+        """The result of each ``(function, args)`` job, in the order given; the first
+        failure is raised (the others' results are dropped)."""
+        if not self.children:  # no fork here: in this process, without limits
+            return [function(*args) for function, args in jobs]
+        order = sorted(range(len(jobs)), key=lambda i: -(sizes[i] if sizes else 0))
+        pending = queue.SimpleQueue()
+        for index in order:
+            pending.put(index)
+        results: dict[int, object] = {}
+        failures: list[BaseException] = []
+
+        def serve(child: Child) -> None:
+            while not failures:
+                try:
+                    index = pending.get_nowait()
+                except queue.Empty:
+                    return
+                function, args = jobs[index]
+                try:
+                    results[index] = child.run(function, *args)
+                except BaseException as error:  # noqa: BLE001 - raised below
+                    failures.append(error)
+
+        threads = [threading.Thread(target=serve, args=(child,), daemon=True)
+                   for child in self.children[:max(1, len(jobs))]]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise failures[0]
+        return [results[index] for index in range(len(jobs))]
+
+    def close(self) -> None:
+        for child in self.children:
+            child.close()
 
 
 def end_group(pid: int) -> None:
@@ -232,31 +283,37 @@ def _become_child(parent: int, scratch: str) -> None:
 
 
 def _serve(job_read: int, result_write: int, preload: tuple[str, ...]) -> int:
-    """Load ``preload``, wait for the job, run it, send the outcome."""
+    """Load ``preload``, then run each job that comes and send its outcome back,
+    until the parent closes the pipe."""
     import importlib
     for module in preload:
         try:
             importlib.import_module(module)
         except Exception:  # noqa: BLE001 - the job will say what is missing
             pass
-    with os.fdopen(job_read, "rb") as pipe:
-        head = pipe.read(8)
-        if len(head) < 8:
-            return 0  # no job: the build needed none
-        data = pipe.read(int.from_bytes(head, "big"))
-    memory_mib, function, args = pickle.loads(data)
-    _cap_memory(memory_mib)
-    try:
-        outcome = ("ok", function(*args))
-    except BuildError as error:
-        outcome = ("build-error", error.diagnostic)
-    except MemoryError:
-        outcome = ("memory",)
-    except BaseException as error:  # noqa: BLE001 - sent to the parent
-        outcome = ("error", f"{type(error).__name__}: {error}", traceback.format_exc())
-    with os.fdopen(result_write, "wb") as pipe:
-        pipe.write(pickle.dumps(outcome))
-    return 0
+    capped = False
+    with os.fdopen(job_read, "rb") as jobs, os.fdopen(result_write, "wb") as results:
+        while True:
+            head = jobs.read(8)
+            if len(head) < 8:
+                return 0  # no more jobs
+            memory_mib, function, args = pickle.loads(jobs.read(int.from_bytes(head, "big")))
+            if not capped:
+                _cap_memory(memory_mib)
+                capped = True
+            try:
+                outcome = ("ok", function(*args))
+            except BuildError as error:
+                outcome = ("build-error", error.diagnostic)
+            except MemoryError:
+                outcome = ("memory",)
+            except BaseException as error:  # noqa: BLE001 - sent to the parent
+                outcome = ("error", f"{type(error).__name__}: {error}", traceback.format_exc())
+            data = pickle.dumps(outcome)
+            results.write(len(data).to_bytes(8, "big") + data)
+            results.flush()
+            del outcome, data, function, args
+            gc.collect()  # the job's cycles go now, and with them its temporary files
 
 
 def _cap_memory(memory_mib: float) -> None:

@@ -7,9 +7,9 @@ the pipeline schedules by these declarations, never by a format's name:
 - ``download``: the label of the reading page's download link ("" for none);
 - ``uses`` / ``gives``: artefacts it takes from, or hands to, the other builders of
   the same run (the PDF gives its ``page_map``; the EPUB uses it for its page list);
-- ``isolated``: its heavy work runs in a child process of its own, under the layout
-  limits (``Output.isolated``), beside the other builders; ``preload``: what that
-  child imports while the book is read.
+- ``isolated``: its heavy work runs in child processes of its own, under the layout
+  limits (``Output.workers``), beside the other builders; ``preload``: what those
+  children import while the book is read; ``worker_count(options)``: how many.
 
 ``pieces(document, options)`` returns the AST pieces the format needs rendered to
 HTML; ``write(document, fragments, output, given)`` gets them back rendered (one
@@ -22,7 +22,6 @@ import dataclasses
 import datetime
 import os
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -48,9 +47,11 @@ class Output:
     downloads: list[dict] = dataclasses.field(default_factory=list)
     #: Options from the command line, e.g. ``{"print": True, "page_size": "A4"}``.
     options: dict = dataclasses.field(default_factory=dict)
-    #: ``isolated(function, *args)``: ``function(*args)`` computed in the builder's own
-    #: child process under the layout limits (``folio.sandbox``); for isolated builders.
-    isolated: Callable | None = None
+    #: The builder's child processes (``folio.sandbox.Workers``): ``workers.map(jobs)``
+    #: runs ``(function, args)`` jobs in them under the layout limits, side by side.
+    workers: Workers = dataclasses.field(default_factory=lambda: Workers([]))
+    #: A folder the builder may keep work in between builds (a cache), or None.
+    cache: Path | None = None
 
 
 @dataclasses.dataclass
@@ -75,10 +76,15 @@ class Builder:
     uses: tuple[str, ...] = ()
     #: Artefacts it gives to the others (``Written.artefacts``).
     gives: tuple[str, ...] = ()
-    #: True if its heavy work runs in a child process of its own, beside the others.
+    #: True if its heavy work runs in child processes of its own, beside the others.
     isolated = False
-    #: Modules the isolated child imports while the book is being read.
+    #: Modules the isolated children import while the book is being read.
     preload: tuple[str, ...] = ()
+
+    def worker_count(self, options: dict) -> int:
+        """How many child processes an isolated builder wants (``options``: the
+        command line's, with ``layout_workers``, the cores this book may use)."""
+        return 1
 
     def file_name(self, slug: str) -> str:
         return f"{slug}.{self.suffix}"

@@ -12,6 +12,8 @@ build with the same sources and ``SOURCE_DATE_EPOCH`` gives the same bytes.
 from __future__ import annotations
 
 import copy
+import dataclasses
+from pathlib import Path
 
 from markupsafe import Markup
 
@@ -22,11 +24,16 @@ from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face
                     toc_entries)
 from ..code import code_css
 from ..notes import AtPageFoot, place_notes
-from .engine import BASE_URL, lay_out
-from .index import print_index
+from ..pagemap import PageMap
+from .engine import BASE_URL, INDEX_MARK, LaidOut, lay_out
+from .index import fill_index, print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      long_date, running_head)
 from .maths import formulas_as_drawings
+from .merge import merge_parts
+from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
+                    literal_page_css, number_links, part_css, plans, referred_anchors, split)
+from .store import PartStore
 
 
 def bookmark_labels(blocks: list) -> list:
@@ -85,6 +92,34 @@ class PdfBuilder(Builder):
         return bookmark_labels(copy.deepcopy(chapter.blocks))
 
     def print_html(self, document: Document, fragments: list[str], output: Output) -> str:
+        """The print HTML of the whole book, as one piece."""
+        return PrintBook(self, document, fragments, output).html()
+
+    def worker_count(self, options: dict) -> int:
+        return max(1, int(options.get("layout_workers", 1)))
+
+    def write(self, document: Document, fragments: list[str], output: Output,
+              given: dict) -> Written:
+        book = PrintBook(self, document, fragments, output)
+        target = output.folder / self.file_name(output.slug)
+        with atomic_path(target) as temporary:
+            parts = split(len(book.front_html()), [len(f) for f in fragments],
+                          len(output.workers.children))
+            laid_out = None
+            if len(parts) > 1:
+                laid_out = lay_out_in_parts(book, parts, output, temporary)
+            if laid_out is None:  # one piece (a short book, or parts that never settled)
+                laid_out, = output.workers.map([(lay_out, (book.html(), book.files,
+                                                           book.dublin_core, temporary))])
+        return Written(target, {"page_map": laid_out.page_map})
+
+
+class PrintBook:
+    """The print HTML of one book, whole or in parts, and what its layout needs."""
+
+    def __init__(self, builder: PdfBuilder, document: Document, fragments: list[str],
+                 output: Output) -> None:
+        self.document = document
         geometry = geometry_for(output.options.get("page_size"), document.metadata.page_size)
         printing = bool(output.options.get("print"))
         book = book_context(document)
@@ -94,30 +129,111 @@ class PdfBuilder(Builder):
         book["title_lines"] = balanced_lines(book["title"], geometry.text_width * 0.9,
                                              2.3 * geometry.font_size * 0.6 * MM_PER_PT)
         book["isbn_display"] = document.metadata.isbn_text or document.metadata.isbn
-        chapters = [{"id": c.id, "title": c.title, "html": Markup(fragment),
-                     "running_head": running_head(c.title or book["title"], geometry)}
-                    for c, fragment in zip(document.chapters, fragments)]
-        css = self.render(output, "print/print.css", book=book, page=geometry,
-                          printing=printing, table_sizes=TABLE_SIZES,
-                          code_css=Markup(code_css("print")),
-                          fonts_css=Markup(font_face_css("fonts/")))
-        return self.render(output, "print/book.html", book=book, chapters=chapters,
-                           toc=nest(toc_entries(document, 2)), css=Markup(css),
-                           caption_lists=caption_lists(document))
-
-    def write(self, document: Document, fragments: list[str], output: Output,
-              given: dict) -> Written:
-        files = {BASE_URL + "fonts/" + p.name: (p, "font/ttf")
-                 for p in FONTS_DIR.glob("*.ttf")}
+        self.book = book
+        self.chapters = [{"id": c.id, "title": c.title, "html": Markup(fragment),
+                          "first": index == 0,
+                          "running_head": running_head(c.title or book["title"], geometry)}
+                         for index, (c, fragment) in enumerate(zip(document.chapters,
+                                                                   fragments))]
+        self.css = builder.render(output, "print/print.css", book=book, page=geometry,
+                                  printing=printing, table_sizes=TABLE_SIZES,
+                                  code_css=Markup(code_css("print")),
+                                  fonts_css=Markup(font_face_css("fonts/")))
+        self.render = lambda **context: builder.render(
+            output, "print/book.html", book=book, toc=nest(toc_entries(document, 2)),
+            caption_lists=caption_lists(document), **context)
+        #: URL -> (file or bytes, media type): what the layout may load.
+        self.files = {BASE_URL + "fonts/" + p.name: (p, "font/ttf")
+                      for p in FONTS_DIR.glob("*.ttf")}
         for image in document.images.values():
-            files[BASE_URL + "images/" + image.name] = (image.path, image.media_type)
-        for name, svg in getattr(self, "drawings", {}).items():
-            files[BASE_URL + "images/" + name] = (svg, "image/svg+xml")
-        html = self.print_html(document, fragments, output)
+            self.files[BASE_URL + "images/" + image.name] = (image.path, image.media_type)
+        for name, svg in getattr(builder, "drawings", {}).items():
+            self.files[BASE_URL + "images/" + name] = (svg, "image/svg+xml")
         meta = document.metadata
-        dublin_core = {"language": meta.lang, "publisher": meta.publisher,
-                       "identifier": meta.identifier, "rights": meta.rights, "date": meta.date}
-        target = output.folder / self.file_name(output.slug)
-        with atomic_path(target) as temporary:
-            page_map = output.isolated(lay_out, html, files, dublin_core, temporary)
-        return Written(target, {"page_map": page_map})
+        self.dublin_core = {"language": meta.lang, "publisher": meta.publisher,
+                            "identifier": meta.identifier, "rights": meta.rights,
+                            "date": meta.date}
+
+    def html(self, part: Part | None = None, extra_css: str = "") -> str:
+        """The whole book, or one part of it (its chapters, the front matter if it
+        holds it), with ``extra_css`` after the book's stylesheet."""
+        chapters = self.chapters if part is None else self.chapters[part.first:part.last]
+        front = part is None or part.front
+        return self.render(chapters=chapters, front_matter=front,
+                           css=Markup(self.css + ("\n" + extra_css if extra_css else "")))
+
+    def front_html(self) -> str:
+        return self.render(chapters=[], front_matter=True, css=Markup(""))
+
+    def opens_right(self, part: Part) -> bool:
+        """True if the part's first chapter opens on a right-hand page."""
+        return part.index > 0 and (self.chapters[part.first]["first"]
+                                   or self.document.metadata.chapter_start == "right")
+
+
+def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
+                     target: Path) -> LaidOut | None:
+    """Lay the book out in ``parts`` on the output's workers, in rounds until every
+    part's page numbers hold (``parts`` module doc), and merge them into ``target``.
+    None if the numbers do not settle within ``parts.MAX_ROUNDS`` rounds."""
+    with PartStore(output.cache, reuse=not output.options.get("fresh")) as store:
+        markup = [book.html(part) for part in parts]
+        referred = [referred_anchors(text) for text in markup]
+        owned = [set(anchor_ids(text)) for text in markup]
+        opens_right = [book.opens_right(part) for part in parts]
+        page_css = literal_page_css(book.css)
+        numbers = store.last_numbers(parts) or Numbers(anchors=estimated_anchors(
+            parts, [anchor_ids(chapter["html"]) for chapter in book.chapters],
+            anchor_ids(book.front_html())))
+        done: dict[str, LaidOut] = {}
+        for _round in range(MAX_ROUNDS):
+            part_plans = plans(parts, numbers, opens_right, referred)
+            htmls = [_part_markup(book, part, plan, owned[part.index], page_css)
+                     for part, plan in zip(parts, part_plans)]
+            keys = [store.key(html, book.files) for html in htmls]
+            missing = [i for i, key in enumerate(keys) if key not in done
+                       and not store.has(key)]
+            results = output.workers.map(
+                [(lay_out, (htmls[i], book.files, book.dublin_core, store.pdf(keys[i])))
+                 for i in missing], [parts[i].size for i in missing])
+            for i, laid_out in zip(missing, results):
+                done[keys[i]] = laid_out
+                store.keep(keys[i], laid_out)
+            for key in keys:
+                done.setdefault(key, store.laid_out(key))
+            numbers = Numbers({part.index: done[key].pages for part, key in zip(parts, keys)},
+                              {part.index: done[key].anchors
+                               for part, key in zip(parts, keys)})
+            if plans(parts, numbers, opens_right, referred) == part_plans:
+                break
+        else:
+            return None
+        merge_parts([store.pdf(key) for key in keys], target,
+                    first_numbers=[plan.first_number for plan in part_plans],
+                    blank_before=[plan.blank_before for plan in part_plans])
+        store.remember(parts, numbers, keys)
+        return LaidOut(_joined_page_map(parts, part_plans, [done[key] for key in keys]),
+                       sum(done[key].pages for key in keys)
+                       + sum(plan.blank_before for plan in part_plans), {})
+
+
+def _part_markup(book: PrintBook, part: Part, plan: Plan, own: set[str],
+                 page_css: str) -> str:
+    markup = book.html(part, part_css(plan, page_css))
+    if INDEX_MARK in markup:  # the index of this part, with the pages of the plan
+        markup = fill_index(markup, dict(plan.pages))
+    return number_links(markup, plan, own)
+
+
+def _joined_page_map(parts: list[Part], part_plans: list[Plan],
+                     laid_out: list[LaidOut]) -> PageMap:
+    """The page maps of the parts as one: printed numbers from each part's first,
+    chapters counted from each part's first chapter."""
+    starts = []
+    for part, plan, result in zip(parts, part_plans, laid_out):
+        for start in result.page_map.pages:
+            chapter = start.chapter + part.first if start.part == "chapter" else start.chapter
+            starts.append(dataclasses.replace(start, number=start.number + plan.first_number
+                                              - 1, chapter=chapter))
+    last = part_plans[-1].first_number + laid_out[-1].pages - 1
+    return PageMap(starts, last)

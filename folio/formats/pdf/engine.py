@@ -1,23 +1,38 @@
-"""What runs in the PDF layout's child process: WeasyPrint lays out the print HTML
+"""What runs in the PDF layout's child processes: WeasyPrint lays out print HTML
 and writes the tagged PDF (PDF/UA-1), with nothing fetched from outside the book.
 
 ``lay_out`` takes only plain, picklable values (it is sent to the child) and
-returns the page map (small, pickled back) for the EPUB's page list.
+returns a ``LaidOut``: the page map for the EPUB's page list, the page count and
+where each anchor stands (small, pickled back).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from ..pagemap import page_map
+from ..pagemap import PageMap, page_map
 from .index import fill_index
 from .maths import tag_formulas_as_formula
 
-#: What the print HTML holds when the book has an index (laid out twice, then).
-INDEX_MARK = 'class="index-locators"'
+#: What the print HTML holds when its index still waits for its page numbers (the
+#: document is then laid out twice; a part gets its index filled in beforehand).
+INDEX_MARK = 'class="index-locators" data-anchors='
+
+
+@dataclasses.dataclass
+class LaidOut:
+    """What a layout tells besides the PDF it wrote."""
+
+    #: Where each page begins, for the EPUB's page list (numbers: pages of this PDF).
+    page_map: PageMap
+    #: Pages of this PDF.
+    pages: int
+    #: Anchor id -> the page (of this PDF, from 1) it stands on.
+    anchors: dict[str, int]
 
 #: The base URL of the print HTML; never fetched, only mapped by ``BookFetcher``.
 BASE_URL = "https://book.folio.invalid/"
@@ -81,8 +96,8 @@ def _xmp_metadata_class():
 
 
 def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: dict[str, str],
-            temporary: Path) -> dict:
-    """Lay out ``html`` into the PDF ``temporary``; return its page map.
+            temporary: Path) -> LaidOut:
+    """Lay out ``html`` into the PDF ``temporary``; return what the layout tells.
 
     Runs in a child process under time and memory limits (``folio.sandbox``)."""
     import weasyprint
@@ -105,4 +120,8 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
     stamp = f"{dublin_core['identifier']}\n{rendered.metadata.modified}".encode()
     rendered.write_pdf(temporary, pdf_variant="pdf/ua-1",
                        pdf_identifier=hashlib.md5(stamp).hexdigest().encode())
-    return page_map(rendered)  # for the EPUB's page list (small, pickled back)
+    anchors: dict[str, int] = {}
+    for number, page in enumerate(rendered.pages, 1):
+        for anchor in page.anchors:
+            anchors.setdefault(anchor, number)  # the first of two anchors wins
+    return LaidOut(page_map(rendered), len(rendered.pages), anchors)

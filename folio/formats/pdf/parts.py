@@ -1,0 +1,234 @@
+"""Parts: a long book laid out in runs of whole chapters, side by side, then merged.
+
+WeasyPrint lays a document out in one process. A long book is cut into parts --
+the front matter, then runs of chapters of about ``PART_CHARACTERS`` each -- that
+worker processes lay out at the same time (``sandbox.Workers``); ``merge`` joins
+their PDFs into one, structure tree, bookmarks and links included.
+
+A part must know where it stands in the book before it is laid out (its
+``Plan``): the number of its first page and its side (mirrored margins, running
+heads), whether a blank page goes before it (a chapter that opens on a right-hand
+page), and the page number of every anchor it refers to (the contents, "see
+p. 12", the index). These come from layout, so they are found as LaTeX finds
+them: lay every part out with the numbers known so far -- the last build's, or
+estimates -- read the page counts and anchor pages back, and lay out again only
+the parts whose plan changed, until none does (``MAX_ROUNDS``). A part's PDF is
+kept in the cache under the hash of its HTML: an edit in one chapter lays out that
+chapter's part again, not the book.
+
+Every page reference in a part is printed from a number written into its HTML
+(``data-folio-page``, see ``literal_page_css``) instead of ``target-counter()``:
+WeasyPrint lays a page with a ``target-counter()`` out a second time once the
+number is known, which costs time and, in WeasyPrint 70, can print a note of an
+earlier page again. Footnotes are numbered per chapter, in every layout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+import re
+from urllib.parse import quote
+
+import tinycss2
+
+from .merge import FOREIGN_LINK
+
+#: Characters of print HTML a part should hold at most (about 45 A5 pages of text).
+PART_CHARACTERS = 120_000
+#: Books shorter than this are laid out in one piece (about 45 to 70 A5 pages).
+PARALLEL_CHARACTERS = 120_000
+#: Characters of print HTML a page holds, for first estimates (measured on the
+#: benchmark's 150-page book: 382,000 characters on 150 pages of chapters).
+CHARACTERS_PER_PAGE = 2_600
+#: Rounds of layout before the parts give up and the book is laid out in one piece.
+MAX_ROUNDS = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """A run of whole chapters (and the front matter, for the first part)."""
+
+    index: int
+    #: Chapters ``first`` to ``last - 1`` (indices into ``Document.chapters``).
+    first: int
+    last: int
+    #: True for the part that holds the title page, imprint and contents.
+    front: bool
+    #: Characters of its print HTML, to balance the workers and to estimate pages.
+    size: int
+
+
+def split(front_size: int, chapter_sizes: list[int], workers: int) -> list[Part]:
+    """The book's parts: one for a short book or a single worker; else the front
+    matter on its own (its page numbers are the last to be known, and it is small)
+    and runs of whole chapters: as many as fill every worker evenly with parts of
+    at most about ``PART_CHARACTERS``, cut at the chapter boundaries nearest to even
+    shares of the text."""
+    total = front_size + sum(chapter_sizes)
+    if workers < 2 or total < PARALLEL_CHARACTERS or len(chapter_sizes) < 2:
+        return [Part(0, 0, len(chapter_sizes), True, total)]
+    text = sum(chapter_sizes)
+    count = workers * max(1, math.ceil(text / (workers * PART_CHARACTERS)))
+    count = min(count, len(chapter_sizes))
+    ends, running = [], 0
+    for index, size in enumerate(chapter_sizes):
+        running += size
+        ends.append(running)
+    cuts = sorted({min(range(1, len(chapter_sizes)), key=lambda i: abs(ends[i - 1]
+                                                                       - text * k / count))
+                   for k in range(1, count)})
+    parts = [Part(0, 0, 0, True, front_size)]
+    for first, last in zip([0, *cuts], [*cuts, len(chapter_sizes)]):
+        parts.append(Part(len(parts), first, last, False, sum(chapter_sizes[first:last])))
+    return parts
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What a part must know of the rest of the book before it is laid out."""
+
+    #: The printed number of its first page.
+    first_number: int
+    #: A blank page goes before it (its first chapter opens on a right-hand page).
+    blank_before: bool
+    #: Anchor id -> printed page number, for the anchors it refers to.
+    pages: tuple[tuple[str, int], ...]
+
+    @property
+    def side(self) -> str:
+        return "right" if self.first_number % 2 else "left"
+
+
+@dataclasses.dataclass
+class Numbers:
+    """What the layout of every part told: its page count and where its anchors
+    stand (page index within the part, from 1). Kept between builds (``as_json``)."""
+
+    counts: dict[int, int] = dataclasses.field(default_factory=dict)
+    anchors: dict[int, dict[str, int]] = dataclasses.field(default_factory=dict)
+
+
+def plans(parts: list[Part], numbers: Numbers, opens_right: list[bool],
+          referred: list[set[str]]) -> list[Plan]:
+    """Each part's plan from the page counts and anchor pages known so far (an
+    estimate from its size where the part has not been laid out yet).
+    ``opens_right[i]``: part i's first chapter opens on a right-hand page;
+    ``referred[i]``: the anchors part i refers to."""
+    starts, blanks, number = [], [], 1
+    for part in parts:
+        blank = opens_right[part.index] and number % 2 == 0 and part.index > 0
+        number += blank
+        starts.append(number)
+        blanks.append(blank)
+        number += numbers.counts.get(part.index) or estimate_pages(part)
+    where: dict[str, int] = {}
+    for part in parts:
+        for anchor, page in numbers.anchors.get(part.index, {}).items():
+            where.setdefault(anchor, starts[part.index] + page - 1)  # the first one wins
+    return [Plan(starts[part.index], blanks[part.index],
+                 tuple(sorted((anchor, where.get(anchor, starts[part.index]))
+                              for anchor in referred[part.index])))
+            for part in parts]
+
+
+def estimate_pages(part: Part) -> int:
+    return max(1, round(part.size / CHARACTERS_PER_PAGE))
+
+
+def estimated_anchors(parts: list[Part], ids_per_chapter: list[list[str]],
+                      front_ids: list[str]) -> dict[int, dict[str, int]]:
+    """Anchor pages before any layout: each chapter's anchors on the page its part's
+    share of characters puts it (pages within the part, from 1)."""
+    anchors: dict[int, dict[str, int]] = {0: {anchor: 1 for anchor in front_ids}}
+    for part in parts:
+        if part.front and part.first == part.last:
+            continue
+        chapters = range(part.first, part.last)
+        pages = estimate_pages(part)
+        share = pages / max(1, len(chapters))
+        anchors.setdefault(part.index, {})
+        for offset, chapter in enumerate(chapters):
+            for anchor in ids_per_chapter[chapter]:
+                anchors[part.index][anchor] = 1 + int(offset * share)
+    return anchors
+
+
+# --- the part's HTML ------------------------------------------------------------------
+
+_HREF = re.compile(r'<a\s([^>]*?)href="#([^"]+)"([^>]*)>')
+_ID = re.compile(r'\sid="([^"]+)"')
+
+
+def referred_anchors(markup: str) -> set[str]:
+    """The anchors ``markup`` links to (``href="#id"``)."""
+    return {html.unescape(match.group(2)) for match in _HREF.finditer(markup)}
+
+
+def anchor_ids(markup: str) -> list[str]:
+    """The ids ``markup`` defines, in order."""
+    return [html.unescape(ident) for ident in _ID.findall(markup)]
+
+
+def number_links(markup: str, plan: Plan, own: set[str]) -> str:
+    """Every internal link of ``markup`` with the page number of its target
+    (``data-folio-page``); a link to an anchor of another part points at
+    ``merge.FOREIGN_LINK`` (WeasyPrint drops a link to an anchor it does not lay
+    out; the merge makes it an internal link again)."""
+    pages = dict(plan.pages)
+
+    def link(match: re.Match) -> str:
+        before, target, after = match.groups()
+        name = html.unescape(target)
+        number = pages.get(name)
+        if number is None:
+            return match.group(0)
+        href = f"#{target}" if name in own else FOREIGN_LINK + quote(name, safe="")
+        return f'<a {before}href="{href}" data-folio-page="{number}"{after}>'
+
+    return _HREF.sub(link, markup)
+
+
+_TARGET_PAGE = "target-counter(attr(href url), page)"
+
+
+def literal_page_css(css: str) -> str:
+    """For every rule of ``css`` whose ``content`` prints ``target-counter(attr(href
+    url), page)``, the same rule for links that carry the number themselves
+    (``[data-folio-page]``, printed with ``attr()``): folio's and a theme's rules
+    alike, read with tinycss2."""
+    rules = []
+    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
+        if rule.type != "qualified-rule":
+            continue
+        declarations = tinycss2.parse_declaration_list(rule.content, skip_comments=True,
+                                                        skip_whitespace=True)
+        content = next((d for d in declarations if d.type == "declaration"
+                        and d.lower_name == "content"), None)
+        if content is None:
+            continue
+        value = tinycss2.serialize(content.value)
+        if _TARGET_PAGE not in value:
+            continue
+        selectors = [_literal_selector(s.strip())
+                     for s in tinycss2.serialize(rule.prelude).split(",")]
+        literal = value.replace(_TARGET_PAGE, "attr(data-folio-page)")
+        rules.append(f"{', '.join(selectors)} {{ content: {literal.strip()}; }}")
+    return "\n".join(rules)
+
+
+def _literal_selector(selector: str) -> str:
+    """``a.x::after`` -> ``a.x[data-folio-page]::after``: the attribute goes on the
+    element before its pseudo-element."""
+    match = re.match(r"(.*?)(::?[a-z-]+)?$", selector, re.S)
+    return f"{match.group(1)}[data-folio-page]{match.group(2) or ''}"
+
+
+def part_css(plan: Plan, page_css: str) -> str:
+    """What a part adds to the book's stylesheet: its first page's number and side,
+    and the literal page references."""
+    rules = [f"html {{ break-before: {plan.side}; }}"]
+    if plan.first_number != 1:
+        rules.append(f"@page :first {{ counter-reset: page {plan.first_number}; }}")
+    return "\n".join(rules + [page_css])
