@@ -16,6 +16,7 @@ from .book import RawMetadata
 from .diagnostics import BuildError, Reporter
 from .language import is_valid_tag
 from .safety import NOT_XML
+from .typography import typeset
 
 #: Namespace for identifiers derived from a book's title and authors.
 BOOK_NAMESPACE = uuid.UUID("6f0d3c1e-6a4b-5a8e-9c61-3d1c0b6e2f10")
@@ -144,7 +145,9 @@ def _date(value, display: str, line: int) -> str:
 
 
 def complete_metadata(clean: dict, title: str, lang: str, lang_detected: bool) -> Metadata:
-    """Build the final ``Metadata`` once title and language are known."""
+    """Build the final ``Metadata`` once title and language are known: every printed
+    field typeset for the language (``folio.typography``); the identifier derived
+    from the fields as written, so that it stays what it was."""
     authors = clean.get("author", []) + clean.get("authors", [])
     isbn = re.sub(r"[^0-9Xx]", "", clean.get("isbn", ""))
     if clean.get("isbn"):
@@ -155,14 +158,20 @@ def complete_metadata(clean: dict, title: str, lang: str, lang_detected: bool) -
         seed = "\n".join([title, *authors])
         identifier = f"urn:uuid:{uuid.uuid5(BOOK_NAMESPACE, seed)}"
     size = clean.get("page-size", "A5").lower().replace(" ", "")
+
+    def text(value: str) -> str:
+        """A field as it is printed: set by the rules of the book's language."""
+        return typeset(value, lang)
+
     return Metadata(
-        title=title, lang=lang, identifier=identifier, lang_detected=lang_detected,
-        subtitle=clean.get("subtitle", ""), authors=authors, isbn=isbn,
-        isbn_text=clean.get("isbn", ""),
-        date=clean.get("date", ""), publisher=clean.get("publisher", ""),
-        rights=clean.get("rights", ""), description=clean.get("description", ""),
-        keywords=clean.get("subject", []) + clean.get("keywords", []),
-        edition=clean.get("edition", ""), cover=clean.get("cover", ""),
+        title=text(title), lang=lang, identifier=identifier, lang_detected=lang_detected,
+        subtitle=text(clean.get("subtitle", "")), authors=[text(a) for a in authors],
+        isbn=isbn, isbn_text=clean.get("isbn", ""),
+        date=clean.get("date", ""), publisher=text(clean.get("publisher", "")),
+        rights=text(clean.get("rights", "")),
+        description=text(clean.get("description", "")),
+        keywords=[text(k) for k in clean.get("subject", []) + clean.get("keywords", [])],
+        edition=text(clean.get("edition", "")), cover=clean.get("cover", ""),
         page_size=PAGE_SIZES[size],
         chapter_start="right" if clean.get("chapter-start", "") == "right" else "any",
     )

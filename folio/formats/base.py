@@ -30,6 +30,7 @@ import jinja2
 from ..document import Document
 from ..language import words_for
 from ..templates import render_template
+from ..typography import colon, long_date
 
 #: The fonts the books use, with their licence (see folio/fonts/README.md).
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
@@ -126,6 +127,8 @@ def book_context(document: Document) -> dict:
         "identifier": meta.identifier,
         "isbn": meta.isbn,
         "date": meta.date,
+        #: The date as a reader of the language writes it ("26 November 2026").
+        "long_date": long_date(meta.date, meta.lang) if meta.date else "",
         "publisher": meta.publisher,
         "rights": meta.rights,
         "description": meta.description,
@@ -134,6 +137,8 @@ def book_context(document: Document) -> dict:
         "page_size": meta.page_size,
         "chapter_start": meta.chapter_start,
         "words": words_for(meta.lang),
+        #: ": " as the language writes it between two parts ("Titre\u202f: sous-titre").
+        "colon": colon(meta.lang),
         "modified": build_time(document).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "slug": document.source.slug,
     }

@@ -46,14 +46,15 @@ class HtmlBuilder(Builder):
         return "index.html"
 
     def pieces(self, document: Document, options: dict | None = None) -> list[list]:
-        words = book_context(document)["words"]
+        book = book_context(document)
+        words = book["words"]
         counter = NoteCounter()
         pieces = []
         for chapter in document.chapters:
             margin = InMargin(counter)
             blocks = _scrolling_tables(place_notes(copy.deepcopy(chapter.blocks), margin))
             # Each chapter's notes are a region of their own: name them apart.
-            label = f"{words['notes']}: {chapter.title or chapter.number}"
+            label = f"{words['notes']}{book['colon']}{chapter.title or chapter.number}"
             pieces.append(blocks + note_section(margin.notes, epub=False, label=label,
                                                 back=words["back"]))
         return pieces

@@ -2,7 +2,8 @@
 
 ``transform_book`` runs them in order:
 1. ``structure``: title, heading levels, unique ids, chapters;
-2. ``typography``: quotation marks of the book's language;
+2. ``typography``: quotation marks, apostrophes and spaces by the rules of the
+   book's language (``folio.typography``);
 3. ``links`` and ``rawhtml``: classify every link (external, cross-reference,
    placeholder, unsafe), resolve every image -- Markdown's and raw HTML's -- and the
    cover inside the book folder.
@@ -19,13 +20,14 @@ from ..metadata import Metadata
 from .links import resolve_cover, resolve_image, resolve_link
 from .rawhtml import RawHtmlLinks
 from .structure import build_chapters
-from .typography import localise_quotes
+from .typography import localise_quotes, typeset_blocks
 
 
 def transform_book(source: BookSource, files_blocks: list[list], metadata: Metadata,
                    reporter: Reporter) -> Document:
     """Turn parsed, unwrapped blocks of every file into a ``Document``."""
-    blocks_per_file = [localise_quotes(blocks, metadata.lang) for blocks in files_blocks]
+    blocks_per_file = [typeset_blocks(localise_quotes(blocks, metadata.lang), metadata.lang)
+                       for blocks in files_blocks]
     chapters, anchors, file_anchors = build_chapters(source, blocks_per_file, metadata,
                                                      reporter)
     document = Document(source, metadata, chapters, anchors, {})

@@ -112,12 +112,12 @@ class EpubBuilder(Builder):
             has_headings=any(c.headings for c in document.chapters),
             has_notes=any(e.get("epub:type") == "footnote" for b in bodies for e in b.iter()),
             page_source=self._page_source(document, output) if pages else "")
-        title = book["title"] + (f": {book['subtitle']}" if book["subtitle"] else "")
+        title = book["title"] + (book["colon"] + book["subtitle"] if book["subtitle"] else "")
         context = {
             "book": book, "chapters": chapters, "toc": nest(toc), "ncx": nest(toc),
             "depth": max((e["level"] for e in toc), default=1), "images": images,
             "cover": {"name": cover.name, "media_type": cover.media_type,
-                      "alt": f"{book['words']['cover']}: {title}"},
+                      "alt": f"{book['words']['cover']}{book['colon']}{title}"},
             "pages": pages, "front_pages": front,
             "page_count": page_map.page_count if pages else 0,
             "page_source": document.metadata.identifier if pages else "",

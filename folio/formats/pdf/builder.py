@@ -22,7 +22,7 @@ from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face
 from ..notes import AtPageFoot, place_notes
 from .engine import BASE_URL, lay_out
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
-                     long_date, running_head)
+                     running_head)
 
 
 class PdfBuilder(Builder):
@@ -47,7 +47,6 @@ class PdfBuilder(Builder):
         printing = bool(output.options.get("print"))
         book = book_context(document)
         book["page_size"] = geometry.size
-        book["long_date"] = long_date(book["date"], book["lang"]) if book["date"] else ""
         # The title on its page in even lines (bold, 2.3 em: about 0.6 em a character).
         book["title_lines"] = balanced_lines(book["title"], geometry.text_width * 0.9,
                                              2.3 * geometry.font_size * 0.6 * MM_PER_PT)

@@ -334,38 +334,3 @@ def balanced_lines(text: str, room: float, em: float) -> list[str]:
             breaks = [0, *best[(len(words), lines)][1]]
             return [" ".join(words[a:b]) for a, b in zip(breaks, breaks[1:])]
     return [text]
-
-
-# --- dates -----------------------------------------------------------------------
-
-MONTHS = {
-    "en": "January February March April May June July August September October "
-          "November December",
-    "de": "Januar Februar März April Mai Juni Juli August September Oktober November "
-          "Dezember",
-    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre "
-          "décembre",
-    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre "
-          "noviembre diciembre",
-    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre "
-          "novembre dicembre",
-    "nl": "januari februari maart april mei juni juli augustus september oktober "
-          "november december",
-}
-_DAY_MONTH = {"en": "{d} {m} {y}", "de": "{d}. {m} {y}", "fr": "{d} {m} {y}",
-              "es": "{d} de {m} de {y}", "it": "{d} {m} {y}", "nl": "{d} {m} {y}"}
-
-
-def long_date(date: str, lang: str) -> str:
-    """``2026-11-26`` as a reader of ``lang`` writes it; ISO for other languages."""
-    primary = lang.split("-")[0].lower()
-    match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", date)
-    if not match or primary not in MONTHS:
-        return date
-    year, month, day = match.groups()
-    if not month:
-        return year
-    name = MONTHS[primary].split()[int(month) - 1]
-    if not day:
-        return f"{name} {year}" if primary != "es" else f"{name} de {year}"
-    return _DAY_MONTH[primary].format(d=int(day), m=name, y=year)
