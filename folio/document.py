@@ -67,6 +67,10 @@ class Document:
     cover: Image | None = None
     #: The version of pandoc's AST the chapters are in (to render them with pandoc).
     api_version: list = dataclasses.field(default_factory=list)
+    #: "book" (title page, contents, chapters from a new page) or "article" (title
+    #: on the first page, sections run on): the metadata's ``layout``, else
+    #: ``transforms.structure.layout_of`` from the manuscript's headings.
+    layout: str = "book"
 
     @property
     def root(self) -> Path:

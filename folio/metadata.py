@@ -41,7 +41,14 @@ FIELDS = {
     "cover": "path of the cover image inside the book folder",
     "page-size": "A5, A4, letter or 6x9in",
     "chapter-start": "'any' or 'right' (chapters start on a right-hand page)",
+    "layout": "'book' (title page, contents, chapters from a new page) or 'article' "
+              "(title on the first page, sections run on); by default 'article' for one "
+              "manuscript file with a single top-level section",
 }
+
+#: Keys whose value is one of a few words: key -> (the words, what happens otherwise).
+CHOICES = {"chapter-start": (("any", "right"), "'any' is used"),
+           "layout": (("book", "article"), "the manuscript's structure decides")}
 
 
 @dataclasses.dataclass
@@ -54,6 +61,8 @@ class Metadata:
     isbn: str = ""
     #: The ISBN as the metadata writes it (with its hyphens), for printing.
     isbn_text: str = ""
+    #: The identifier the metadata gives ("" when it was derived: never printed then).
+    identifier_text: str = ""
     date: str = ""
     publisher: str = ""
     rights: str = ""
@@ -63,6 +72,8 @@ class Metadata:
     cover: str = ""
     page_size: str = "A5"
     chapter_start: str = "any"
+    #: "book", "article", or "" when the metadata does not say (the structure decides).
+    layout: str = ""
     #: True if the language was detected rather than given.
     lang_detected: bool = False
 
@@ -89,6 +100,13 @@ def read_metadata(raw: RawMetadata, reporter: Reporter) -> dict:
                 raise BuildError(raw.display, f"metadata '{key}' must be text "
                                               f"({FIELDS[key]})", line, code="metadata")
             clean[key] = str(value).strip()
+            if key in CHOICES and clean[key].lower() not in CHOICES[key][0]:
+                words, otherwise = CHOICES[key]
+                reporter.warn(raw.display, line, f"metadata '{key}: {clean[key]}' is not "
+                              f"known; use {' or '.join(words)} ({otherwise})",
+                              "metadata-value")
+                del clean[key]
+                continue
         _check_text(clean[key], key, raw.display, line)
     if "lang" in clean or "language" in clean:
         tag = clean.get("lang") or clean.get("language")
@@ -167,11 +185,13 @@ def complete_metadata(clean: dict, title: str, lang: str, lang_detected: bool) -
         title=text(title), lang=lang, identifier=identifier, lang_detected=lang_detected,
         subtitle=text(clean.get("subtitle", "")), authors=[text(a) for a in authors],
         isbn=isbn, isbn_text=clean.get("isbn", ""),
+        identifier_text=clean.get("identifier", ""),
         date=clean.get("date", ""), publisher=text(clean.get("publisher", "")),
         rights=text(clean.get("rights", "")),
         description=text(clean.get("description", "")),
         keywords=[text(k) for k in clean.get("subject", []) + clean.get("keywords", [])],
         edition=text(clean.get("edition", "")), cover=clean.get("cover", ""),
         page_size=PAGE_SIZES[size],
-        chapter_start="right" if clean.get("chapter-start", "") == "right" else "any",
+        chapter_start="right" if clean.get("chapter-start", "").lower() == "right" else "any",
+        layout=clean.get("layout", "").lower(),
     )

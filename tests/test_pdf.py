@@ -217,7 +217,10 @@ def test_each_page_after_the_front_matter_shows_its_own_number(book, manual, con
     geometry = GEOMETRIES["A5"]
     pages = words(pdf)
     first = first_chapter_page(pdf)
-    assert first >= 4  # title page, imprint, contents, then the text on a right-hand page
+    if book == GERMAN:  # an article: its title and text on the first page
+        assert first == 1
+    else:  # a book: title page, imprint, contents, then the text on a right-hand page
+        assert first >= 4
     for number, page in enumerate(pages, start=1):
         foot = margin_words(page, geometry, "bottom")
         if number < first or not page["words"]:
@@ -285,7 +288,7 @@ def printed_toc(pdf: Path) -> list[tuple[str, int]]:
     return entries
 
 
-@pytest.mark.parametrize("book", ["manual", GERMAN, ENGLISH])
+@pytest.mark.parametrize("book", ["manual", ENGLISH])
 def test_printed_contents_give_the_page_each_heading_stands_on(book, manual, content_build):
     pdf = manual if book == "manual" else content_build.file(book, "pdf")
     pages = pdf_pages(pdf)

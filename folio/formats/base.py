@@ -125,6 +125,7 @@ def book_context(document: Document) -> dict:
         "authors": meta.authors,
         "lang": meta.lang,
         "identifier": meta.identifier,
+        "identifier_text": meta.identifier_text,
         "isbn": meta.isbn,
         "date": meta.date,
         #: The date as a reader of the language writes it ("26 November 2026").
@@ -136,6 +137,7 @@ def book_context(document: Document) -> dict:
         "edition": meta.edition,
         "page_size": meta.page_size,
         "chapter_start": meta.chapter_start,
+        "layout": document.layout,
         "words": words_for(meta.lang),
         #: ": " as the language writes it between two parts ("Titre\u202f: sous-titre").
         "colon": colon(meta.lang),

@@ -19,7 +19,7 @@ from ..document import Document
 from ..metadata import Metadata
 from .links import resolve_cover, resolve_image, resolve_link
 from .rawhtml import RawHtmlLinks
-from .structure import build_chapters
+from .structure import build_chapters, layout_of
 from .typography import localise_quotes, typeset_blocks
 
 
@@ -28,9 +28,10 @@ def transform_book(source: BookSource, files_blocks: list[list], metadata: Metad
     """Turn parsed, unwrapped blocks of every file into a ``Document``."""
     blocks_per_file = [typeset_blocks(localise_quotes(blocks, metadata.lang), metadata.lang)
                        for blocks in files_blocks]
+    layout = layout_of(blocks_per_file, metadata)
     chapters, anchors, file_anchors = build_chapters(source, blocks_per_file, metadata,
                                                      reporter)
-    document = Document(source, metadata, chapters, anchors, {})
+    document = Document(source, metadata, chapters, anchors, {}, layout=layout)
     resolve_links(document, file_anchors, reporter)
     resolve_cover(document, reporter)
     return document
