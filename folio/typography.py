@@ -234,6 +234,60 @@ def typeset(text: str, lang: str) -> str:
     return apply_rules(smart_quotes(text, rules), rules)
 
 
+# --- titles -------------------------------------------------------------------------
+
+#: Marks after which a title breaks best ("Working with SQLite: / A Hands-on Tutorial").
+_GOOD_BREAK = (":", ";", ",", "\u2013", "\u2014", ".", "?", "!")
+
+
+def _break_cost(word: str, last: bool) -> float:
+    if last:
+        return 0.0
+    if len(word.strip("\"'\u201c\u201d\u2018\u2019\u00ab\u00bb(")) == 1:
+        return 10.0  # never "… SQLite: A / Hands-on …"
+    return -0.3 if word.endswith(_GOOD_BREAK) else 0.0
+
+
+def title_lines(text: str, width, room: float, long_words: bool = False) -> list[str] | None:
+    """``text`` broken at spaces into as few lines no wider than ``room`` as it can
+    be, the lines as even as can be, breaking after a colon or a dash where that
+    helps and never after a one-letter word; ``width(line)`` measures a line. A word
+    wider than ``room`` stands on a line of its own with ``long_words`` (the layout
+    breaks it), else the answer is None."""
+    words = text.split()
+    if not words:
+        return [text]
+    if not long_words and any(width(word) > room for word in words):
+        return None
+    if len(words) > 40:
+        return [text]
+    count = len(words)
+    best: dict[int, tuple[float, list[int]]] = {0: (0.0, [])}
+    for _lines in range(count):
+        reached: dict[int, tuple[float, list[int]]] = {}
+        for start, (cost, breaks) in best.items():
+            for end in range(start + 1, count + 1):
+                used = width(" ".join(words[start:end]))
+                if used > room and end > start + 1:
+                    break
+                used = min(used, room)
+                total = (cost + ((room - used) / room) ** 2
+                         + _break_cost(words[end - 1], end == count))
+                if end not in reached or total < reached[end][0]:
+                    reached[end] = (total, breaks + [end])
+        if count in reached:
+            ends = reached[count][1]
+            return [" ".join(words[a:b]) for a, b in zip([0, *ends], ends)]
+        best = reached
+    return [text]
+
+
+def bind_short_words(text: str) -> str:
+    """A one-letter word bound to the next with a no-break space (a title on a
+    page that the browser breaks itself)."""
+    return re.sub(r"(?<!\S)(\w)[ ](?=\S)", "\\1" + NBSP, text)
+
+
 # --- dates -----------------------------------------------------------------------
 
 MONTHS = {

@@ -30,7 +30,7 @@ import jinja2
 from ..document import Document
 from ..language import words_for
 from ..templates import render_template
-from ..typography import colon, long_date
+from ..typography import bind_short_words, colon, long_date
 
 #: The fonts the books use, with their licence (see folio/fonts/README.md).
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
@@ -121,6 +121,9 @@ def book_context(document: Document) -> dict:
     meta = document.metadata
     return {
         "title": meta.title,
+        #: The title for a heading that the reader's screen breaks: a one-letter word
+        #: stays with the next ("SQLite: A Hands-on", never "SQLite: A / Hands-on").
+        "title_bound": bind_short_words(meta.title),
         "subtitle": meta.subtitle,
         "authors": meta.authors,
         "lang": meta.lang,

@@ -34,6 +34,7 @@ from ...ast import classes_of, expand
 from ...document import Document
 from ...outputs import atomic_path
 from ..base import Builder, Output, Written, book_context, build_time, nest, toc_entries
+from ..code import for_ereaders
 from ..notes import AtChapterEnd, NoteCounter, note_section, place_notes
 from ..pagemap import PageMap, insert_page_markers
 from .accessibility import Facts, is_animated, package_metadata
@@ -73,7 +74,7 @@ class EpubBuilder(Builder):
         pieces = []
         for chapter in document.chapters:
             at_end = AtChapterEnd(counter)
-            blocks = place_notes(copy.deepcopy(chapter.blocks), at_end)
+            blocks = for_ereaders(place_notes(copy.deepcopy(chapter.blocks), at_end))
             blocks = blocks + note_section(at_end.notes, epub=True, label=words["notes"],
                                            back=words["back"])
             pieces.append(_cross_file_links(blocks, document))
