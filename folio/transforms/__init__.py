@@ -17,7 +17,7 @@ from ..book import BookSource
 from ..diagnostics import Reporter
 from ..document import Document
 from ..metadata import Metadata
-from .links import resolve_cover, resolve_image, resolve_link
+from .links import figure_without_image, resolve_cover, resolve_image, resolve_link
 from .rawhtml import RawHtmlLinks
 from .structure import build_chapters, layout_of
 from .typography import localise_quotes, typeset_blocks
@@ -52,6 +52,6 @@ def resolve_links(document: Document, file_anchors: dict, reporter: Reporter) ->
                 return resolve_image(node, display, document, reporter)
             if node["t"] in ("RawInline", "RawBlock"):
                 return raw.resolve(node, display)
-            return None
+            return figure_without_image(node)
 
         chapter.blocks = walk(chapter.blocks, act)
