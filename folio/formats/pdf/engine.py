@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from ...diagnostics import MISSING_LIBRARY, BuildError
 from ..pagemap import page_map
 
 #: The base URL of the print HTML; never fetched, only mapped by ``BookFetcher``.
@@ -79,7 +80,15 @@ def lay_out(html: str, files: dict[str, tuple[Path, str]], dublin_core: dict[str
     """Lay out ``html`` into the PDF ``temporary``; return its page map.
 
     Runs in a child process under time and memory limits (``folio.sandbox``)."""
-    import weasyprint
+    try:
+        import weasyprint
+    except OSError as error:  # cffi could not load Pango (or GObject, HarfBuzz …)
+        raise BuildError("", f"the PDF needs the Pango library (1.44 or newer), which "
+                         f"could not be loaded ({str(error).splitlines()[0][:120]}); "
+                         "install it -- Debian and Ubuntu: sudo apt-get install "
+                         "libpango-1.0-0 libpangoft2-1.0-0; macOS: brew install pango -- "
+                         "and build again; the other formats do not need it",
+                         code=MISSING_LIBRARY) from None
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
