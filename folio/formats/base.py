@@ -99,9 +99,13 @@ class Builder:
         return render_template(output.environment, name, **context)
 
 
-def font_face_css(prefix: str) -> str:
-    """Our @font-face rules with each font's URL under ``prefix`` (e.g. ``fonts/``)."""
+def font_face_css(prefix: str, woff2: bool = False) -> str:
+    """Our @font-face rules with each font's URL under ``prefix`` (e.g. ``fonts/``);
+    with ``woff2``, pointing at the WOFF2 files of ``formats.webfonts``."""
     css = (FONTS_DIR / "fonts.css").read_text(encoding="utf-8")
+    if woff2:
+        css = re.sub(r'url\("([^"/]+)\.ttf"\) format\("truetype"\)',
+                     r'url("\1.woff2") format("woff2")', css)
     return re.sub(r'url\("([^"/]+)"\)', lambda m: f'url("{prefix}{m.group(1)}")', css)
 
 

@@ -8,14 +8,15 @@
   back. Both copies are in the page; CSS shows one, so assistive technology
   meets each note once.
 - A table of contents (a sidebar on wide screens), download links to the book's
-  PDF and EPUB when those were built, the book's own fonts, dark mode following
-  the system, and a print stylesheet.
+  PDF and EPUB when those were built, the book's own fonts (cut to the characters
+  the page uses, as WOFF2: ``formats.webfonts``), dark mode following the system,
+  and a print stylesheet.
 """
 
 from __future__ import annotations
 
 import copy
-from pathlib import Path
+import html
 
 from markupsafe import Markup
 
@@ -25,6 +26,7 @@ from ..outputs import write_bytes, write_text
 from .base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
                    toc_entries)
 from .notes import InMargin, NoteCounter, note_section, place_notes
+from .webfonts import subset_woff2, woff2_name
 
 
 def _scrolling_tables(blocks: list) -> list:
@@ -65,13 +67,17 @@ class HtmlBuilder(Builder):
         chapters = [{"id": c.id, "title": c.title, "html": Markup(fragment)}
                     for c, fragment in zip(document.chapters, fragments)]
         css = self.render(output, "html/book.css", book=book,
-                          fonts_css=Markup(font_face_css("fonts/")))
+                          fonts_css=Markup(font_face_css("fonts/", woff2=True)))
         page = self.render(output, "html/page.html", book=book, chapters=chapters,
                            toc=nest(toc_entries(document, 2)), downloads=output.downloads)
-        for font in FONTS_DIR.glob("*.ttf"):
-            target = output.folder / "fonts" / font.name
-            if not target.exists() or target.stat().st_size != font.stat().st_size:
-                write_bytes(target, font.read_bytes())
+        # The fonts, cut to the characters of the page and its stylesheet.
+        characters = set(html.unescape(page)) | set(css)
+        has_code = any(tag in page for tag in ("<code", "<pre", "<kbd", "<samp"))
+        for font in sorted(FONTS_DIR.glob("*.ttf")):
+            if font.name.startswith("NotoSansMono") and not has_code:
+                continue  # a face the page never shows is never asked for
+            write_bytes(output.folder / "fonts" / woff2_name(font),
+                        subset_woff2(font, characters))
         for image in document.images.values():
             write_bytes(output.folder / "images" / image.name, image.path.read_bytes())
         write_text(output.folder / "book.css", css)
