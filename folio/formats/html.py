@@ -20,6 +20,7 @@ import html
 
 from markupsafe import Markup
 
+from .. import glyphs
 from ..ast import RawBlock, expand
 from ..document import Document
 from ..outputs import write_bytes, write_text
@@ -73,8 +74,11 @@ class HtmlBuilder(Builder):
         # The fonts, cut to the characters of the page and its stylesheet.
         characters = set(html.unescape(page)) | set(css)
         has_code = any(tag in page for tag in ("<code", "<pre", "<kbd", "<samp"))
+        has_fallback = any(glyphs.place(char)[0] == "fallback"
+                           for char in characters if not char.isascii())
         for font in sorted(FONTS_DIR.glob("*.ttf")):
-            if font.name.startswith("NotoSansMono") and not has_code:
+            if (font.name.startswith("NotoSansMono") and not has_code
+                    or font.name == glyphs.FALLBACK_FONT and not has_fallback):
                 continue  # a face the page never shows is never asked for
             write_bytes(output.folder / "fonts" / woff2_name(font),
                         subset_woff2(font, characters))

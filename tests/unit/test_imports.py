@@ -45,7 +45,7 @@ FLOORS: list[tuple[str, bool, list[list[str]]]] = [
     ("policy", False, [["folio.safety"]]),
     ("ground", False, [["folio.ast", "folio.diagnostics", "folio.templates",
                         "folio.outputs", "folio.sandbox", "folio.language",
-                        "folio.typography", "folio"]]),
+                        "folio.typography", "folio.glyphs", "folio"]]),
 ]
 #: The only modules that may print or write to the standard streams.
 PRINTERS = {"folio.cli", "folio.console"}

@@ -13,6 +13,8 @@ AST that only the PDF needs, so that nothing stands outside the text block.
   - a link target too long for a note is printed in the text after its link;
   - "words" longer than LONG_WORD (a hash, a URL without spaces) may break
     anywhere and skip dictionary hyphenation;
+  - a character no font has becomes U+FFFD (``glyphs``), so that the PDF's text stays
+    readable to text extraction;
   - a paragraph with a long unbreakable piece of code or of an address is set
     ragged right, so that the line before it does not gape;
   - a space before an inline element gets a box of its own (works around a
@@ -26,7 +28,8 @@ import html
 import math
 import re
 
-from ...ast import RawBlock, Span, expand, stringify, visit
+from ... import glyphs
+from ...ast import RawBlock, Span, expand, stringify, visit, walk
 from ...metadata import PAGE_SIZES
 from ...typography import title_lines
 from ..code import code_block, inline_code
@@ -247,6 +250,29 @@ def _ragged_paragraphs(blocks: list) -> list:
     return expand(blocks, act)
 
 
+# --- characters no font has ---------------------------------------------------------
+
+def _unprintable_marked(blocks: list) -> list:
+    """A character that no font has (``glyphs.place``; the checks warned about it) as
+    U+FFFD, which the book's fonts draw: WeasyPrint would print an empty box and
+    write the whole font with a custom encoding that text extraction (pypdf,
+    pdfminer) cannot read, so that the PDF's text would be lost with it."""
+    def mark(text: str) -> str:
+        if text.isascii():
+            return text
+        return "".join("\ufffd" if glyphs.place(char)[0] == "none" else char
+                       for char in text)
+
+    def act(node: dict):
+        if node["t"] == "Str":
+            node["c"] = mark(node["c"])
+        elif node["t"] in ("Code", "CodeBlock"):
+            node["c"][1] = mark(node["c"][1])
+        return None
+
+    return walk(blocks, act)
+
+
 # --- tables -----------------------------------------------------------------------
 
 #: Table type sizes tried in order, as fractions of the body size; the last is the
@@ -370,7 +396,8 @@ def fit_for_print(blocks: list, geometry: PageGeometry) -> list:
             return _fit_table(node, room, geometry.font_size)
         return _inline_long_link_note(node)
 
-    blocks = _wrap_code(_ragged_paragraphs(blocks), room, geometry.font_size)
+    blocks = _wrap_code(_ragged_paragraphs(_unprintable_marked(blocks)), room,
+                        geometry.font_size)
     return _inline_runs(expand(blocks, act))
 
 
