@@ -383,8 +383,9 @@ def test_hostile_text_is_all_printed(hostile):
     word = re.search(r"A long word: (\S+) ends", markdown).group(1)
     code = re.search(r"```\n(.*)\n```", markdown).group(1)
     assert len(url) == len(unbroken) == len(word) == len(code) == manuscripts.LONG
+    # A code line cut to the measure goes on behind a continuation mark (→).
     for piece in (url, unbroken, word, squeeze(code)):
-        assert piece in text
+        assert piece in text.replace("\u2192", "")
     assert all(f"C{n}" in text for n in (1, 57, 123, 200))
 
 
