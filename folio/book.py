@@ -122,6 +122,17 @@ def _load_folder(path: Path, display: str) -> BookSource:
                       is_folder=True)
 
 
+def is_book_folder_collection(path: Path) -> bool:
+    """True for a folder of books (``content/``): no metadata file of its own, and at
+    least one folder in it that holds Markdown files (a book folder)."""
+    if not path.is_dir() or any((path / name).is_file() for name in METADATA_FILES):
+        return False
+    return any(entry.is_dir() and not entry.name.startswith((".", "_"))
+               and entry.name not in ("templates", "images")
+               and any(p.suffix.lower() in MARKDOWN_SUFFIXES for p in entry.iterdir())
+               for entry in path.iterdir())
+
+
 def read_text(path: Path, display: str) -> str:
     """Read UTF-8 text (with or without BOM), any line ending, or fail clearly."""
     try:

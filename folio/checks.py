@@ -5,6 +5,8 @@ Each check reads one file's parsed AST with its source positions (pandoc's
 warnings with a stable code. ``CHECKS`` lists them in the order they run:
 
 - ``invisible-character``: zero-width, bidi and control characters;
+- ``font-fallback`` / ``missing-glyph``: characters the book's fonts lack, and the
+  font that prints them instead, or that none does (``folio.glyphs``);
 - ``undefined-footnote`` / ``unused-footnote``: ``[^label]`` without its
   definition, a definition nobody refers to (pandoc prints the first as text
   and drops the second silently, so the source text is scanned);
@@ -33,6 +35,7 @@ from .ast import (Node, end_position, get_attr, heading_id, parse_pos, position,
 from .book import BookSource, SourceFile
 from .diagnostics import Reporter
 from .guard import FOOTNOTE_DEFINITION, FOOTNOTE_REFERENCE, footnote_label
+from . import glyphs
 from .safety import INVISIBLE
 
 #: Names of the control characters, which the Unicode database leaves unnamed.
@@ -120,6 +123,42 @@ def run_checks(book: BookSource, files_blocks: list[list], reporter: Reporter) -
 
 
 # --- the checks ------------------------------------------------------------
+
+#: Characters whose place (``glyphs.place``) is reported at most this many times a file.
+MAX_GLYPH_REPORTS = 20
+
+
+def check_glyphs(target: FileCheck) -> None:
+    """Report characters that the book's fonts lack, at their first place in the file:
+    the font they are printed in instead, or that none has them (an empty box)."""
+    reported: set[str] = set()
+    for number, line in enumerate(target.lines, 1):
+        if line.isascii():
+            continue
+        found: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        for col, char in enumerate(line, 1):
+            if char in reported or char.isascii():
+                continue
+            where = glyphs.place(char)
+            reported.add(char)
+            if where[0] != "book":
+                found.setdefault(where, []).append((char, col))
+        for (kind, font), chars in found.items():
+            if len(reported) > MAX_GLYPH_REPORTS * 50:
+                return
+            names = ", ".join(glyphs.describe(char) for char, _ in chars[:3])
+            more = f" and {len(chars) - 3} more" if len(chars) > 3 else ""
+            if kind == "none":
+                message = (f"{names}{more}: in none of folio's fonts and no font on this "
+                           "machine; the PDF prints \ufffd in its place (install a font that "
+                           "has it, e.g. Debian's fonts-noto-core or fonts-noto-cjk)")
+                code = "missing-glyph"
+            else:
+                message = (f"{names}{more}: not in the book's fonts; the PDF sets "
+                           f"{'it' if len(chars) == 1 else 'them'} in {font}"
+                           f"{' from this machine' if kind == 'system' else ''}")
+                code = "font-fallback"
+            target.warn(number, chars[0][1], message, code)
 
 def check_invisible_characters(target: FileCheck) -> None:
     """Report zero-width, bidi-control and control characters, each with its code point.
@@ -241,6 +280,7 @@ def check_duplicate_headings(target: FileCheck) -> None:
 #: Every check, in the order it runs.
 CHECKS: list[Check] = [
     check_invisible_characters,
+    check_glyphs,
     check_footnotes,
     check_paragraph_starts,
     check_broken_paragraphs,

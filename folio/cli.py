@@ -9,6 +9,7 @@ stopped (SIGTERM).
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 import threading
@@ -20,7 +21,7 @@ from .diagnostics import BuildError, Reporter
 from .formats import BUILDERS
 from .linkcheck import LinkChecker
 from .metadata import PAGE_SIZES
-from .pipeline import build_books, check_books, discover_books
+from .pipeline import build_books, check_books, discover_books, expand_sources
 from .scaffold import new_book
 from .watch import watch
 
@@ -86,9 +87,13 @@ def make_parser() -> argparse.ArgumentParser:
                                    description=SUMMARIES[name].capitalize() + ".",
                                    epilog="examples:\n" + examples, formatter_class=formatter)
 
-    command("build", [sources, output],
-            "  python build.py build\n  python build.py build content/my-book.md -o out\n"
-            "  python build.py build book/ --format pdf --page-size a4 --print\n")
+    build = command("build", [sources, output],
+                    "  python build.py build\n  python build.py build content/my-book.md -o out\n"
+                    "  python build.py build book/ --format pdf --page-size a4 --print\n")
+    # build is the default command: the top-level help lists its options too.
+    options = build.format_help().split("options:\n", 1)[1].split("\nexamples:", 1)[0]
+    options = "\n".join(line for line in options.splitlines() if "--help" not in line)
+    parser.epilog = f"build options (build is the default command):\n{options}\n{EXAMPLES}"
     check = command("check", [sources],
                     "  python build.py check\n  python build.py check --strict content/my-book/\n"
                     "  python build.py check --check-links content/my-book/\n")
@@ -129,11 +134,12 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
         wanted = [f.strip().lower() for f in args.format.split(",") if f.strip()]
         unknown = [f for f in wanted if f not in BUILDERS]
         if unknown or not wanted:
-            parser.error(f"unknown format {', '.join(unknown) or '(none)'}; "
-                         f"choose from {', '.join(BUILDERS)}")
+            _command_parser(parser, args.command).error(
+                f"--format: unknown format {', '.join(unknown) or '(none)'}; choose from "
+                f"{', '.join(BUILDERS)} (comma-separated, e.g. --format epub,pdf)")
         formats = [name for name in BUILDERS if name in wanted]
 
-    sources = [Path(s) for s in args.sources]
+    sources = expand_sources([Path(s) for s in args.sources])
     if not sources:
         sources = discover_books(Path("content"))
         if not sources:
@@ -148,10 +154,21 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
         return _build(args, sources, formats, stdout, stderr)
     except KeyboardInterrupt as stop:
         print("build.py: interrupted; earlier outputs are unchanged", file=stderr)
-        return 128 + (stop.args[0] if stop.args else signal.SIGINT)
+        # The watcher library re-raises a plain KeyboardInterrupt for SIGTERM too: the
+        # handler's note of the signal tells them apart.
+        return 128 + (stop.args[0] if stop.args else _TERMINATED[-1] if _TERMINATED
+                      else signal.SIGINT)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    """The parser of the command ``name`` (its usage line names the command)."""
+    for action in parser._subparsers._group_actions:  # noqa: SLF001 - argparse has no API
+        if name in getattr(action, "choices", {}):
+            return action.choices[name]
+    return parser
 
 
 class Terminated(KeyboardInterrupt):
@@ -159,9 +176,14 @@ class Terminated(KeyboardInterrupt):
     temporary files go, the earlier outputs stay."""
 
 
+#: SIGTERM received in this process (``Terminated`` may not survive the watcher).
+_TERMINATED: list[int] = []
+
+
 def _stop_on_sigterm():
     """Route SIGTERM to ``Terminated``; the previous handler, or None off the main thread."""
     def terminate(signum, frame):
+        _TERMINATED.append(signum)
         raise Terminated(signum)
 
     if threading.current_thread() is not threading.main_thread():
@@ -184,19 +206,27 @@ def _build_once(args, sources: list[Path], formats: list[str], stdout, stderr,
     """Build ``sources`` with a progress display; the reporter and how many failed."""
     display = Display(stdout, stderr, args.quiet, tuple(formats))
     reporter = Reporter()
-    reporter.listeners.append(display.diagnostic)
     display.start([str(source) for source in sources])
     failed = 0
     results: list = []
     try:
         results = build_books(sources, Path(args.output), formats, reporter, args.strict,
                               options_of(args), force, display.progress, args.jobs)
-        failed = sum(result is None for result in results)
+        # A book that failed, or one that could not write every format it was asked for.
+        failed = sum(result is None or bool(result.missing) for result in results)
     finally:
         display.stop(failed)
+        _report(display, reporter)
     for result in results:
         display.finished(result.display if result else "", result)
     return reporter, failed
+
+
+def _report(display: Display, reporter: Reporter) -> None:
+    """The diagnostics of a run in reading order: ``build`` and ``check`` give the
+    same lines in the same order."""
+    for diagnostic in sorted(reporter.items, key=lambda d: (d.path, d.line, d.col)):
+        display.diagnostic(diagnostic)
 
 
 def _watch(args, sources: list[Path], formats: list[str], stdout, stderr) -> int:
@@ -227,9 +257,7 @@ def _check(args, sources: list[Path], stdout, stderr) -> int:
     reporter = Reporter()
     links = LinkChecker() if args.check_links else None
     failed = check_books(sources, reporter, links)
-    # Nothing is built, so nothing waits on the messages: give them in reading order.
-    for diagnostic in sorted(reporter.items, key=lambda d: (d.path, d.line, d.col)):
-        display.diagnostic(diagnostic)
+    _report(display, reporter)
     return _summary(args, reporter, len(sources), failed, stderr, always=True)
 
 
@@ -238,7 +266,7 @@ def _summary(args, reporter, books: int, failed: int, stderr, always: bool = Fal
     errors = reporter.count("error")
     if (always or warnings or errors) and not (args.quiet and not always):
         print(f"{books} book(s): {errors} error(s), {warnings} warning(s)", file=stderr)
-    if failed or (args.strict and warnings):
+    if failed or errors or (args.strict and warnings):
         return 1
     return 0
 
@@ -251,5 +279,6 @@ def _new(args, stdout, stderr) -> int:
         print(error.diagnostic.format(), file=stderr)
         return 1
     names = ", ".join(str(path) for path in created)
-    print(f"created {names}\nnext: python build.py watch {args.name}", file=stdout)
+    print(f"created {names}\nnext: python build.py watch {shlex.quote(args.name)}",
+          file=stdout)
     return 0

@@ -44,6 +44,11 @@ class Diagnostic:
         return text
 
 
+#: The code of a ``BuildError`` that says a format needs a library the system lacks:
+#: that format is left out, the others are written.
+MISSING_LIBRARY = "missing-library"
+
+
 class BuildError(Exception):
     """A problem that stops the build of one book; carries a diagnostic."""
 

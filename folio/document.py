@@ -102,6 +102,10 @@ class Document:
     captions: list[Caption] = dataclasses.field(default_factory=list)
     #: The index, sorted in the book's language (issue 14).
     index: list[IndexEntry] = dataclasses.field(default_factory=list)
+    #: "book" (title page, contents, chapters from a new page) or "article" (title
+    #: on the first page, sections run on): the metadata's ``layout``, else
+    #: ``transforms.structure.layout_of`` from the manuscript's headings.
+    layout: str = "book"
 
     @property
     def root(self) -> Path:

@@ -16,6 +16,7 @@ from .book import RawMetadata
 from .diagnostics import BuildError, Reporter
 from .language import is_valid_tag
 from .safety import NOT_XML
+from .typography import typeset
 
 #: Namespace for identifiers derived from a book's title and authors.
 BOOK_NAMESPACE = uuid.UUID("6f0d3c1e-6a4b-5a8e-9c61-3d1c0b6e2f10")
@@ -48,7 +49,14 @@ FIELDS = {
                  "and equations",
     "list-of-figures": "true for a list of figures after the contents",
     "list-of-tables": "true for a list of tables after the contents",
+    "layout": "'book' (title page, contents, chapters from a new page) or 'article' "
+              "(title on the first page, sections run on); by default 'article' for one "
+              "manuscript file with a single top-level section",
 }
+
+#: Keys whose value is one of a few words: key -> (the words, what happens otherwise).
+CHOICES = {"chapter-start": (("any", "right"), "'any' is used"),
+           "layout": (("book", "article"), "the manuscript's structure decides")}
 
 
 @dataclasses.dataclass
@@ -61,6 +69,8 @@ class Metadata:
     isbn: str = ""
     #: The ISBN as the metadata writes it (with its hyphens), for printing.
     isbn_text: str = ""
+    #: The identifier the metadata gives ("" when it was derived: never printed then).
+    identifier_text: str = ""
     date: str = ""
     publisher: str = ""
     rights: str = ""
@@ -77,6 +87,8 @@ class Metadata:
     numbering: str = "book"
     list_of_figures: bool = False
     list_of_tables: bool = False
+    #: "book", "article", or "" when the metadata does not say (the structure decides).
+    layout: str = ""
     #: True if the language was detected rather than given.
     lang_detected: bool = False
 
@@ -103,6 +115,13 @@ def read_metadata(raw: RawMetadata, reporter: Reporter) -> dict:
                 raise BuildError(raw.display, f"metadata '{key}' must be text "
                                               f"({FIELDS[key]})", line, code="metadata")
             clean[key] = str(value).strip()
+            if key in CHOICES and clean[key].lower() not in CHOICES[key][0]:
+                words, otherwise = CHOICES[key]
+                reporter.warn(raw.display, line, f"metadata '{key}: {clean[key]}' is not "
+                              f"known; use {' or '.join(words)} ({otherwise})",
+                              "metadata-value")
+                del clean[key]
+                continue
         _check_text(clean[key], key, raw.display, line)
     if "lang" in clean or "language" in clean:
         tag = clean.get("lang") or clean.get("language")
@@ -159,7 +178,9 @@ def _date(value, display: str, line: int) -> str:
 
 
 def complete_metadata(clean: dict, title: str, lang: str, lang_detected: bool) -> Metadata:
-    """Build the final ``Metadata`` once title and language are known."""
+    """Build the final ``Metadata`` once title and language are known: every printed
+    field typeset for the language (``folio.typography``); the identifier derived
+    from the fields as written, so that it stays what it was."""
     authors = clean.get("author", []) + clean.get("authors", [])
     isbn = re.sub(r"[^0-9Xx]", "", clean.get("isbn", ""))
     if clean.get("isbn"):
@@ -170,20 +191,28 @@ def complete_metadata(clean: dict, title: str, lang: str, lang_detected: bool) -
         seed = "\n".join([title, *authors])
         identifier = f"urn:uuid:{uuid.uuid5(BOOK_NAMESPACE, seed)}"
     size = clean.get("page-size", "A5").lower().replace(" ", "")
+
+    def text(value: str) -> str:
+        """A field as it is printed: set by the rules of the book's language."""
+        return typeset(value, lang)
+
     return Metadata(
-        title=title, lang=lang, identifier=identifier, lang_detected=lang_detected,
-        subtitle=clean.get("subtitle", ""), authors=authors, isbn=isbn,
-        isbn_text=clean.get("isbn", ""),
-        date=clean.get("date", ""), publisher=clean.get("publisher", ""),
-        rights=clean.get("rights", ""), description=clean.get("description", ""),
-        keywords=clean.get("subject", []) + clean.get("keywords", []),
-        edition=clean.get("edition", ""), cover=clean.get("cover", ""),
+        title=text(title), lang=lang, identifier=identifier, lang_detected=lang_detected,
+        subtitle=text(clean.get("subtitle", "")), authors=[text(a) for a in authors],
+        isbn=isbn, isbn_text=clean.get("isbn", ""),
+        identifier_text=clean.get("identifier", ""),
+        date=clean.get("date", ""), publisher=text(clean.get("publisher", "")),
+        rights=text(clean.get("rights", "")),
+        description=text(clean.get("description", "")),
+        keywords=[text(k) for k in clean.get("subject", []) + clean.get("keywords", [])],
+        edition=text(clean.get("edition", "")), cover=clean.get("cover", ""),
         page_size=PAGE_SIZES[size],
-        chapter_start="right" if clean.get("chapter-start", "") == "right" else "any",
+        chapter_start="right" if clean.get("chapter-start", "").lower() == "right" else "any",
         bibliography=clean.get("bibliography", []), csl=clean.get("csl", ""),
         numbering="chapter" if clean.get("numbering", "").lower() == "chapter" else "book",
         list_of_figures=_yes(clean.get("list-of-figures", "")),
         list_of_tables=_yes(clean.get("list-of-tables", "")),
+        layout=clean.get("layout", "").lower(),
     )
 
 

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .ast import stringify
-from .book import BookSource, load_book
+from .book import BookSource, is_book_folder_collection, load_book
 from .cache import BuildCache, diagnostics_of
 from .checks import run_checks
-from .diagnostics import BuildError, Diagnostic, Reporter
+from .diagnostics import MISSING_LIBRARY, BuildError, Diagnostic, Reporter
 from .document import Document
 from .formats import BUILDERS, Builder, Output, Written
 from .formats.render import render_pieces
@@ -55,6 +55,8 @@ class BookResult:
     timings: dict[str, float]
     #: True if nothing was built: the outputs of an earlier build were still good.
     cached: bool = False
+    #: Formats left out because the system lacks a library they need (reported).
+    missing: list[str] = dataclasses.field(default_factory=list)
 
 
 # --- reading -------------------------------------------------------------------------
@@ -153,15 +155,17 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
             output = _output_for(document, builders, outdir, options, children, cache)
             with all_or_nothing():
                 written = _write_formats(document, builders, output, options, children,
-                                         timings, progress)
+                                         timings, progress, reporter)
     finally:
         reporter.listeners.remove(collected.append)
-    outputs = {name: result.path for name, result in written.items()}
-    # 5. Remember the build, so that an unchanged book is not built again.
-    if cache is not None and key:
+    outputs = {name: result.path for name, result in written.items() if result}
+    missing = [name for name, result in written.items() if result is None]
+    # 5. Remember the build, so that an unchanged book is not built again (not when a
+    #    format is missing: it is tried again once the library is there).
+    if cache is not None and key and not missing:
         cache.store(book.slug, key, outputs, outdir / book.slug, collected,
                     [image.path for image in document.images.values()], timings)
-    return BookResult(book.display, outputs, timings)
+    return BookResult(book.display, outputs, timings, missing=missing)
 
 
 @contextlib.contextmanager
@@ -202,20 +206,32 @@ def _output_for(document: Document, builders: list[Builder], outdir: Path, optio
 def _write_formats(document: Document, builders: list[Builder],
                    output: Callable[[Builder], Output], options: dict,
                    children: dict[str, Workers], timings: dict,
-                   progress: Progress) -> dict[str, Written]:
+                   progress: Progress, reporter: Reporter) -> dict[str, Written | None]:
     """Render and write every builder's file, by what the builders declare.
 
     Isolated builders go first: their pieces are rendered in a pandoc run of their
     own and their ``write`` runs in a thread (its heavy part in its child process),
     beside the others. The others are rendered together in one pandoc run and
-    written here, each after the builders whose artefacts it uses.
+    written here, each after the builders whose artefacts it uses. A builder that
+    needs a library the system lacks (``MISSING_LIBRARY``) is reported and left out
+    (None); the others are written without its artefacts.
     """
     display = document.source.display
     for builder in builders:
         progress(display, builder.name, None)
     givers = {artefact: builder.name for builder in builders for artefact in builder.gives}
     pending: dict[str, concurrent.futures.Future] = {}
-    written: dict[str, Written] = {}
+    written: dict[str, Written | None] = {}
+
+    def finished(name: str) -> tuple[Written | None, float]:
+        """An isolated builder's result; (None, 0) when its library is missing."""
+        try:
+            return pending[name].result()
+        except BuildError as error:
+            if error.diagnostic.code != MISSING_LIBRARY:
+                raise
+            reporter.add(dataclasses.replace(error.diagnostic, path=display))
+            return None, 0.0
 
     def given(builder: Builder) -> dict:
         """The artefacts ``builder`` uses, from the builders that give them."""
@@ -223,8 +239,8 @@ def _write_formats(document: Document, builders: list[Builder],
         for artefact in builder.uses:
             name = givers.get(artefact)
             if name is not None:
-                result = written.get(name) or pending[name].result()[0]
-                found[artefact] = result.artefacts.get(artefact)
+                result = written[name] if name in written else finished(name)[0]
+                found[artefact] = result.artefacts.get(artefact) if result else None
         return found
 
     def write(builder: Builder, fragments: list[str], rendered: float):
@@ -244,9 +260,9 @@ def _write_formats(document: Document, builders: list[Builder],
                 written[builder.name], timings[builder.name] = write(builder, pieces, rendered)
                 progress(display, builder.name, timings[builder.name])
                 rendered = 0.0
-            for name, future in pending.items():
-                written[name], timings[name] = future.result()
-                progress(display, name, timings[name])
+            for name in pending:
+                written[name], timings[name] = finished(name)
+                progress(display, name, timings[name] if written[name] else None)
         except BaseException:
             for pool in children.values():
                 pool.close()  # a layout in progress ends now; its thread returns
@@ -420,6 +436,18 @@ def _drain(events, reporter: Reporter, progress: Progress | None) -> None:
             reporter.add(item)
         elif progress is not None:
             progress(*item)
+
+
+def expand_sources(sources: list[Path]) -> list[Path]:
+    """The books named on the command line: a folder of books (``content/``) stands
+    for every book in it; a manuscript or a book folder for itself."""
+    books: list[Path] = []
+    for source in sources:
+        if is_book_folder_collection(source):
+            books.extend(discover_books(source))
+        else:
+            books.append(source)
+    return books
 
 
 def discover_books(content: Path) -> list[Path]:

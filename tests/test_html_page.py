@@ -143,7 +143,7 @@ def test_desktop_has_margin_notes_beside_the_text_and_a_contents_sidebar(browser
     assert found["toc"]["right"] <= found["main"]["left"], "contents in a sidebar"
     assert 55 <= found["measure"] * 2 <= 80, "a line of about 60 to 75 characters"
     assert "Folio Serif" in found["font"] and found["fontLoaded"]
-    assert any(name.endswith("/fonts/NotoSerif-Regular.ttf") for name in found["fontFiles"])
+    assert any(name.endswith("/fonts/NotoSerif-Regular.woff2") for name in found["fontFiles"])
 
 
 _LINK_NOTES = """(() => {

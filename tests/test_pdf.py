@@ -228,7 +228,10 @@ def test_each_page_after_the_front_matter_shows_its_own_number(book, manual, con
     geometry = GEOMETRIES["A5"]
     pages = words(pdf)
     first = first_chapter_page(pdf)
-    assert first >= 4  # title page, imprint, contents, then the text on a right-hand page
+    if book == GERMAN:  # an article: its title and text on the first page
+        assert first == 1
+    else:  # a book: title page, imprint, contents, then the text on a right-hand page
+        assert first >= 4
     for number, page in enumerate(pages, start=1):
         foot = margin_words(page, geometry, "bottom")
         if number < first or not page["words"]:
@@ -296,7 +299,7 @@ def printed_toc(pdf: Path) -> list[tuple[str, int]]:
     return entries
 
 
-@pytest.mark.parametrize("book", ["manual", GERMAN, ENGLISH])
+@pytest.mark.parametrize("book", ["manual", ENGLISH])
 def test_printed_contents_give_the_page_each_heading_stands_on(book, manual, content_build):
     pdf = manual if book == "manual" else content_build.file(book, "pdf")
     pages = pdf_pages(pdf)
@@ -391,8 +394,9 @@ def test_hostile_text_is_all_printed(hostile):
     word = re.search(r"A long word: (\S+) ends", markdown).group(1)
     code = re.search(r"```\n(.*)\n```", markdown).group(1)
     assert len(url) == len(unbroken) == len(word) == len(code) == manuscripts.LONG
+    # A code line cut to the measure goes on behind a continuation mark (→).
     for piece in (url, unbroken, word, squeeze(code)):
-        assert piece in text
+        assert piece in text.replace("\u2192", "")
     assert all(f"C{n}" in text for n in (1, 57, 123, 200))
 
 

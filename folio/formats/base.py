@@ -29,6 +29,7 @@ import jinja2
 from ..document import Document
 from ..language import labels_for, words_for
 from ..templates import render_template
+from ..typography import bind_short_words, colon, long_date
 
 #: The fonts the books use, with their licence (see folio/fonts/README.md).
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
@@ -104,9 +105,13 @@ class Builder:
         return render_template(output.environment, name, **context)
 
 
-def font_face_css(prefix: str) -> str:
-    """Our @font-face rules with each font's URL under ``prefix`` (e.g. ``fonts/``)."""
+def font_face_css(prefix: str, woff2: bool = False) -> str:
+    """Our @font-face rules with each font's URL under ``prefix`` (e.g. ``fonts/``);
+    with ``woff2``, pointing at the WOFF2 files of ``formats.webfonts``."""
     css = (FONTS_DIR / "fonts.css").read_text(encoding="utf-8")
+    if woff2:
+        css = re.sub(r'url\("([^"/]+)\.ttf"\) format\("truetype"\)',
+                     r'url("\1.woff2") format("woff2")', css)
     return re.sub(r'url\("([^"/]+)"\)', lambda m: f'url("{prefix}{m.group(1)}")', css)
 
 
@@ -126,12 +131,18 @@ def book_context(document: Document) -> dict:
     meta = document.metadata
     return {
         "title": meta.title,
+        #: The title for a heading that the reader's screen breaks: a one-letter word
+        #: stays with the next ("SQLite: A Hands-on", never "SQLite: A / Hands-on").
+        "title_bound": bind_short_words(meta.title),
         "subtitle": meta.subtitle,
         "authors": meta.authors,
         "lang": meta.lang,
         "identifier": meta.identifier,
+        "identifier_text": meta.identifier_text,
         "isbn": meta.isbn,
         "date": meta.date,
+        #: The date as a reader of the language writes it ("26 November 2026").
+        "long_date": long_date(meta.date, meta.lang) if meta.date else "",
         "publisher": meta.publisher,
         "rights": meta.rights,
         "description": meta.description,
@@ -139,8 +150,11 @@ def book_context(document: Document) -> dict:
         "edition": meta.edition,
         "page_size": meta.page_size,
         "chapter_start": meta.chapter_start,
+        "layout": document.layout,
         "words": words_for(meta.lang),
         "labels": labels_for(meta.lang),
+        #: ": " as the language writes it between two parts ("Titre\u202f: sous-titre").
+        "colon": colon(meta.lang),
         "modified": build_time(document).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "slug": document.source.slug,
     }

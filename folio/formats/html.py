@@ -8,17 +8,19 @@
   back. Both copies are in the page; CSS shows one, so assistive technology
   meets each note once.
 - A table of contents (a sidebar on wide screens), download links to the book's
-  PDF and EPUB when those were built, the book's own fonts, dark mode following
-  the system, and a print stylesheet.
+  PDF and EPUB when those were built, the book's own fonts (cut to the characters
+  the page uses, as WOFF2: ``formats.webfonts``), dark mode following the system,
+  and a print stylesheet.
 """
 
 from __future__ import annotations
 
 import copy
-from pathlib import Path
+import html
 
 from markupsafe import Markup
 
+from .. import glyphs
 from ..ast import RawBlock, expand
 from ..document import Document
 from ..outputs import write_bytes, write_text
@@ -27,6 +29,7 @@ from .base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_
 from .code import code_css, highlight_code
 from .maths import formulas_as_mathml
 from .notes import InMargin, NoteCounter, note_section, place_notes
+from .webfonts import subset_woff2, woff2_name
 
 
 def _scrolling_tables(blocks: list) -> list:
@@ -48,7 +51,8 @@ class HtmlBuilder(Builder):
         return "index.html"
 
     def pieces(self, document: Document, options: dict | None = None) -> list[list]:
-        words = book_context(document)["words"]
+        book = book_context(document)
+        words = book["words"]
         counter = NoteCounter()
         pieces = []
         for chapter in document.chapters:
@@ -56,7 +60,7 @@ class HtmlBuilder(Builder):
             blocks = _scrolling_tables(place_notes(
                 highlight_code(formulas_as_mathml(copy.deepcopy(chapter.blocks))), margin))
             # Each chapter's notes are a region of their own: name them apart.
-            label = f"{words['notes']}: {chapter.title or chapter.number}"
+            label = f"{words['notes']}{book['colon']}{chapter.title or chapter.number}"
             pieces.append(blocks + note_section(margin.notes, epub=False, label=label,
                                                 back=words["back"]))
         return pieces
@@ -67,15 +71,22 @@ class HtmlBuilder(Builder):
         chapters = [{"id": c.id, "title": c.title, "html": Markup(fragment)}
                     for c, fragment in zip(document.chapters, fragments)]
         css = self.render(output, "html/book.css", book=book,
-                          fonts_css=Markup(font_face_css("fonts/")),
+                          fonts_css=Markup(font_face_css("fonts/", woff2=True)),
                           code_css_light=Markup(code_css("light")),
                           code_css_dark=Markup(code_css("dark", ":root .folio-code")))
         page = self.render(output, "html/page.html", book=book, chapters=chapters,
                            toc=nest(toc_entries(document, 2)), downloads=output.downloads)
-        for font in FONTS_DIR.glob("*.ttf"):
-            target = output.folder / "fonts" / font.name
-            if not target.exists() or target.stat().st_size != font.stat().st_size:
-                write_bytes(target, font.read_bytes())
+        # The fonts, cut to the characters of the page and its stylesheet.
+        characters = set(html.unescape(page)) | set(css)
+        has_code = any(tag in page for tag in ("<code", "<pre", "<kbd", "<samp"))
+        has_fallback = any(glyphs.place(char)[0] == "fallback"
+                           for char in characters if not char.isascii())
+        for font in sorted(FONTS_DIR.glob("*.ttf")):
+            if (font.name.startswith("NotoSansMono") and not has_code
+                    or font.name == glyphs.FALLBACK_FONT and not has_fallback):
+                continue  # a face the page never shows is never asked for
+            write_bytes(output.folder / "fonts" / woff2_name(font),
+                        subset_woff2(font, characters))
         for image in document.images.values():
             write_bytes(output.folder / "images" / image.name, image.path.read_bytes())
         write_text(output.folder / "book.css", css)

@@ -2,7 +2,8 @@
 
 ``transform_book`` runs them in order:
 1. ``structure``: title, heading levels, unique ids, chapters;
-2. ``typography``: quotation marks of the book's language;
+2. ``typography``: quotation marks, apostrophes and spaces by the rules of the
+   book's language (``folio.typography``);
 3. ``maths``: every formula's MathML (TeX checked and converted under limits);
 4. ``crossrefs``, ``citations``, ``callouts``, ``index``: numbered figures, tables
    and equations and the references to them; citations formatted by citeproc and the
@@ -25,22 +26,24 @@ from .callouts import title_callouts
 from .citations import cite
 from .crossrefs import cross_reference
 from .index import collect_index
+from .links import figure_without_image, resolve_cover, resolve_image, resolve_link
 from .maths import convert_maths
-from .links import resolve_cover, resolve_image, resolve_link
 from .rawhtml import RawHtmlLinks
-from .structure import build_chapters
-from .typography import localise_quotes
+from .structure import build_chapters, layout_of
+from .typography import localise_quotes, typeset_blocks
 
 
 def transform_book(source: BookSource, files_blocks: list[list], metadata: Metadata,
                    reporter: Reporter) -> Document:
     """Turn parsed, unwrapped blocks of every file into a ``Document``."""
-    blocks_per_file = [localise_quotes(blocks, metadata.lang) for blocks in files_blocks]
+    blocks_per_file = [typeset_blocks(localise_quotes(blocks, metadata.lang), metadata.lang)
+                       for blocks in files_blocks]
     blocks_per_file = convert_maths(blocks_per_file, [f.display for f in source.files],
                                     reporter)
+    layout = layout_of(blocks_per_file, metadata)
     chapters, anchors, file_anchors = build_chapters(source, blocks_per_file, metadata,
                                                      reporter)
-    document = Document(source, metadata, chapters, anchors, {})
+    document = Document(source, metadata, chapters, anchors, {}, layout=layout)
     # Scholarly books (issue 14): numbers and references, citations, the index.
     cross_reference(document, reporter)
     cite(document, reporter)
@@ -66,6 +69,6 @@ def resolve_links(document: Document, file_anchors: dict, reporter: Reporter) ->
                 return resolve_image(node, display, document, reporter)
             if node["t"] in ("RawInline", "RawBlock"):
                 return raw.resolve(node, display)
-            return None
+            return figure_without_image(node)
 
         chapter.blocks = walk(chapter.blocks, act)

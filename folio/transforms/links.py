@@ -19,7 +19,7 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..ast import Span, position, stringify
+from ..ast import Span, position, stringify, visit
 from ..diagnostics import Reporter
 from ..document import Document, Image
 from ..safety import (LINK_SCHEMES, MAX_IMAGE_BYTES, resolve_inside, sniff_image,
@@ -158,6 +158,33 @@ def resolve_image(node: dict, display: str, document: Document, reporter: Report
     if not alt and not any(key == "alt" for key, _ in attr[2]):
         attr[2].append(["alt", ""])  # decorative: HTML needs alt="" rather than none
     return None
+
+
+def figure_without_image(node: dict):
+    """A figure whose image was left out (a walk action, after its image): the
+    placeholder with the alt text once, not again as a caption that repeats it.
+    A caption that says more than the alt text stays."""
+    if node["t"] != "Figure":
+        return None
+    attr, caption, body = node["c"]
+    dropped, images = [], []
+
+    def collect(inline: dict) -> None:
+        if inline["t"] == "Image":
+            images.append(inline)
+        elif inline["t"] == "Span" and "image-dropped" in inline["c"][0][1]:
+            dropped.append(inline)
+
+    visit(body, collect)
+    if images or not dropped:
+        return None
+    said = stringify(caption[1])
+    if said and said != " ".join(stringify(span["c"][1]) for span in dropped):
+        return None
+    para = {"t": "Para", "c": dropped}
+    if attr[0]:  # a cross-reference may point at the figure
+        return {"t": "Div", "c": [[attr[0], ["figure-dropped"], []], [para]]}
+    return para
 
 
 def image_file(src: str, display: str, document: Document, reporter: Reporter,

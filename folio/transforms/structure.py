@@ -43,6 +43,18 @@ def first_heading_title(blocks: list) -> tuple[str, int]:
 
 
 
+def layout_of(blocks_per_file: list[list], metadata: Metadata) -> str:
+    """"article" for one manuscript file with at most one heading of its highest
+    level (an essay, a README, a letter), else "book"; the metadata's ``layout``
+    decides when it is given."""
+    if metadata.layout:
+        return metadata.layout
+    if len(blocks_per_file) != 1:
+        return "book"
+    levels = [block["c"][0] for block in blocks_per_file[0] if block["t"] == "Header"]
+    return "article" if levels.count(min(levels, default=0)) <= 1 else "book"
+
+
 def _same_title(a: str, b: str) -> bool:
     def norm(s: str) -> str:
         return re.sub(r"\W+", " ", s).strip().casefold()

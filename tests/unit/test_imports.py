@@ -7,11 +7,12 @@ The floors, top to bottom (README, "Layout of the package"):
     pipeline     pipeline
     formats      formats (the registry)
                  formats.epub | formats.pdf | formats.html   (wings: never each other)
-                 formats.base, .notes, .pagemap, .render, .maths, .code
+                 formats.base, .notes, .pagemap, .render, .maths, .code, .webfonts
     transforms   transforms, checks, linkcheck
     reading      book, metadata, parse, document, guard, cache
     policy       safety
-    ground       ast, diagnostics, templates, outputs, sandbox, language, folio
+    ground       ast, diagnostics, templates, outputs, sandbox, language, typography,
+                 folio
 """
 
 from __future__ import annotations
@@ -36,14 +37,16 @@ FLOORS: list[tuple[str, bool, list[list[str]]]] = [
                             ["folio.formats.html"]]),
     ("format commons", False, [["folio.formats.base", "folio.formats.notes",
                                 "folio.formats.pagemap", "folio.formats.render",
-                                "folio.formats.maths", "folio.formats.code"]]),
+                                "folio.formats.maths", "folio.formats.code",
+                                "folio.formats.webfonts"]]),
     ("transforms and checks", False, [["folio.transforms", "folio.checks",
                                        "folio.linkcheck"]]),
     ("reading", False, [["folio.book", "folio.metadata", "folio.parse", "folio.document",
                          "folio.guard", "folio.cache"]]),
     ("policy", False, [["folio.safety"]]),
     ("ground", False, [["folio.ast", "folio.diagnostics", "folio.templates",
-                        "folio.outputs", "folio.sandbox", "folio.language", "folio"]]),
+                        "folio.outputs", "folio.sandbox", "folio.language",
+                        "folio.typography", "folio.glyphs", "folio"]]),
 ]
 #: The only modules that may print or write to the standard streams.
 PRINTERS = {"folio.cli", "folio.console"}

@@ -9,7 +9,7 @@ import pytest
 
 from folio.book import load_book
 from folio.diagnostics import Reporter
-from folio.formats.code import CODE_STYLES, code_css, contrast, highlighted_lines
+from folio.formats.code import CODE_STYLES, code_block, code_css, contrast, line_runs, runs_html
 from folio.formats.maths import mathml_markup
 from folio.formats.pdf.index import fill_index, page_ranges
 from folio.parse import parse_markdown, unwrap_positions
@@ -135,9 +135,16 @@ def test_index_pages_each_once_and_runs_merged():
 
 
 def test_code_is_highlighted_and_every_colour_has_its_contrast():
-    lines = highlighted_lines("def f(x):\n    return x  # c\n", ["python", "numberLines"])
+    lines = [runs_html(runs) for runs in
+             line_runs("def f(x):\n    return x  # c\n", ["python", "numberLines"])]
     assert len(lines) == 2 and '<span class="k">def</span>' in lines[0]
-    assert highlighted_lines("x", ["no-such-language"]) is None
+    assert line_runs("x", ["no-such-language"]) == [[("", "x")]], "plain without a lexer"
+    # Highlighted and cut to the measure: the token spans go on in the continuation.
+    block = code_block({"t": "CodeBlock", "c": [["", ["python"], []],
+                        "value = compute('a long string that runs on', other_argument)"]},
+                       30)["c"][1]
+    assert block.count('class="line') == 3 and block.count('class="line cont"') == 2
+    assert '<span class="s1">' in block.split('class="line cont"')[1], "a string token"
     for use, (_style, background, least, colours) in CODE_STYLES.items():
         css = code_css(use)
         found = [part.split(";")[0] for part in css.split("color: ")[1:]]

@@ -34,7 +34,7 @@ from ...ast import classes_of, expand
 from ...document import Document
 from ...outputs import atomic_path
 from ..base import Builder, Output, Written, book_context, build_time, nest, toc_entries
-from ..code import code_css, highlight_code
+from ..code import code_css, for_ereaders
 from ..maths import formulas_as_mathml
 from ..notes import AtChapterEnd, NoteCounter, note_section, place_notes
 from ..pagemap import PageMap, insert_page_markers
@@ -75,8 +75,8 @@ class EpubBuilder(Builder):
         pieces = []
         for chapter in document.chapters:
             at_end = AtChapterEnd(counter)
-            blocks = place_notes(highlight_code(formulas_as_mathml(
-                copy.deepcopy(chapter.blocks))), at_end)
+            blocks = for_ereaders(place_notes(formulas_as_mathml(
+                copy.deepcopy(chapter.blocks)), at_end))
             blocks = blocks + note_section(at_end.notes, epub=True, label=words["notes"],
                                            back=words["back"])
             pieces.append(_cross_file_links(blocks, document))
@@ -116,12 +116,12 @@ class EpubBuilder(Builder):
             has_headings=any(c.headings for c in document.chapters),
             has_notes=any(e.get("epub:type") == "footnote" for b in bodies for e in b.iter()),
             page_source=self._page_source(document, output) if pages else "")
-        title = book["title"] + (f": {book['subtitle']}" if book["subtitle"] else "")
+        title = book["title"] + (book["colon"] + book["subtitle"] if book["subtitle"] else "")
         context = {
             "book": book, "chapters": chapters, "toc": nest(toc), "ncx": nest(toc),
             "depth": max((e["level"] for e in toc), default=1), "images": images,
             "cover": {"name": cover.name, "media_type": cover.media_type,
-                      "alt": f"{book['words']['cover']}: {title}"},
+                      "alt": f"{book['words']['cover']}{book['colon']}{title}"},
             "pages": pages, "front_pages": front,
             "page_count": page_map.page_count if pages else 0,
             "page_source": document.metadata.identifier if pages else "",

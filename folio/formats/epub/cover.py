@@ -21,6 +21,7 @@ import hashlib
 import io
 
 from ...document import Document
+from ...typography import title_lines
 from ..base import FONTS_DIR
 
 #: Width and height of a generated cover, in pixels.
@@ -108,7 +109,7 @@ def _fit(text: str, name: str, largest: int, smallest: int, width: int,
     size = largest
     while True:
         font = _font(name, size)
-        lines = _wrap(text, font, width)
+        lines = title_lines(text, font.getlength, width)
         if lines is not None and (len(lines) <= max_lines or size <= smallest):
             return font, lines
         if size <= smallest:

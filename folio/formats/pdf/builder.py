@@ -28,7 +28,7 @@ from ..pagemap import PageMap
 from .engine import BASE_URL, INDEX_MARK, LaidOut, lay_out
 from .index import fill_index, print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
-                     long_date, running_head)
+                     running_head)
 from .maths import formulas_as_drawings
 from .merge import merge_parts
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
@@ -124,10 +124,11 @@ class PrintBook:
         printing = bool(output.options.get("print"))
         book = book_context(document)
         book["page_size"] = geometry.size
-        book["long_date"] = long_date(book["date"], book["lang"]) if book["date"] else ""
-        # The title on its page in even lines (bold, 2.3 em: about 0.6 em a character).
+        # The title in even lines (bold, 2.3 em on a title page, 1.9 em above an
+        # article: about 0.6 em a character).
+        size = 1.9 if document.layout == "article" else 2.3
         book["title_lines"] = balanced_lines(book["title"], geometry.text_width * 0.9,
-                                             2.3 * geometry.font_size * 0.6 * MM_PER_PT)
+                                             size * geometry.font_size * 0.6 * MM_PER_PT)
         book["isbn_display"] = document.metadata.isbn_text or document.metadata.isbn
         self.book = book
         self.chapters = [{"id": c.id, "title": c.title, "html": Markup(fragment),

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from ...diagnostics import MISSING_LIBRARY, BuildError
 from ..pagemap import PageMap, page_map
 from .index import fill_index
 from .maths import tag_formulas_as_formula
@@ -100,7 +101,15 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
     """Lay out ``html`` into the PDF ``temporary``; return what the layout tells.
 
     Runs in a child process under time and memory limits (``folio.sandbox``)."""
-    import weasyprint
+    try:
+        import weasyprint
+    except OSError as error:  # cffi could not load Pango (or GObject, HarfBuzz …)
+        raise BuildError("", f"the PDF needs the Pango library (1.44 or newer), which "
+                         f"could not be loaded ({str(error).splitlines()[0][:120]}); "
+                         "install it -- Debian and Ubuntu: sudo apt-get install "
+                         "libpango-1.0-0 libpangoft2-1.0-0; macOS: brew install pango -- "
+                         "and build again; the other formats do not need it",
+                         code=MISSING_LIBRARY) from None
 
     tag_formulas_as_formula()
     logging.getLogger("weasyprint").setLevel(logging.ERROR)

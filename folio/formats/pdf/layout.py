@@ -7,10 +7,16 @@ AST that only the PDF needs, so that nothing stands outside the text block.
   foot, ``formats.notes.AtPageFoot``):
   - tables too wide for the text block are set smaller, or split into groups of
     columns that fit, each repeating the first column; short tables stay whole;
-  - code blocks get one box per line, so that a wrapped line hangs under its start;
+  - code blocks are cut to the measure (``formats.code``): a long line goes on
+    under its start behind a continuation mark, never broken at a hyphen; inline
+    code breaks only after ``/ . _ = &``;
   - a link target too long for a note is printed in the text after its link;
   - "words" longer than LONG_WORD (a hash, a URL without spaces) may break
     anywhere and skip dictionary hyphenation;
+  - a character no font has becomes U+FFFD (``glyphs``), so that the PDF's text stays
+    readable to text extraction;
+  - a paragraph with a long unbreakable piece of code or of an address is set
+    ragged right, so that the line before it does not gape;
   - a space before an inline element gets a box of its own (works around a
     WeasyPrint line-breaking fault, see ``_inline_runs``).
 """
@@ -22,9 +28,11 @@ import html
 import math
 import re
 
-from ...ast import RawBlock, Span, expand, stringify
+from ... import glyphs
+from ...ast import RawBlock, Span, expand, stringify, visit, walk
 from ...metadata import PAGE_SIZES
-from ..code import highlighted_lines
+from ...typography import title_lines
+from ..code import code_block, inline_code
 
 MM_PER_PT = 25.4 / 72
 
@@ -161,16 +169,108 @@ def _inline_runs(tree):
     return tree
 
 
-# --- code blocks ------------------------------------------------------------------
+# --- code -------------------------------------------------------------------------
 
-def _code_block(node: dict):
-    """A code block as HTML with one block per line (hanging indent when wrapped)."""
-    (ident, classes, _keyvals), text = node["c"]
-    lines = highlighted_lines(text, classes) or [html.escape(line) for line in text.split("\n")]
-    body = "".join(f'<span class="line">{line or "&#8203;"}</span>' for line in lines)
-    attrs = f' id="{html.escape(ident)}"' if ident else ""
-    css = " ".join(["folio-code", *(html.escape(c) for c in classes)])
-    return RawBlock(f'<pre class="{css}"{attrs}><code>{body}</code></pre>')
+#: Code blocks are set at this fraction of the body size (print.css ``pre``).
+CODE_SIZE = 0.82
+#: The advance of every character of Folio Mono (Noto Sans Mono), in em.
+MONO_EM = 0.6
+#: Horizontal padding of a code block, both sides together, in mm (print.css).
+CODE_PADDING = 5.0
+#: What a block quote (its two margins at 0.95 em) and a list (its indent) take
+#: from the measure, in em of the body size.
+QUOTE_EM, LIST_EM = 2 * 1.5 * 0.95, 1.5
+
+
+def code_columns(room: float, font_size: float, scale: float = 1.0) -> int:
+    """How many characters of code fit a line of a code block ``room`` mm wide."""
+    char = MONO_EM * CODE_SIZE * scale * font_size * MM_PER_PT
+    return int((room - CODE_PADDING) / char)
+
+
+def _wrap_code(blocks: list, room: float, font_size: float) -> list:
+    """Code blocks cut to the measure they stand in (``formats.code``), inside
+    block quotes and lists too; inline code breaks only where code may."""
+    blocks = _wrap_blocks(blocks, room, font_size, 1.0)
+    return expand(blocks, lambda node: inline_code(node) if node["t"] == "Code" else None)
+
+
+def _wrap_blocks(blocks: list, room: float, font_size: float, scale: float) -> list:
+    em = font_size * MM_PER_PT
+    out = []
+    for node in blocks:
+        kind = node.get("t") if isinstance(node, dict) else None
+        if kind == "CodeBlock":
+            node = code_block(node, code_columns(room, font_size, scale))
+        elif kind == "BlockQuote":
+            node["c"] = _wrap_blocks(node["c"], room - QUOTE_EM * em * scale, font_size,
+                                     scale * 0.95)
+        elif kind in ("BulletList", "OrderedList"):
+            items = node["c"] if kind == "BulletList" else node["c"][1]
+            wrapped = [_wrap_blocks(item, room - LIST_EM * em * scale, font_size, scale)
+                       for item in items]
+            node["c"] = wrapped if kind == "BulletList" else [node["c"][0], wrapped]
+        elif kind == "Div":
+            node["c"][1] = _wrap_blocks(node["c"][1], room, font_size, scale)
+        out.append(node)
+    return out
+
+
+# --- paragraphs with long unbreakable pieces ------------------------------------------
+
+#: An unbreakable piece of code or of an address longer than this (in characters)
+#: sets its paragraph ragged: justified, the line before it would gape.
+LOOSE_PIECE = 16
+_CODE_BREAKS = re.compile(r"\s+|(?<=[/._=&])")
+_URL_BREAKS = re.compile(r"\s+|(?<=[/.\-_?&=])")
+
+
+def _longest_piece(node: dict) -> int:
+    """The longest run of an inline that cannot break (code, an address as text)."""
+    if node["t"] == "Code":
+        return max((len(piece) for piece in _CODE_BREAKS.split(node["c"][1])), default=0)
+    if node["t"] == "Link" and "folio-url" in node["c"][0][1]:
+        return max((len(piece) for piece in _URL_BREAKS.split(stringify(node["c"][1]))),
+                   default=0)
+    return 0
+
+
+def _ragged_paragraphs(blocks: list) -> list:
+    """Paragraphs that hold a piece longer than LOOSE_PIECE in a ``folio-ragged`` div
+    (set ragged right by print.css)."""
+    def act(node: dict):
+        if node["t"] not in ("Para", "Plain"):
+            return None
+        longest = []
+        visit(node["c"], lambda inline: longest.append(_longest_piece(inline)))
+        if max(longest, default=0) > LOOSE_PIECE:
+            return {"t": "Div", "c": [["", ["folio-ragged"], []], [node]]}
+        return [node]
+
+    return expand(blocks, act)
+
+
+# --- characters no font has ---------------------------------------------------------
+
+def _unprintable_marked(blocks: list) -> list:
+    """A character that no font has (``glyphs.place``; the checks warned about it) as
+    U+FFFD, which the book's fonts draw: WeasyPrint would print an empty box and
+    write the whole font with a custom encoding that text extraction (pypdf,
+    pdfminer) cannot read, so that the PDF's text would be lost with it."""
+    def mark(text: str) -> str:
+        if text.isascii():
+            return text
+        return "".join("\ufffd" if glyphs.place(char)[0] == "none" else char
+                       for char in text)
+
+    def act(node: dict):
+        if node["t"] == "Str":
+            node["c"] = mark(node["c"])
+        elif node["t"] in ("Code", "CodeBlock"):
+            node["c"][1] = mark(node["c"][1])
+        return None
+
+    return walk(blocks, act)
 
 
 # --- tables -----------------------------------------------------------------------
@@ -291,13 +391,13 @@ def fit_for_print(blocks: list, geometry: PageGeometry) -> list:
 
     def act(node: dict):
         kind = node["t"]
-        if kind == "CodeBlock":
-            return _code_block(node)
         if kind == "Table":
             node["c"] = expand(node["c"], act)
             return _fit_table(node, room, geometry.font_size)
         return _inline_long_link_note(node)
 
+    blocks = _wrap_code(_ragged_paragraphs(_unprintable_marked(blocks)), room,
+                        geometry.font_size)
     return _inline_runs(expand(blocks, act))
 
 
@@ -314,58 +414,5 @@ def running_head(title: str, geometry: PageGeometry) -> str:
 
 def balanced_lines(text: str, room: float, em: float) -> list[str]:
     """``text`` broken at spaces into as few lines as fit ``room`` (mm) at ``em``
-    (mm per character), the lines as even as can be: a title on its page."""
-    words = text.split()
-    if not words or len(words) > 40:
-        return [text]
-    per_line = max(int(room / em), 8)
-    length = lambda i, j: len(" ".join(words[i:j]))  # noqa: E731
-    # best[j][k]: (cost, breaks) for the first j words in k lines.
-    best: dict[tuple[int, int], tuple[float, list[int]]] = {(0, 0): (0.0, [])}
-    for lines in range(1, len(words) + 1):
-        for j in range(1, len(words) + 1):
-            options = [(cost + (per_line - length(i, j)) ** 2, breaks + [j])
-                       for i in range(j) if (i, lines - 1) in best
-                       for cost, breaks in [best[(i, lines - 1)]]
-                       if length(i, j) <= per_line or j - i == 1]
-            if options:
-                best[(j, lines)] = min(options)
-        if (len(words), lines) in best:
-            breaks = [0, *best[(len(words), lines)][1]]
-            return [" ".join(words[a:b]) for a, b in zip(breaks, breaks[1:])]
-    return [text]
-
-
-# --- dates -----------------------------------------------------------------------
-
-MONTHS = {
-    "en": "January February March April May June July August September October "
-          "November December",
-    "de": "Januar Februar März April Mai Juni Juli August September Oktober November "
-          "Dezember",
-    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre "
-          "décembre",
-    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre "
-          "noviembre diciembre",
-    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre "
-          "novembre dicembre",
-    "nl": "januari februari maart april mei juni juli augustus september oktober "
-          "november december",
-}
-_DAY_MONTH = {"en": "{d} {m} {y}", "de": "{d}. {m} {y}", "fr": "{d} {m} {y}",
-              "es": "{d} de {m} de {y}", "it": "{d} {m} {y}", "nl": "{d} {m} {y}"}
-
-
-def long_date(date: str, lang: str) -> str:
-    """``2026-11-26`` as a reader of ``lang`` writes it; ISO for other languages."""
-    primary = lang.split("-")[0].lower()
-    match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", date)
-    if not match or primary not in MONTHS:
-        return date
-    year, month, day = match.groups()
-    if not month:
-        return year
-    name = MONTHS[primary].split()[int(month) - 1]
-    if not day:
-        return f"{name} {year}" if primary != "es" else f"{name} de {year}"
-    return _DAY_MONTH[primary].format(d=int(day), m=name, y=year)
+    (mm per character), as even as can be (``typography.title_lines``): a title."""
+    return title_lines(text, lambda line: len(line) * em, room, long_words=True) or [text]
