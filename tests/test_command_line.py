@@ -25,7 +25,8 @@ def test_a_folder_of_books_is_taken_as_such_by_check_and_build(tmp_path):
     shutil.copytree(CONTENT, tmp_path / "content")
     checked = run_build("check", "content", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
-    assert "2 book(s)" in checked.stderr
+    books = len([p for p in CONTENT.iterdir() if p.suffix == ".md" or p.is_dir()])
+    assert f"{books} book(s)" in checked.stderr
     assert f"content/{GERMAN}.md:" in checked.stderr
     built = run_build("build", "content", "-o", "out", "--format", "html", "-q", cwd=tmp_path)
     assert built.returncode == 0, built.stderr

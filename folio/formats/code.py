@@ -101,7 +101,10 @@ def line_runs(code: str, classes: list[str]) -> list[Runs]:
 
 
 def runs_html(runs: Runs) -> str:
-    return "".join(f'<span class="{css}">{html.escape(text)}</span>' if css
+    """The HTML of a line's runs. White space stays bare text (Pygments' ``w`` has no
+    style): a space at the end of a cut piece must hang in the margin, and inside an
+    element of its own it would not."""
+    return "".join(f'<span class="{css}">{html.escape(text)}</span>' if css and css != "w"
                    else html.escape(text) for css, text in runs)
 
 
@@ -120,6 +123,15 @@ def _runs_cut(runs: Runs, lengths: list[int]) -> list[Runs]:
             length -= len(text)
         pieces.append(piece)
     return pieces
+
+
+def _without_trailing_space(runs: Runs) -> Runs:
+    runs = list(runs)
+    while runs and not runs[-1][1].rstrip(" "):
+        runs.pop()
+    if runs and runs[-1][1].endswith(" "):
+        runs[-1] = (runs[-1][0], runs[-1][1].rstrip(" "))
+    return runs
 
 
 def code_block_html(node: dict) -> str | None:
@@ -192,6 +204,9 @@ def code_block(node: dict, columns: int) -> dict:
         line = "".join(part for _, part in runs)
         pieces = wrap_line(line, columns)
         first, *rest = _runs_cut(runs, [len(piece) for piece in pieces])
+        if rest:  # the space at a cut would end the line: WeasyPrint counts it there
+            first = _without_trailing_space(first)
+            rest = [_without_trailing_space(piece) for piece in rest[:-1]] + rest[-1:]
         indent = len(line) - len(line.lstrip(" "))
         out.append(f'<span class="line">{runs_html(first) or "&#8203;"}</span>')
         for piece in rest:

@@ -178,13 +178,23 @@ def figure_without_image(node: dict):
     visit(body, collect)
     if images or not dropped:
         return None
-    said = stringify(caption[1])
+    label = _caption_label(caption[1])
+    said = stringify(caption[1])[len(stringify(label)):].strip()
     if said and said != " ".join(stringify(span["c"][1]) for span in dropped):
         return None
-    para = {"t": "Para", "c": dropped}
+    para = {"t": "Para", "c": label + dropped}  # "Figure 3: " stays with the alt text
     if attr[0]:  # a cross-reference may point at the figure
         return {"t": "Div", "c": [[attr[0], ["figure-dropped"], []], [para]]}
     return para
+
+
+def _caption_label(blocks: list) -> list:
+    """The numbered label a caption starts with ("Figure 3", ":" and a space, put
+    there by ``transforms.crossrefs``), or []."""
+    first = blocks[0]["c"] if blocks and blocks[0]["t"] in ("Plain", "Para") else []
+    if first and first[0]["t"] == "Span" and "caption-label" in first[0]["c"][0][1]:
+        return first[:3]
+    return []
 
 
 def image_file(src: str, display: str, document: Document, reporter: Reporter,
