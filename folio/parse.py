@@ -1,14 +1,20 @@
-"""Parse: run pandoc once per manuscript file into its JSON AST, with source positions.
+"""Parse: run pandoc on each manuscript file into its JSON AST, with source positions.
 
 pandoc runs in its own process group, with a heap cap and a time-out, because
 a hostile manuscript can make it grow or spin (pandoc's manual recommends both).
+A long file (a whole book in one file) is parsed in pieces cut at its top-level
+headings (``pieces_of``), side by side, so that no pandoc run needs more than the
+heap cap: pandoc needs about 0.4 MB for every kB of Markdown with source positions,
+and a 5 MB manuscript would need 2 GB at once.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import json
 import os
+import re
 import signal
 import subprocess
 
@@ -17,7 +23,7 @@ import pypandoc
 from .ast import get_attr, walk
 from .book import SourceFile
 from .diagnostics import BuildError
-from .guard import MAX_NESTING, deep_json_line, footnote_cycle
+from .guard import FOOTNOTE_DEFINITION, MAX_NESTING, deep_json_line, footnote_cycle
 
 #: commonmark_x parses in linear time; front matter is read by us, not by pandoc;
 #: an image alone in a paragraph is a figure with its alt text as caption.
@@ -26,6 +32,10 @@ READER = "commonmark_x+sourcepos+implicit_figures-yaml_metadata_block"
 PANDOC_TIMEOUT = 60
 #: pandoc's heap cap.
 PANDOC_HEAP = "1024M"
+#: A file longer than this (characters) is parsed in pieces of about this size.
+PIECE_CHARACTERS = 400_000
+#: pandoc runs at once when a file is parsed in pieces.
+PIECE_RUNS = 4
 
 
 def pandoc_path() -> str:
@@ -86,14 +96,80 @@ def parse_markdown(source: SourceFile) -> dict:
         raise BuildError(source.display, f"footnote [^{label}] refers to itself (directly or "
                          "through other notes), which pandoc cannot resolve; remove the "
                          "reference", line, code="footnote-cycle")
-    output = run_pandoc(["-f", READER, "-t", "json"], source.body, source.display)
+    pieces = pieces_of(source.body)
+    if len(pieces) == 1:
+        return _parse(pieces[0], source.display)
+    with concurrent.futures.ThreadPoolExecutor(PIECE_RUNS) as pool:
+        parsed = list(pool.map(lambda text: _parse(text, source.display), pieces))
+    return {**parsed[0], "blocks": [block for document in parsed
+                                    for block in document["blocks"]]}
+
+
+def _parse(text: str, display: str) -> dict:
+    output = run_pandoc(["-f", READER, "-t", "json"], text, display)
     try:
         return json.loads(output)
     except RecursionError:  # folio.guard: too deep for Python; name the line
         line, col = deep_json_line(output, 8 * MAX_NESTING)
-        raise BuildError(source.display, f"the manuscript nests more than {MAX_NESTING} "
+        raise BuildError(display, f"the manuscript nests more than {MAX_NESTING} "
                          "levels deep (block quotes, lists, emphasis, links and HTML "
                          "elements together); flatten it", line, col, "too-deep") from None
+
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_TOP_HEADING = re.compile(r"# ")
+_LINK_DEFINITION = re.compile(r" {0,3}\[[^\]\n]+\]:\s*\S")
+
+
+def pieces_of(text: str) -> list[str]:
+    """``text`` as the texts pandoc gets: itself when short; else one text per run of
+    top-level sections of about ``PIECE_CHARACTERS``. Every piece keeps the file's
+    lines where they are (the others blanked, so that source positions stay true)
+    and every footnote and link reference definition of the file (so that a
+    reference finds its definition whichever piece it is in)."""
+    if len(text) <= PIECE_CHARACTERS:
+        return [text]
+    lines = text.split("\n")
+    cuts, size, fence = [0], 0, ""
+    for number, line in enumerate(lines):
+        opening = _FENCE.match(line)
+        if opening and (not fence or opening.group(1)[0] == fence[0]):
+            fence = "" if fence else opening.group(1)
+        elif (not fence and size >= PIECE_CHARACTERS and _TOP_HEADING.match(line)
+              and (number == 0 or not lines[number - 1].strip())):
+            cuts.append(number)
+            size = 0
+        size += len(line) + 1
+    if len(cuts) == 1:
+        return [text]
+    definitions = _definition_lines(lines)
+    pieces = []
+    for start, end in zip(cuts, cuts[1:] + [len(lines)]):
+        pieces.append("\n".join(line if start <= number < end or number in definitions
+                                else "" for number, line in enumerate(lines)))
+    return pieces
+
+
+def _definition_lines(lines: list[str]) -> set[int]:
+    """The lines of every footnote and link reference definition: the line that opens
+    it and the indented (or blank) lines that go on with it."""
+    found: set[int] = set()
+    number = 0
+    while number < len(lines):
+        line = lines[number]
+        if FOOTNOTE_DEFINITION.match(line) or _LINK_DEFINITION.match(line):
+            found.add(number)
+            following = number + 1
+            while following < len(lines) and (not lines[following].strip()
+                                              or lines[following][:1] in " \t"):
+                following += 1
+            while following - 1 > number and not lines[following - 1].strip():
+                following -= 1  # the blank lines after it are not its own
+            found.update(range(number, following))
+            number = following
+        else:
+            number += 1
+    return found
 
 
 def unwrap_positions(blocks: list) -> list:

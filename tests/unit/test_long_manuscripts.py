@@ -1,0 +1,57 @@
+"""A whole book in one file is parsed in pieces cut at its top-level headings
+(``parse.pieces_of``) and rendered in batches (``formats.render``): the result is
+the same as in one pandoc run, positions, notes and link references included."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import folio.formats.render as render
+import folio.parse as parse
+from folio.book import SourceFile
+from folio.formats.render import render_pieces
+
+TEXT = "\n".join(
+    f"# Chapter {n}\n\nText of chapter {n} with a note[^n{n}] and a link to [the site]"
+    f"[site] and to the first note[^n1].\n\n```\n# not a heading {n}\n```\n\n"
+    "- a list item\n\n  # not a cut inside a list item\n" for n in range(1, 40)
+) + "\n" + "\n".join(f"[^n{n}]: Note {n}\n    goes on.\n" for n in range(1, 40)) + \
+    "\n[site]: https://example.org/site\n"
+
+
+def test_a_long_file_is_parsed_in_pieces_with_the_same_result(monkeypatch, tmp_path):
+    source = SourceFile("book.md", tmp_path / "book.md", TEXT)
+    whole = parse.parse_markdown(source)
+    monkeypatch.setattr(parse, "PIECE_CHARACTERS", 1500)
+    assert len(parse.pieces_of(TEXT)) > 3
+    assert all(piece.count("\n") == TEXT.count("\n") for piece in parse.pieces_of(TEXT)), \
+        "every piece keeps the file's lines where they are"
+    pieces = parse.parse_markdown(source)
+    assert plain(pieces) == plain(whole)
+    # Where each element starts is the same (a block before a run of blank lines may
+    # end later: the blanked lines of the other pieces are blank lines to pandoc).
+    assert starts(pieces) == starts(whole)
+
+
+def plain(document: dict) -> str:
+    """The blocks without positions, and without the ids pandoc made for headings
+    (each run numbers its duplicates from 1; folio gives every heading its id)."""
+    text = json.dumps(parse.strip_positions(parse.unwrap_positions(document["blocks"])))
+    return re.sub(r'("t": "Header", "c": \[\d+, \[)"[^"]*"', r'\1""', text)
+
+
+def starts(document: dict) -> list[str]:
+    return re.findall(r'"data-pos", "(\d+:\d+)-', json.dumps(document["blocks"]))
+
+
+def test_pieces_are_rendered_in_batches_with_the_same_result(monkeypatch, tmp_path):
+    # Pieces hold no footnotes when they are rendered (the notes are placed before).
+    text = TEXT.replace("[^n", "[n")
+    document = parse.parse_markdown(SourceFile("book.md", tmp_path / "book.md", text))
+    pieces = [[block] for block in parse.unwrap_positions(document["blocks"])] + [[]]
+    api = document["pandoc-api-version"]
+    whole = render_pieces(pieces, api, "book.md")
+    monkeypatch.setattr(render, "BATCH_CHARACTERS", 2000)
+    assert render_pieces(pieces, api, "book.md") == whole
+    assert whole[-1] == "" and "example.org/site" in "".join(whole)
