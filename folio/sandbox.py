@@ -169,15 +169,18 @@ class Child:
         return status
 
     def close(self) -> None:
-        """End the child if it still waits or runs, reap it, remove its folder."""
+        """End the child if it still waits or runs, reap it, remove its folder.
+
+        The child goes first: a thread may be reading its pipe, and closing a pipe
+        that a thread reads waits for that read to end."""
         if os.getpid() != self.parent:
             return
-        for pipe in (self._jobs, self._results):
-            with contextlib.suppress(OSError, ValueError):
-                pipe.close()
         pid = self._take_pid()
         if pid:
             end_group(pid)
+        for pipe in (self._jobs, self._results):
+            with contextlib.suppress(OSError, ValueError):
+                pipe.close()
         self._remove_scratch()
 
     def _remove_scratch(self) -> None:
