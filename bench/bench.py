@@ -1,9 +1,18 @@
 #!/usr/bin/env python3
 """Benchmark: folio against plain pandoc (and WeasyPrint) on generated long books.
 
-    make bench                      # or: .venv/bin/python bench/bench.py
-    FOLIO_BENCH_RUNS=5 make bench   # runs per measurement (median reported; default 3)
-    FOLIO_BENCH_PAGES=150,600       # book sizes in (approximate) A5 pages
+    make bench                        # or: .venv/bin/python bench/bench.py
+    FOLIO_BENCH_RUNS=5 make bench     # runs per measurement (median reported; default 3)
+    FOLIO_BENCH_PAGES=150,600,2500    # book sizes in (approximate) A5 pages (default)
+    FOLIO_BENCH_DENSITY=0,5,15        # link notes a page for the density rows (default)
+
+For each size: the full build of three formats (folio's PDF laid out in parts on
+every core) against plain pandoc's three commands; the PDF alone against
+WeasyPrint's own command line on folio's print HTML; the PDF on one worker and
+on two; a cold build (no numbers of an earlier build) and a warm one (``--force``
+with them); a rebuild with nothing changed and with one chapter changed; peak
+memory. On the smallest size, the cost of link notes: the same text with 0, 5 and
+15 link notes a page, PDF only.
 
 Every measurement runs its command as a subprocess and reads its wall time and
 its peak resident memory (``ru_maxrss`` from ``os.wait4``: the largest single
@@ -46,18 +55,22 @@ def _sentence(rng: random.Random, words: int) -> str:
 
 
 def _paragraph(rng: random.Random, state: dict) -> tuple[str, int]:
-    """A paragraph of 60-120 words with a link and, now and then, a footnote."""
+    """A paragraph of 60-120 words with a link (``state["density"]``: link notes a
+    page, about 2 if not given) and, now and then, a footnote."""
     sentences, count = [], 0
     while count < rng.randint(60, 120):
         n = rng.randint(8, 22)
         sentences.append(_sentence(rng, n))
         count += n
-    if rng.random() < 0.7:
+    density = state.get("density")
+    links = (1 if rng.random() < 0.7 else 0) if density is None else \
+        int(density * count / WORDS_PER_PAGE + rng.random())
+    for _ in range(links):
         state["links"] += 1
         url = rng.choice(_SITES).format(f"topic-{state['links']}")
-        sentences.insert(rng.randrange(len(sentences)),
+        sentences.insert(rng.randrange(len(sentences) + 1),
                          f"See [the {rng.choice(_WORDS)} notes]({url}) for more.")
-    if rng.random() < 0.25:
+    if rng.random() < 0.25 and state.get("density") != 0:
         state["notes"] += 1
         label = f"n{state['notes']}"
         sentences.append(f"A remark follows.[^{label}]")
@@ -80,10 +93,12 @@ def _code(rng: random.Random) -> str:
     return "\n".join(lines + ["```"])
 
 
-def chapter_text(number: int, words: int, seed: int = 0) -> str:
-    """One chapter of about ``words`` words: sections, links, notes, tables, code."""
+def chapter_text(number: int, words: int, seed: int = 0, density: float | None = None) -> str:
+    """One chapter of about ``words`` words: sections, links, notes, tables, code
+    (``density``: link notes a page; with 0 no footnotes either)."""
     rng = random.Random(seed * 10_000 + number)
-    state = {"links": number * 1000, "notes": number * 1000, "pending": []}
+    state = {"links": number * 1000, "notes": number * 1000, "pending": [],
+             "density": density}
     parts = [f"# Chapter {number}: {_sentence(rng, 3)[:-1]} {{#chapter-{number}}}"]
     written, section = 0, 0
     while written < words:
@@ -112,7 +127,8 @@ def chapter_text(number: int, words: int, seed: int = 0) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def generate_book(folder: Path, pages: int, seed: int = 0) -> Path:
+def generate_book(folder: Path, pages: int, seed: int = 0,
+                  density: float | None = None) -> Path:
     """Write a book folder of about ``pages`` A5 pages; return it."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "book.yaml").write_text(
@@ -121,8 +137,8 @@ def generate_book(folder: Path, pages: int, seed: int = 0) -> Path:
     chapters = max(1, round(pages / PAGES_PER_CHAPTER))
     per_chapter = pages * WORDS_PER_PAGE // chapters
     for number in range(1, chapters + 1):
-        (folder / f"{number:03d}.md").write_text(chapter_text(number, per_chapter, seed),
-                                                 encoding="utf-8")
+        (folder / f"{number:03d}.md").write_text(
+            chapter_text(number, per_chapter, seed, density), encoding="utf-8")
     return folder
 
 
@@ -193,18 +209,19 @@ def folio_command(book: Path, out: Path, *extra: str) -> list[str]:
 
 
 def dump_print_html(book: Path, folder: Path) -> Path:
-    """Our print HTML for ``book`` with its fonts and images beside it."""
+    """Our print HTML for ``book`` (whole, as laid out in one piece) with its fonts and
+    images beside it."""
     sys.path.insert(0, str(CODE))
     from folio.diagnostics import Reporter
     from folio.formats.base import FONTS_DIR, Output
     from folio.formats.pdf import PdfBuilder
+    from folio.formats.render import render_pieces
     from folio.pipeline import read_book
-    from folio.render import render_pieces
     from folio.templates import make_environment
 
-    document, api = read_book(book, Reporter())
+    document = read_book(book, Reporter())
     builder = PdfBuilder()
-    fragments = render_pieces(builder.pieces(document), api, str(book))
+    fragments = render_pieces(builder.pieces(document, {}), document.api_version, str(book))
     output = Output(folder, document.source.slug, make_environment(document.root))
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copytree(FONTS_DIR, folder / "fonts", dirs_exist_ok=True)
@@ -222,16 +239,22 @@ def touch_chapter(book: Path, run: int) -> None:
                        encoding="utf-8")
 
 
-def bench_book(pages: int, runs: int) -> list[tuple[str, str, str, str]]:
+def bench_book(pages: int, runs: int) -> list[tuple[str, ...]]:
     folder = OUT / f"book-{pages}"
     shutil.rmtree(folder, ignore_errors=True)
     book = generate_book(folder / f"bench-{pages}", pages)
     out_folio, out_plain = folder / "dist", folder / "plain"
     out_plain.mkdir(parents=True)
+    parts_cache = out_folio / ".folio-cache" / "pdf" / book.name
     print(f"## {pages} pages: building …", file=sys.stderr, flush=True)
+
+    def cold(*extra: str, env: dict | None = None):
+        shutil.rmtree(parts_cache, ignore_errors=True)  # no numbers of an earlier build
+        return measure([folio_command(book, out_folio, "--force", *extra)], env)
 
     full = alternate(runs, folio=lambda: measure([folio_command(book, out_folio, "--force")]),
                      plain=lambda: measure(plain_commands(book, out_plain)))
+    first = alternate(runs, cold=cold)
     nothing = alternate(runs, rebuild=lambda: measure([folio_command(book, out_folio)]))
     edits = iter(range(1_000_000))
     one = alternate(runs, rebuild=lambda: (touch_chapter(book, next(edits)),
@@ -239,11 +262,18 @@ def bench_book(pages: int, runs: int) -> list[tuple[str, str, str, str]]:
     print_html = dump_print_html(book, folder / "print")
     pdf = alternate(
         runs,
-        folio=lambda: measure([folio_command(book, out_folio, "--force", "--format", "pdf")]),
+        two=lambda: measure([folio_command(book, out_folio, "--force", "--format", "pdf")],
+                            {"FOLIO_LAYOUT_WORKERS": "2"}),
+        one=lambda: measure([folio_command(book, out_folio, "--force", "--format", "pdf")],
+                            {"FOLIO_LAYOUT_WORKERS": "1"}),
         weasy=lambda: measure([[weasyprint_cli(), "--pdf-variant", "pdf/ua-1",
                                 str(print_html), str(folder / "print" / "alone.pdf")]]))
     pages_out = _pdf_pages(out_folio / book.name / f"{book.name}.pdf")
     plain_pages = _pdf_pages(out_plain / "plain.pdf")
+    per_page = pdf["two"][0] / max(1, int(pages_out) if pages_out.isdigit() else pages)
+    PER_PAGE[pages] = per_page
+    MEMORY[pages] = full["folio"][1]
+    WEASY_MEMORY[pages] = pdf["weasy"][1]
 
     def ratio(a: float, b: float) -> str:
         return f"{a / b:.2f}"
@@ -252,9 +282,14 @@ def bench_book(pages: int, runs: int) -> list[tuple[str, str, str, str]]:
         (f"full build, 3 formats ({pages_out} p.; pandoc's PDF: {plain_pages} p.)",
          f"{full['folio'][0]:.1f} s", f"{full['plain'][0]:.1f} s",
          f"{ratio(full['folio'][0], full['plain'][0])} (target ≤ 0.8)"),
-        ("PDF only: `--format pdf` vs WeasyPrint alone on our print HTML",
-         f"{pdf['folio'][0]:.1f} s", f"{pdf['weasy'][0]:.1f} s",
-         f"{ratio(pdf['folio'][0], pdf['weasy'][0])} (target ≤ 1.1)"),
+        ("full build from nothing (no numbers of an earlier build) vs with them",
+         f"{first['cold'][0]:.1f} s", f"{full['folio'][0]:.1f} s",
+         ratio(first['cold'][0], full['folio'][0])),
+        ("PDF only, 2 workers: `--format pdf` vs WeasyPrint alone on our print HTML",
+         f"{pdf['two'][0]:.1f} s", f"{pdf['weasy'][0]:.1f} s",
+         f"{ratio(pdf['two'][0], pdf['weasy'][0])} (target ≤ 0.7)"),
+        ("PDF only: 2 workers vs 1 worker", f"{pdf['two'][0]:.1f} s", f"{pdf['one'][0]:.1f} s",
+         ratio(pdf['two'][0], pdf['one'][0])),
         ("peak memory: full build vs WeasyPrint alone on our print HTML",
          f"{full['folio'][1]} MB", f"{pdf['weasy'][1]} MB",
          f"{ratio(full['folio'][1], pdf['weasy'][1])} (target ≤ 1.2)"),
@@ -265,9 +300,35 @@ def bench_book(pages: int, runs: int) -> list[tuple[str, str, str, str]]:
          f"{full['folio'][0]:.1f} s",
          f"{ratio(nothing['rebuild'][0], full['folio'][0])} (target ≤ 0.05)"),
         ("rebuild, one chapter changed (vs full build)", f"{one['rebuild'][0]:.1f} s",
-         f"{full['folio'][0]:.1f} s", ratio(one['rebuild'][0], full['folio'][0])),
+         f"{full['folio'][0]:.1f} s",
+         f"{ratio(one['rebuild'][0], full['folio'][0])} (target ≤ 0.25)"),
+        ("PDF time per page, 2 workers", f"{per_page * 1000:.0f} ms", "", ""),
     ]
     return [(f"{pages} p.", *row) for row in rows]
+
+
+#: PDF seconds per page and peak memory (MB) of each size, for the summary rows.
+PER_PAGE: dict[int, float] = {}
+MEMORY: dict[int, int] = {}
+WEASY_MEMORY: dict[int, int] = {}
+
+
+def bench_density(pages: int, densities: list[float], runs: int) -> list[tuple[str, ...]]:
+    """The same kind of text with ``densities`` link notes a page: PDF only, 2 workers."""
+    times = {}
+    for density in densities:
+        folder = OUT / f"density-{density:g}"
+        shutil.rmtree(folder, ignore_errors=True)
+        book = generate_book(folder / f"notes-{density:g}", pages, density=density)
+        result = alternate(runs, pdf=lambda book=book, folder=folder: measure(
+            [folio_command(book, folder / "dist", "--force", "--format", "pdf")]))
+        count = _pdf_pages(folder / "dist" / book.name / f"{book.name}.pdf")
+        times[density] = (result["pdf"][0], count)
+    base = times[densities[0]][0]
+    return [(f"{pages} p.", f"PDF only, {density:g} link notes a page ({count} p.)",
+             f"{seconds:.1f} s", f"{base:.1f} s", f"{seconds / base:.2f}"
+             + (" (target ≤ 1.5)" if density == max(densities) else ""))
+            for density, (seconds, count) in times.items()]
 
 
 def _pdf_pages(pdf: Path) -> str:
@@ -280,12 +341,24 @@ def _pdf_pages(pdf: Path) -> str:
 
 def main() -> int:
     runs = int(os.environ.get("FOLIO_BENCH_RUNS", "3"))
-    sizes = [int(s) for s in os.environ.get("FOLIO_BENCH_PAGES", "150,600").split(",")]
+    sizes = [int(s) for s in os.environ.get("FOLIO_BENCH_PAGES", "150,600,2500").split(",")]
+    densities = [float(d) for d in os.environ.get("FOLIO_BENCH_DENSITY", "0,5,15").split(",")]
     OUT.mkdir(exist_ok=True)
     snapshot_code()
     rows = []
     for pages in sizes:
         rows.extend(bench_book(pages, runs))
+    if densities:
+        rows.extend(bench_density(min(sizes), densities, runs))
+    smallest, largest = min(sizes), max(sizes)
+    if largest != smallest:
+        rows.append((f"{largest} p.", "PDF time per page vs at the smallest size",
+                     f"{PER_PAGE[largest] * 1000:.0f} ms", f"{PER_PAGE[smallest] * 1000:.0f} ms",
+                     f"{PER_PAGE[largest] / PER_PAGE[smallest]:.2f} (target ≤ 1.2)"))
+    for pages in sizes:
+        rows.append((f"{pages} p.", f"peak memory vs WeasyPrint alone on the {smallest}-page "
+                     "book", f"{MEMORY[pages]} MB", f"{WEASY_MEMORY[smallest]} MB",
+                     f"{MEMORY[pages] / WEASY_MEMORY[smallest]:.2f} (target ≤ 1.2)"))
     print(f"\nMedians of {runs} runs, A and B alternating; {os.cpu_count()} cores; "
           f"peak memory is the largest process's ru_maxrss.\n")
     print("| book | measurement | folio | other | ratio |")

@@ -28,6 +28,7 @@ import jinja2
 
 from ..document import Document
 from ..language import labels_for, words_for
+from ..sandbox import Workers
 from ..templates import render_template
 from ..typography import bind_short_words, colon, long_date
 
