@@ -108,7 +108,7 @@ class Builder:
 
 def font_face_css(prefix: str, woff2: bool = False) -> str:
     """Our @font-face rules with each font's URL under ``prefix`` (e.g. ``fonts/``);
-    with ``woff2``, pointing at the WOFF2 files of ``formats.webfonts``."""
+    with ``woff2``, pointing at the WOFF2 files of ``formats.html.webfonts``."""
     css = (FONTS_DIR / "fonts.css").read_text(encoding="utf-8")
     if woff2:
         css = re.sub(r'url\("([^"/]+)\.ttf"\) format\("truetype"\)',

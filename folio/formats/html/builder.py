@@ -9,7 +9,7 @@
   meets each note once.
 - A table of contents (a sidebar on wide screens), download links to the book's
   PDF and EPUB when those were built, the book's own fonts (cut to the characters
-  the page uses, as WOFF2: ``formats.webfonts``), dark mode following the system,
+  the page uses, as WOFF2: ``formats.html.webfonts``), dark mode following the system,
   and a print stylesheet.
 """
 
@@ -20,15 +20,15 @@ import html
 
 from markupsafe import Markup
 
-from .. import glyphs
-from ..ast import RawBlock, expand
-from ..document import Document
-from ..outputs import write_bytes, write_text
-from .base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
+from ... import glyphs
+from ...ast import RawBlock, expand
+from ...document import Document
+from ...outputs import write_bytes, write_text
+from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
                    toc_entries)
-from .code import code_css, highlight_code
-from .maths import formulas_as_mathml
-from .notes import InMargin, NoteCounter, note_section, place_notes
+from ..code import code_css, highlight_code
+from ..maths import formulas_as_mathml
+from ..notes import InMargin, NoteCounter, note_section, place_notes
 from .webfonts import subset_woff2, woff2_name
 
 
