@@ -22,6 +22,7 @@ resolved (``placeholder-link``, ``missing-anchor``, …), ids across files by
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import re
@@ -406,32 +407,58 @@ def scan_footnotes(target: FileCheck) -> tuple[dict[str, tuple[int, int, str]],
 
 
 def mask_code(target: FileCheck) -> list[str]:
-    """The file's lines with code, math and raw HTML blanked out (columns stay true)."""
+    """The file's lines with code, math and raw HTML blanked out (columns stay true).
+
+    Linear in the size of the file: the spans to blank are gathered per line first and
+    each line is rebuilt once (10,000 code spans on one line took 83 s when every
+    span rebuilt its line and counted its columns from the line's start)."""
     lines = list(target.lines)
+    spans: dict[int, list[tuple[int, int]]] = {}
 
     def blank(pos: str | None) -> None:
         (line, col), (end_line, end_col) = parse_pos(pos), end_position(pos)
         if not line:
             return
-        for number in range(line, min(end_line, len(lines)) + 1):
-            text = lines[number - 1]
-            start = char_index(text, col) if number == line else 0
-            stop = char_index(text, end_col) if number == end_line else len(text)
-            lines[number - 1] = text[:start] + " " * max(0, stop - start) + text[stop:]
+        last = min(end_line, len(lines))
+        for number in range(line, last + 1):
+            start = col if number == line else 1
+            stop = end_col if number == end_line else None
+            spans.setdefault(number, []).append((start, stop))
 
     for node in target.of_type("Code", "CodeBlock"):
         blank(get_attr(node, "data-pos"))
     for node in target.of_type("wrapper"):
         if node["c"][1] and node["c"][1][0]["t"] in ("RawBlock", "RawInline", "Math"):
             blank(get_attr(node, "data-pos"))
+    for number, found in spans.items():
+        lines[number - 1] = _blanked(lines[number - 1], found)
     return lines
 
 
-def char_index(text: str, col: int) -> int:
-    """The index in ``text`` of pandoc's 1-based column ``col`` (tabs count to the next stop)."""
+def _blanked(text: str, spans: list[tuple[int, int | None]]) -> str:
+    """``text`` with the column spans ``[start, stop)`` (pandoc's 1-based columns; a
+    stop of None: to the end of the line) replaced by spaces."""
+    index = column_indices(text)
+    chars = list(text)
+    for start, stop in sorted(spans):
+        first = index(start)
+        end = len(text) if stop is None else index(stop)
+        chars[first:end] = " " * max(0, end - first)
+    return "".join(chars)
+
+
+def column_indices(text: str) -> Callable[[int], int]:
+    """A function from pandoc's 1-based column in ``text`` to the index of its
+    character (tabs count to the next stop), worked out once for the line."""
+    if "\t" not in text:
+        return lambda col: max(0, min(col - 1, len(text)))
+    starts = []  # starts[i]: the column where character i begins
     column = 1
-    for index, char in enumerate(text):
-        if column >= col:
-            return index
+    for char in text:
+        starts.append(column)
         column = column + TAB_STOP - (column - 1) % TAB_STOP if char == "\t" else column + 1
-    return len(text)
+
+    def index(col: int) -> int:
+        return bisect.bisect_left(starts, col)
+
+    return index
