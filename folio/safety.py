@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import dataclasses
 import html.parser
+import ipaddress
 import re
 import sys
 import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import nh3
 
@@ -61,6 +62,183 @@ def url_scheme(url: str) -> str | None:
     """The lower-case scheme of ``url`` as a browser reads it, or None if relative."""
     match = _SCHEME.match(IGNORED_IN_URLS.sub("", url))
     return match.group(1).lower() if match else None
+
+
+# --- web addresses: what the link check may connect to ------------------------------
+
+class BadURL(ValueError):
+    """A URL that cannot be read one way only; its message says why, in words."""
+
+
+@dataclasses.dataclass(frozen=True)
+class WebTarget:
+    """An http(s) URL decoded as a browser decodes it: the host is what will be asked
+    for (an IDNA name in ASCII, or an IP address), never the text as written."""
+
+    scheme: str
+    #: A domain name in ASCII (``xn--`` labels), or an IP address's text.
+    host: str
+    port: int
+    #: Path and query, percent-encoded ASCII, never empty.
+    path: str
+    #: The address when the host is an IP address written in any of its forms.
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = {"http": 80, "https": 443}[self.scheme]
+        port = "" if self.port == default else f":{self.port}"
+        return f"{self.scheme}://{host}{port}{self.path}"
+
+
+#: Characters a browser refuses in a host, after percent-decoding (WHATWG URL).
+_FORBIDDEN_IN_HOST = re.compile(r"[\x00-\x20\x7f#%/:<>?@\[\\\]^|]")
+#: Names that are this machine or its own network by definition, never looked up.
+LOCAL_NAMES = ("localhost", "localdomain", "local", "internal", "intranet", "lan",
+               "home.arpa", "home", "corp", "private")
+#: Characters a browser removes from anywhere in a URL before reading it.
+_REMOVED_FROM_URLS = re.compile(r"[\t\n\r]")
+_SAFE_IN_PATH = "/:@!$&'()*+,;=-._~%?"
+
+
+def web_target(url: str) -> WebTarget:
+    """``url`` (http or https) decoded as a browser decodes it; ``BadURL`` if it cannot
+    be read one way only. The host is percent-decoded, mapped with IDNA and read as an
+    IP address in every form browsers accept (``2130706433``, ``0177.0.0.1``,
+    ``0x7f.1``, ``127.1``, ``[::ffff:127.0.0.1]``), trailing dot and case ignored."""
+    text = _REMOVED_FROM_URLS.sub("", url).strip("\x00\x20")
+    try:
+        parts = urlsplit(text)
+    except ValueError as error:
+        raise BadURL(f"it cannot be parsed ({error})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise BadURL(f"'{scheme}:' is not a web address")
+    netloc = parts.netloc
+    if "\\" in netloc:
+        raise BadURL("it has a backslash where the host is, which browsers read as '/'")
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        literal, bracket, rest = hostport[1:].partition("]")
+        if not bracket:
+            raise BadURL("its IPv6 address has no closing ']'")
+        if rest and not rest.startswith(":"):
+            raise BadURL("something stands between its IPv6 address and the port")
+        port_text = rest[1:]
+        host, address = _ipv6_host(literal)
+    else:
+        name, colon, port_text = hostport.rpartition(":") if ":" in hostport \
+            else (hostport, "", "")
+        host, address = _named_host(name)
+    default = 443 if scheme == "https" else 80
+    if port_text == "":
+        port = default
+    elif port_text.isascii() and port_text.isdigit() and int(port_text) <= 65535:
+        port = int(port_text)
+    else:
+        raise BadURL(f"its port '{port_text[:20]}' is not a number from 0 to 65535")
+    path = quote(parts.path or "/", safe=_SAFE_IN_PATH)
+    if parts.query:
+        path += "?" + quote(parts.query, safe=_SAFE_IN_PATH)
+    return WebTarget(scheme, host, port, path, address)
+
+
+def _ipv6_host(literal: str):
+    if "%" in literal:
+        raise BadURL("its IPv6 address names a network interface (a zone)")
+    try:
+        address = ipaddress.IPv6Address(literal)
+    except ValueError:
+        raise BadURL(f"'[{literal[:40]}]' is not an IPv6 address") from None
+    return str(address), address
+
+
+def _named_host(written: str):
+    """(host, address or None) of a host that is not in brackets."""
+    try:
+        name = unquote(written, errors="strict") if "%" in written else written
+    except UnicodeDecodeError:
+        raise BadURL(f"its host '{written[:60]}' has percent escapes that are not UTF-8") \
+            from None
+    if not name:
+        raise BadURL("it has no host")
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise BadURL(f"its host '{written[:60]}' is not a valid international "
+                         "domain name") from None
+    name = name.lower()
+    if _FORBIDDEN_IN_HOST.search(name):
+        raise BadURL(f"its host '{written[:60]}' holds characters no host name has")
+    if name.endswith("."):
+        name = name[:-1]
+    labels = name.split(".")
+    if not all(labels):
+        raise BadURL(f"its host '{written[:60]}' has an empty label")
+    if _numeric_label(labels[-1]):
+        address = _ipv4(labels)
+        return str(address), address
+    return name, None
+
+
+def _numeric_label(label: str) -> bool:
+    return bool(re.fullmatch(r"[0-9]+|0[xX][0-9a-fA-F]*", label))
+
+
+def _ipv4(labels: list[str]) -> ipaddress.IPv4Address:
+    """An IPv4 address as browsers read its text: one to four parts, each decimal,
+    octal (a leading 0) or hexadecimal (0x), the last filling the remaining bytes."""
+    if len(labels) > 4:
+        raise BadURL(f"'{'.'.join(labels)[:60]}' looks like an IPv4 address but is none")
+    numbers = []
+    for label in labels:
+        if re.fullmatch(r"0[xX][0-9a-fA-F]*", label):
+            numbers.append(int(label[2:] or "0", 16))
+        elif re.fullmatch(r"0[0-7]+", label):
+            numbers.append(int(label, 8))
+        elif re.fullmatch(r"[0-9]+", label) and not (len(label) > 1 and label[0] == "0"):
+            numbers.append(int(label))
+        else:
+            raise BadURL(f"'{'.'.join(labels)[:60]}' looks like an IPv4 address but is none")
+    *first, last = numbers
+    if any(n > 255 for n in first) or last >= 256 ** (5 - len(numbers)):
+        raise BadURL(f"'{'.'.join(labels)[:60]}' is out of the range of IPv4 addresses")
+    value = last
+    for index, number in enumerate(first):
+        value += number << (8 * (3 - index))
+    return ipaddress.IPv4Address(value)
+
+
+def local_name(host: str) -> bool:
+    """True for a name that means this machine or its own network without any look-up:
+    ``localhost`` and the like, and names without a dot (the resolver completes them
+    with the local domain)."""
+    if "." not in host:
+        return True
+    return any(host == name or host.endswith("." + name) for name in LOCAL_NAMES)
+
+
+#: IPv6 prefixes that carry an IPv4 address in their last 32 bits (NAT64, and the
+#: deprecated IPv4-compatible addresses).
+_EMBEDDING_V4 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+
+
+def public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for an address on the public internet: not loopback, private, link-local,
+    shared, reserved, multicast or unspecified -- also when an IPv6 address carries an
+    IPv4 address (mapped, 6to4, Teredo, NAT64) that is one of those."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = [address.ipv4_mapped, address.sixtofour,
+                    *(address.teredo or ()),
+                    *(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+                      for network in _EMBEDDING_V4 if address in network)]
+        if any(v4 is not None and not public_address(v4) for v4 in embedded):
+            return False
+        if address.ipv4_mapped is not None:
+            return True
+    return address.is_global and not address.is_multicast
 
 
 # --- paths -----------------------------------------------------------------------
