@@ -440,7 +440,7 @@ def _blanked(text: str, spans: list[tuple[int, int | None]]) -> str:
     stop of None: to the end of the line) replaced by spaces."""
     index = column_indices(text)
     chars = list(text)
-    for start, stop in sorted(spans):
+    for start, stop in spans:
         first = index(start)
         end = len(text) if stop is None else index(stop)
         chars[first:end] = " " * max(0, end - first)

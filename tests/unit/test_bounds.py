@@ -58,3 +58,18 @@ def test_the_typographic_cover_draws_only_what_it_can_show():
     """)
     assert out.split() == ["(1600,", "2400)", "(1600,", "2400)", "6", "True", "True",
                            "['A", "Short", "Title']", "150"]
+
+
+def test_spans_that_end_at_a_line_end_and_spans_within_a_line_are_masked_together():
+    from pathlib import Path as P
+
+    from folio.book import SourceFile
+    from folio.checks import FileCheck, mask_code
+    from folio.parse import parse_markdown
+
+    body = ("Text <span\ntitle=x>`[^a]` and [^b]</span> `[^c]` [^d]\n\n"
+            "<script>[^e]</script>\n<style>[^f]</style>\n")
+    source = SourceFile("book.md", P("book.md"), body)
+    lines = mask_code(FileCheck(source, parse_markdown(source)["blocks"]))
+    assert "[^a]" not in lines[1] and "[^c]" not in lines[1] and "[^d]" in lines[1]
+    assert lines[3:5] == [" " * 21, " " * 19], "raw blocks that meet on a line"
