@@ -61,6 +61,8 @@ class BookResult:
 def read_book(source: str | Path | BookSource, reporter: Reporter) -> Document:
     """Load (unless loaded), parse, check and transform one book."""
     book = source if isinstance(source, BookSource) else load_book(source)
+    for note in book.notes:
+        reporter.add(note)
     # pandoc runs are processes: parse the files of a book folder side by side.
     with concurrent.futures.ThreadPoolExecutor(min(4, len(book.files))) as pool:
         parsed = list(pool.map(parse_markdown, book.files))
@@ -157,8 +159,9 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
     outputs = {name: result.path for name, result in written.items()}
     # 5. Remember the build, so that an unchanged book is not built again.
     if cache is not None and key:
+        images = [*document.images.values(), *([document.cover] if document.cover else [])]
         cache.store(book.slug, key, outputs, outdir / book.slug, collected,
-                    [image.path for image in document.images.values()], timings)
+                    {image.path: image.digest for image in images}, timings)
     return BookResult(book.display, outputs, timings)
 
 
@@ -304,7 +307,7 @@ def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter:
         if book is None:
             continue
         key = cache.key(book, formats, options)
-        entry = cache.lookup(book.slug, key)
+        entry = cache.lookup(book.slug, key, formats)
         if entry is None:
             stale.append((index, book, key))
         else:

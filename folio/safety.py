@@ -8,9 +8,15 @@ Every decision about untrusted input is made with what stands here:
   ``IGNORED_IN_URLS`` (what a browser skips before it reads a URL's scheme);
 - **URLs**: ``url_scheme`` reads a scheme as a browser does; only ``LINK_SCHEMES``
   become live links;
-- **paths**: ``resolve_inside`` keeps every file a book reads inside its folder
-  (``..``, percent escapes, backslashes and symbolic links included);
+- **URLs for the network** (``check --check-links`` only): ``web_target`` decodes
+  an http(s) URL as a browser does, ``local_name`` and ``public_address`` judge
+  where it leads (``folio.linkcheck`` resolves the name once and connects to the
+  address judged);
+- **paths**: ``read_in_book`` reads every file a book names once, inside its folder
+  (``..``, percent escapes, backslashes, symbolic links and files swapped during the
+  build included; the mechanism is ``folio.confined``);
 - **images**: ``sniff_image`` tells the type from the bytes, never from the name;
+  ``inspect_image`` refuses truncated images and sizes no book can carry;
   ``svg_problem`` refuses SVGs that run scripts or load other files;
 - **HTML**: ``ELEMENTS`` is the one table of what becomes of each element, from
   which the sanitiser, the parse-time warnings (``folio.guard``), the raw-HTML pass
@@ -27,16 +33,20 @@ and table columns, ``list-style-type`` on lists.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import html.parser
+import io
 import ipaddress
 import re
 import sys
 import threading
 import xml.etree.ElementTree as ET
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote, urlsplit
 
 import nh3
+
+from .confined import NotAFile, Outside, Read, TooLarge, read_inside  # noqa: F401
 
 # --- characters ------------------------------------------------------------------
 
@@ -243,24 +253,28 @@ def public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bo
 
 # --- paths -----------------------------------------------------------------------
 
-def resolve_inside(root: Path, base: Path, target: str) -> Path | None:
-    """Resolve ``target`` (relative to ``base``) and return it only if it stays in ``root``.
+def book_path(base: PurePosixPath, target: str) -> PurePosixPath | None:
+    """Where ``target`` (as a manuscript writes it: percent escapes, backslashes)
+    points, relative to the book folder, from ``base`` (the folder of the file that
+    names it, relative to the book folder); None for an absolute path.
 
-    Percent-encoding and backslashes are decoded first and symlinks followed,
-    so ``..%2F..%2Fetc/passwd`` and links that point out of the folder are caught.
-    """
+    The path may still hold ``..``: ``read_in_book`` reads it, and only inside."""
     decoded = unquote(target).replace("\\", "/")
     if not decoded or decoded.startswith("/") or re.match(r"^[A-Za-z]:", decoded):
         return None
-    try:
-        resolved = (base / decoded).resolve()
-    except (OSError, RuntimeError, ValueError):
-        return None
-    try:
-        resolved.relative_to(root.resolve())
-    except ValueError:
-        return None
-    return resolved
+    return base / decoded
+
+
+def read_in_book(root: Path, base: PurePosixPath, target: str, limit: int) -> Read:
+    """The file ``target`` (see ``book_path``) read once inside the book folder ``root``
+    (``folio.confined.read_inside``: no link, ``..`` or swap leads out of it).
+
+    Raises ``Outside`` for anything outside (an absolute path included), ``NotAFile``,
+    ``TooLarge``, or the ``OSError`` of a missing file."""
+    relative = book_path(base, target)
+    if relative is None:
+        raise Outside(errno.EACCES, "is an absolute path", target)
+    return read_inside(root, relative, limit)
 
 
 # --- images ----------------------------------------------------------------------
@@ -288,6 +302,53 @@ def sniff_image(data: bytes) -> tuple[str, str] | None:
     if head.startswith((b"<?xml", b"<svg", b"<!--")) and b"<svg" in data[:4096].lower():
         return "image/svg+xml", ".svg"
     return None
+
+
+#: Largest image, in pixels a side and in pixels: larger ones cost the layout
+#: gigabytes, and Pillow (which WeasyPrint uses) refuses some of them, so that an
+#: image would be missing from the PDF only. Anything larger is left out everywhere.
+MAX_IMAGE_SIDE = 20_000
+MAX_IMAGE_PIXELS = 80_000_000
+
+
+class ImageFault(ValueError):
+    """Why an image cannot go into a book; ``code`` is the diagnostic's."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def inspect_image(data: bytes, media_type: str) -> tuple[int, int]:
+    """The (width, height) of a raster image, after checking that it is whole and of
+    a size a book can carry; ``ImageFault`` (``image-too-large`` or ``bad-image``)
+    otherwise. The pixels are decoded only where that is cheap: a PNG's chunks are
+    checked (``verify``), a JPEG is decoded at an eighth of its size."""
+    from PIL import Image as Pillow
+
+    try:
+        with Pillow.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if (max(width, height) > MAX_IMAGE_SIDE or width * height > MAX_IMAGE_PIXELS
+                    or not width or not height):
+                raise ImageFault("image-too-large", f"it claims {width} × {height} pixels; "
+                                 f"the limit is {MAX_IMAGE_SIDE} a side and "
+                                 f"{MAX_IMAGE_PIXELS // 1_000_000} million in all")
+            if media_type == "image/png":
+                image.verify()
+            else:
+                if media_type == "image/jpeg":
+                    image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                image.load()
+    except ImageFault:
+        raise
+    except Pillow.DecompressionBombError:
+        raise ImageFault("image-too-large", "it claims more pixels than any book "
+                         "can carry") from None
+    except Exception as error:  # noqa: BLE001 - Pillow fails in many ways on bad data
+        detail = str(error) or type(error).__name__
+        raise ImageFault("bad-image", f"it is truncated or damaged ({detail[:80]})") from None
+    return width, height
 
 
 _CSS_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)|@import", re.IGNORECASE)

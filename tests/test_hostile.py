@@ -9,6 +9,7 @@ earlier outputs left as they were when a build fails.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -37,7 +38,7 @@ DIAGNOSTIC = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?::(?P<col>\d+))?: "
                         r"(?P<severity>warning|error): (?P<message>.*?)"
                         r"(?: \[(?P<code>[\w-]+)\])?$")
 #: ``path: error: message [code]`` (no line: the book as a whole)
-BOOK_ERROR = re.compile(r"^(?P<path>.+?): (?P<severity>error): (?P<message>.*?)"
+BOOK_ERROR = re.compile(r"^(?P<path>.+?): (?P<severity>warning|error): (?P<message>.*?)"
                         r"(?: \[(?P<code>[\w-]+)\])?$")
 
 
@@ -146,9 +147,13 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def build(source: Path, out: Path, *args: str, env: dict | None = None,
+def build(source: Path | str, out: Path, *args: str, env: dict | None = None,
           timeout: float = 120) -> subprocess.CompletedProcess:
-    result = run_build(str(source), "-o", str(out), *args, env=env, timeout=timeout)
+    """``build.py SOURCE -o OUT ARGS``; ``build("check", SOURCE, ...)`` runs ``check``."""
+    if source == "check":
+        result = run_build("check", *map(str, [out, *args]), env=env, timeout=timeout)
+    else:
+        result = run_build(str(source), "-o", str(out), *args, env=env, timeout=timeout)
     assert "Traceback" not in result.stderr, result.stderr
     assert "internal error" not in result.stderr, result.stderr
     return result
@@ -333,6 +338,107 @@ def test_a_fifo_or_a_device_in_the_book_folder_does_not_hang_the_build(tmp_path)
     result = run_build(str(tmp_path / "book"), "-o", str(tmp_path / "dist"), "--format", "html",
                        timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_manuscript_or_book_folder_that_is_a_link_to_a_private_place_is_refused(scene):
+    """Before: a single-file manuscript (or a book folder) that was a symbolic link to a
+    private file was published in all three formats."""
+    outside = scene / "outside"
+    write(outside / "private.md", f"---\ntitle: T\nlang: en\n---\n{SECRET}\n")
+    write(outside / "private" / "01.md", f"# One\n\n{SECRET}\n")
+    (scene / "book" / "book.md").symlink_to(outside / "private.md")
+    (scene / "linked-book").symlink_to(outside / "private", target_is_directory=True)
+    out = scene / "dist"
+    for source in (scene / "book" / "book.md", scene / "linked-book"):
+        result = build(source, out)
+        assert result.returncode == 1, result.stderr
+        errors = [d for d in diagnostics(result.stderr) if d["severity"] == "error"]
+        assert [(e["path"], e["code"]) for e in errors] == [(str(source), "outside")], errors
+    result = build("check", scene / "book" / "book.md", scene / "linked-book")
+    assert result.returncode == 1 and result.stderr.count("[outside]") == 2, result.stderr
+    assert not out.exists() or not any(out.rglob("*.html"))
+    # A link to a draft beside the manuscript stays inside its folder: it is read.
+    write(scene / "book" / "drafts" / "draft.md", "---\ntitle: Draft\nlang: en\n---\nOK.\n")
+    (scene / "book" / "current.md").symlink_to("drafts/draft.md")
+    assert build(scene / "book" / "current.md", out, "--format", "html").returncode == 0
+    assert_no_secret(out)
+
+
+def test_book_templates_that_are_a_link_to_the_folder_above_are_refused(scene):
+    """A book folder named ``html`` whose ``templates`` is a link to ``..``: its templates
+    could include files from the folder above."""
+    book = scene / "html"
+    write(book / "book.yaml", "title: T\nlang: en\n")
+    write(book / "01.md", "# One\n\nText.\n")
+    write(book / "page.html", '<html><body>{% include "secret.txt" %}</body></html>\n')
+    (scene / "secret.txt").write_text(SECRET, encoding="utf-8")
+    (book / "templates").symlink_to("..", target_is_directory=True)
+    result = build(book, scene / "dist", "--format", "html,epub")
+    assert result.returncode == 1, result.stderr
+    errors = [d for d in diagnostics(result.stderr) if d["severity"] == "error"]
+    assert errors[0]["code"] == "outside" and errors[0]["path"].endswith("templates"), errors
+    assert_no_secret(scene / "dist")
+
+
+def test_a_file_swapped_for_a_link_during_the_build_never_reaches_an_output(scene):
+    """An image checked when the book is read and read again, unchecked, when the outputs
+    were written: swapped for a link to a secret meanwhile, the secret shipped in the
+    EPUB and the HTML. Here the image and the manuscript are swapped over and over
+    while the book builds: each is read once, and what was read is what is written."""
+    book = scene / "book"
+    good = png(b"the real picture")
+    (book / "good.png").write_bytes(good)
+    source = write(book / "book.md", "---\ntitle: Race\nlang: en\n---\n# Race\n\n"
+                   "![a picture](pic.png)\n\n" + "Some text to read. " * 2000 + "\n")
+    (book / "good.md").write_bytes(source.read_bytes())
+    stop = threading.Event()
+
+    def swap() -> None:
+        secret = scene / "outside" / "secret.png"
+        while not stop.is_set():
+            for name, real in (("pic.png", "good.png"), ("book.md", "good.md")):
+                link = book / f".{name}.link"
+                with contextlib.suppress(FileNotFoundError):
+                    link.unlink()
+                link.symlink_to(os.path.relpath(secret if name == "pic.png"
+                                                else scene / "outside" / "secret.txt", book))
+                os.replace(link, book / name)
+                time.sleep(0.001)
+                copy = book / f".{name}.copy"
+                with contextlib.suppress(FileNotFoundError):
+                    copy.unlink()
+                os.link(book / real, copy)
+                os.replace(copy, book / name)
+            time.sleep(0.001)
+
+    (book / "pic.png").write_bytes(good)
+    swapper = threading.Thread(target=swap, daemon=True)
+    swapper.start()
+    out = scene / "dist"
+    outcomes = []
+    try:
+        for _ in range(4):
+            result = build(source, out, "--force", "--format", "epub,html")
+            outcomes.append(result.returncode)
+            assert_no_secret(out)
+    finally:
+        stop.set()
+        swapper.join(5)
+    assert set(outcomes) <= {0, 1}, outcomes  # refused (a link out) or built, never leaked
+
+
+def test_a_chapter_that_is_a_fifo_is_named_not_skipped_silently(tmp_path):
+    write(tmp_path / "book" / "book.yaml", "title: T\nlang: en\n")
+    write(tmp_path / "book" / "01.md", "# One\n\nText.\n")
+    os.mkfifo(tmp_path / "book" / "02-pipe.md")
+    result = build(tmp_path / "book", tmp_path / "dist", "--format", "html", timeout=60)
+    assert result.returncode == 0, result.stderr
+    found = [d for d in diagnostics(result.stderr) if d["code"] == "not-a-file"]
+    assert [(d["path"], d["severity"]) for d in found] == [
+        (str(tmp_path / "book" / "02-pipe.md"), "warning")], result.stderr
+    assert "named pipe" in found[0]["message"]
+    check = build("check", tmp_path / "book", timeout=60)
+    assert "02-pipe.md: warning:" in check.stderr and "[not-a-file]" in check.stderr
 
 
 # --- raw HTML cut down to a safe subset ----------------------------------------------

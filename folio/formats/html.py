@@ -72,7 +72,7 @@ class HtmlBuilder(Builder):
             if not target.exists() or target.stat().st_size != font.stat().st_size:
                 write_bytes(target, font.read_bytes())
         for image in document.images.values():
-            write_bytes(output.folder / "images" / image.name, image.path.read_bytes())
+            write_bytes(output.folder / "images" / image.name, image.data)
         write_text(output.folder / "book.css", css)
         target = output.folder / self.file_name(output.slug)
         write_text(target, page)

@@ -11,7 +11,7 @@ The floors, top to bottom (README, "Layout of the package"):
     transforms   transforms, checks, linkcheck
     reading      book, metadata, parse, document, guard, cache
     policy       safety
-    ground       ast, diagnostics, templates, outputs, sandbox, language, folio
+    ground       ast, diagnostics, templates, outputs, sandbox, language, confined, folio
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ FLOORS: list[tuple[str, bool, list[list[str]]]] = [
                          "folio.guard", "folio.cache"]]),
     ("policy", False, [["folio.safety"]]),
     ("ground", False, [["folio.ast", "folio.diagnostics", "folio.templates",
-                        "folio.outputs", "folio.sandbox", "folio.language", "folio"]]),
+                        "folio.outputs", "folio.sandbox", "folio.language", "folio.confined",
+                        "folio"]]),
 ]
 #: The only modules that may print or write to the standard streams.
 PRINTERS = {"folio.cli", "folio.console"}

@@ -63,7 +63,7 @@ def store(cache, folder, outputs):
     for name in outputs:
         (out / name).write_text(name)
     cache.store(loaded.slug, key, {"epub": out / outputs[0]}, out,
-                [Diagnostic("b.md", 3, 1, "warning", "w", "code")], [], {"read": 0.1})
+                [Diagnostic("b.md", 3, 1, "warning", "w", "code")], {}, {"read": 0.1})
     return loaded, key
 
 

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -31,11 +31,42 @@ def test_paths_stay_inside_the_book(tmp_path):
     (book / "images" / "a.png").write_bytes(b"x")
     (tmp_path / "secret.png").write_bytes(b"s")
     (book / "link.png").symlink_to(tmp_path / "secret.png")
-    inside = safety.resolve_inside(book, book, "images/a.png")
-    assert inside == (book / "images" / "a.png").resolve()
+    (book / "up.png").symlink_to("../secret.png")
+    (book / "images" / "back.png").symlink_to("../images/./a.png")
+    (book / "loop.png").symlink_to("loop.png")
+    here = PurePosixPath(".")
+    read = safety.read_in_book(book, here, "images/a.png", 100)
+    assert (read.data, read.relative) == (b"x", PurePosixPath("images/a.png"))
+    assert safety.read_in_book(book, PurePosixPath("images"), "back.png", 100).data == b"x"
     for escape in ("../secret.png", "..%2Fsecret.png", "images\\..\\..\\secret.png",
-                   "/etc/passwd", "C:/x", "link.png", ""):
-        assert safety.resolve_inside(book, book, escape) is None, escape
+                   "/etc/passwd", "C:/x", "link.png", "up.png", "", "loop.png",
+                   "images/../../book/../secret.png"):
+        with pytest.raises(safety.Outside):
+            safety.read_in_book(book, here, escape, 100)
+    with pytest.raises(safety.TooLarge):
+        safety.read_in_book(book, here, "images/a.png", 0)
+
+
+def test_a_file_is_read_once_through_the_descriptor_that_was_checked(tmp_path):
+    """A FIFO is never read (it would block), a folder is no file, and what was read
+    is what the check saw, whatever the path points to afterwards."""
+    import os
+
+    from folio.confined import NotAFile, read_inside
+
+    book = tmp_path / "book"
+    book.mkdir()
+    os.mkfifo(book / "pipe.png")
+    (book / "dir.png").mkdir()
+    with pytest.raises(NotAFile) as caught:
+        read_inside(book, "pipe.png")
+    assert "named pipe" in caught.value.strerror
+    with pytest.raises(NotAFile) as caught:
+        read_inside(book, "dir.png")
+    assert "folder" in caught.value.strerror
+    (book / "folder-link").symlink_to(tmp_path, target_is_directory=True)
+    with pytest.raises(safety.Outside):
+        read_inside(book, "folder-link/book/dir.png/../pipe.png")
 
 
 def test_an_image_is_known_by_its_bytes_not_its_name():

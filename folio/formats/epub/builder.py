@@ -107,7 +107,7 @@ class EpubBuilder(Builder):
         facts = Facts(
             lang=document.metadata.lang, lang_given=not document.metadata.lang_detected,
             image_alts=[alt for body in bodies for alt in image_alts(body)],
-            animated=any(is_animated(i.path, i.media_type) for i in document.images.values()),
+            animated=any(is_animated(i.data, i.media_type) for i in document.images.values()),
             tables_have_headers=all(tables_have_headers(body) for body in bodies),
             has_headings=any(c.headings for c in document.chapters),
             has_notes=any(e.get("epub:type") == "footnote" for b in bodies for e in b.iter()),
@@ -133,7 +133,7 @@ class EpubBuilder(Builder):
         add("EPUB/styles/book.css", self.render(output, "epub/book.css", **context))
         files[f"EPUB/images/{cover.name}"] = cover.data
         for image in document.images.values():
-            files[f"EPUB/images/{image.name}"] = image.path.read_bytes()
+            files[f"EPUB/images/{image.name}"] = image.data
 
         target = output.folder / self.file_name(output.slug)
         stamp = build_time(document).timetuple()[:6]

@@ -45,7 +45,7 @@ def make_cover(document: Document) -> Cover:
     """The book's cover: the named image, else a typographic one."""
     if document.cover is not None:
         image = document.cover
-        return Cover(image.path.read_bytes(), image.media_type, image.name)
+        return Cover(image.data, image.media_type, image.name)
     meta = document.metadata
     data = typographic_cover(meta.title, meta.subtitle, meta.authors, meta.publisher)
     return Cover(data, "image/png", "cover.png")

@@ -66,7 +66,7 @@ class PdfBuilder(Builder):
         files = {BASE_URL + "fonts/" + p.name: (p, "font/ttf")
                  for p in FONTS_DIR.glob("*.ttf")}
         for image in document.images.values():
-            files[BASE_URL + "images/" + image.name] = (image.path, image.media_type)
+            files[BASE_URL + "images/" + image.name] = (image.data, image.media_type)
         html = self.print_html(document, fragments, output)
         meta = document.metadata
         dublin_core = {"language": meta.lang, "publisher": meta.publisher,

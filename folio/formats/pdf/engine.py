@@ -24,7 +24,7 @@ def _fetcher_class():
     class BookFetcher(URLFetcher):
         """Serves only the files it was given; refuses every other URL."""
 
-        def __init__(self, files: dict[str, tuple[Path, str]]) -> None:
+        def __init__(self, files: dict[str, tuple[Path | bytes, str]]) -> None:
             super().__init__(timeout=1, allowed_protocols=(), allow_redirects=False)
             self.files = files
             #: URLs that were asked for and refused.
@@ -32,8 +32,9 @@ def _fetcher_class():
 
         def fetch(self, url, headers=None):
             if url in self.files:
-                path, media_type = self.files[url]
-                return URLFetcherResponse(url, body=path.read_bytes(),
+                source, media_type = self.files[url]  # an image's bytes, or our font file
+                body = source if isinstance(source, bytes) else source.read_bytes()
+                return URLFetcherResponse(url, body=body,
                                           headers={"Content-Type": media_type})
             self.refused.append(url)
             raise ValueError(f"folio does not fetch {url[:80]}")
@@ -74,7 +75,7 @@ def _xmp_metadata_class():
     return BookMetadata
 
 
-def lay_out(html: str, files: dict[str, tuple[Path, str]], dublin_core: dict[str, str],
+def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: dict[str, str],
             temporary: Path) -> dict:
     """Lay out ``html`` into the PDF ``temporary``; return its page map.
 
