@@ -302,10 +302,26 @@ def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter:
     options = dict(options or {})
     results: list[BookResult | None] = [None] * len(sources)
     stale: list[tuple[int, BookSource, str]] = []
+    #: slug -> (index, book) of the first book that writes to ``outdir/slug``.
+    claimed: dict[str, tuple[int, BookSource]] = {}
+    twins: list[tuple[int, int]] = []
     for index, source in enumerate(sources):
         book = _guarded(source, reporter, load_book, source)
         if book is None:
             continue
+        if book.slug in claimed:
+            first, other = claimed[book.slug]
+            if [f.path for f in other.files] == [f.path for f in book.files]:
+                reporter.warn(book.display, 0, f"is the book '{other.display}' named again; "
+                              "it is built once", "duplicate-book")
+                twins.append((index, first))
+            else:
+                reporter.error(book.display, 0, f"its outputs would go to "
+                               f"'{outdir / book.slug}', where those of '{other.display}' go; "
+                               "it is not built: rename one of them, or build them into "
+                               "different output folders (-o)", "duplicate-book")
+            continue
+        claimed[book.slug] = (index, book)
         key = cache.key(book, formats, options)
         entry = cache.lookup(book.slug, key, formats)
         if entry is None:
@@ -313,12 +329,24 @@ def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter:
         else:
             results[index] = _guarded(source, reporter, _from_cache, book, entry, cache,
                                       reporter, strict, progress)
+    _build_stale(stale, results, outdir, formats, reporter, strict, options, force,
+                 progress, jobs, cache)
+    for index, first in twins:
+        results[index] = results[first]
+    return results
+
+
+def _build_stale(stale: list, results: list, outdir: Path, formats: list[str],
+                 reporter: Reporter, strict: bool, options: dict, force: bool,
+                 progress: Progress | None, jobs: int | None, cache: BuildCache) -> None:
+    """Build the books not answered from the cache, into ``results``: one after the
+    other, or in a process pool when there are several and the system can fork."""
     jobs = min(jobs or os.cpu_count() or 1, len(stale))
     if jobs <= 1 or not can_fork():
         for index, book, key in stale:
             results[index] = _guarded(book.display, reporter, build_book, book, outdir,
                                       formats, reporter, strict, options, cache, key, progress)
-        return results
+        return
     context = multiprocessing.get_context("fork")
     events = context.Queue()
     with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context,
@@ -333,7 +361,6 @@ def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter:
             for future in done:
                 results[futures[future]] = future.result()
         _drain(events, reporter, progress)
-    return results
 
 
 def _from_cache(book: BookSource, entry, cache: BuildCache, reporter: Reporter,

@@ -351,9 +351,39 @@ def inspect_image(data: bytes, media_type: str) -> tuple[int, int]:
     return width, height
 
 
-_CSS_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)|@import", re.IGNORECASE)
 _SVG_ACTIVE = {"script", "foreignobject", "iframe", "object", "embed", "handler",
                "listener", "audio", "video", "animation"}
+#: CSS functions that load what their string argument names.
+_LOADING_FUNCTIONS = {"url", "src", "image", "image-set", "-webkit-image-set", "cross-fade",
+                      "element"}
+#: A processing instruction that is not the XML declaration at the very start.
+_PROCESSING = re.compile(rb"(?<!^)<\?|^<\?(?!xml[ \t\r\n])")
+
+
+def css_loads(text: str) -> str | None:
+    """What CSS ``text`` would load -- an ``@import``, a ``url()`` or a function that
+    fetches -- or None. Read with a CSS tokenizer (tinycss2), so that escapes
+    (``@\\69mport``, ``\\75rl(…)``) and comments hide nothing."""
+    import tinycss2
+
+    todo = list(tinycss2.parse_component_value_list(text))
+    while todo:
+        token = todo.pop()
+        kind = token.type
+        if kind == "at-keyword" and token.lower_value in ("import", "font-face"):
+            return f"@{token.lower_value}"
+        if kind == "url" and not token.value.strip().startswith("#"):
+            return f"url({token.value[:60]})"
+        if kind == "function":
+            if token.lower_name in _LOADING_FUNCTIONS and any(
+                    argument.type in ("string", "url")
+                    and not argument.value.strip().startswith("#")
+                    for argument in token.arguments):
+                return f"{token.lower_name}(…)"
+            todo.extend(token.arguments)
+        elif kind in ("() block", "[] block", "{} block"):
+            todo.extend(token.content)
+    return None
 
 
 def svg_problem(data: bytes) -> str | None:
@@ -361,6 +391,8 @@ def svg_problem(data: bytes) -> str | None:
     lowered = data.lower()
     if b"<!doctype" in lowered or b"<!entity" in lowered:
         return "it declares a DOCTYPE or entities"
+    if _PROCESSING.search(data.lstrip(b"\xef\xbb\xbf \t\r\n")):
+        return "it has a processing instruction (such as <?xml-stylesheet?>)"
     try:
         root = ET.fromstring(data)
     except ET.ParseError as error:
@@ -371,16 +403,19 @@ def svg_problem(data: bytes) -> str | None:
         name = element.tag.rsplit("}", 1)[-1].lower()
         if name in _SVG_ACTIVE:
             return f"it contains <{name}>"
-        if name == "style" and _CSS_URL.search(element.text or ""):
-            return "its CSS loads other files"
+        if name == "style":
+            loads = css_loads("".join(element.itertext()))
+            if loads:
+                return f"its CSS loads other files ({loads})"
         for key, value in element.attrib.items():
             key = key.rsplit("}", 1)[-1].lower()
             if key.startswith("on"):
                 return f"it has an event handler ({key})"
             if key in ("href", "src") and not value.strip().startswith("#"):
                 return f"it refers to '{value.strip()[:60]}'"
-            if _CSS_URL.search(value):
-                return "its CSS loads other files"
+            loads = css_loads(value)
+            if loads:
+                return f"its CSS loads other files ({loads})"
     return None
 
 

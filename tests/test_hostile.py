@@ -441,6 +441,75 @@ def test_a_chapter_that_is_a_fifo_is_named_not_skipped_silently(tmp_path):
     assert "02-pipe.md: warning:" in check.stderr and "[not-a-file]" in check.stderr
 
 
+# --- faults: dates, names, images (issue 12) -----------------------------------------
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width`` x ``height`` pixels (its data is one row)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * (width + 1))) + chunk(b"IEND", b""))
+
+
+def test_times_beyond_what_a_zip_can_hold_still_build(tmp_path):
+    """Before: a manuscript modified after 2107, or a huge SOURCE_DATE_EPOCH, ended the
+    build with an internal error (the EPUB's zip dates)."""
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\nText.\n")
+    os.utime(source, (4_300_000_000, 4_300_000_000))  # 2106 … 2200
+    os.utime(source, (7_258_118_400, 7_258_118_400))  # the year 2200
+    out = tmp_path / "dist"
+    result = build(source, out, "--format", "epub,html")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(out / "book" / "book.epub") as archive:
+        assert archive.infolist()[0].date_time[0] == 2107
+    for epoch in ("99999999999999999999", "-5", "soon"):
+        result = build(source, out, "--format", "epub", "--force",
+                       env={"SOURCE_DATE_EPOCH": epoch})
+        assert result.returncode == 0, (epoch, result.stderr)
+
+
+def test_two_books_with_the_same_name_in_one_run_are_not_lost_silently(tmp_path):
+    """Before: a/book.md and b/book.md both went to dist/book/, one overwriting the other."""
+    first = write(tmp_path / "a" / "book.md", "---\ntitle: First\nlang: en\n---\nOne.\n")
+    second = write(tmp_path / "b" / "book.md", "---\ntitle: Second\nlang: en\n---\nTwo.\n")
+    out = tmp_path / "dist"
+    result = run_build(str(first), str(second), str(first), "-o", str(out), "--format", "html")
+    assert result.returncode == 1, result.stderr
+    found = [d for d in diagnostics(result.stderr) if d["code"] == "duplicate-book"]
+    assert [(d["path"], d["severity"]) for d in found] == [(str(second), "error"),
+                                                           (str(first), "warning")], found
+    assert "First" in (out / "book" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("data, code, words", [
+    (png_claiming(30000, 30000), "image-too-large", "more pixels than"),
+    (png_claiming(50000, 10), "image-too-large", "50000 × 10"),
+    (png(b"x" * 400)[:-40], "bad-image", "truncated"),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 50, "bad-image", "truncated or damaged"),
+], ids=["30000-square", "wide-header", "truncated-png", "truncated-jpeg"])
+def test_an_image_no_book_can_carry_is_left_out_of_every_format_with_a_warning(
+        tmp_path, data, code, words):
+    """Before: a 30000 × 30000 PNG shipped in EPUB and HTML without a word and was
+    missing from the PDF; a truncated image and a header claiming tens of thousands of
+    pixels a side went unreported."""
+    (tmp_path / "huge.png").write_bytes(data)
+    (tmp_path / "fine.png").write_bytes(png())
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\n# One\n\n"
+                   "![a huge picture](huge.png)\n\n![a fine one](fine.png)\n")
+    out = tmp_path / "dist"
+    result = build(source, out, "--format", "epub,html")
+    assert result.returncode == 0, result.stderr
+    found = [d for d in diagnostics(result.stderr) if d["code"] == code]
+    assert len(found) == 1 and int(found[0]["line"]) == 7 and words in found[0]["message"], \
+        result.stderr
+    with zipfile.ZipFile(out / "book" / "book.epub") as archive:
+        images = [n for n in archive.namelist() if n.startswith("EPUB/images/img-")]
+    assert len(images) == 1 and len(list((out / "book" / "images").iterdir())) == 1
+    assert "a huge picture" in (out / "book" / "index.html").read_text(encoding="utf-8")
+
+
 # --- raw HTML cut down to a safe subset ----------------------------------------------
 
 def test_scripts_event_handlers_and_active_content_never_reach_an_output(tmp_path):

@@ -104,14 +104,21 @@ def font_face_css(prefix: str) -> str:
     return re.sub(r'url\("([^"/]+)"\)', lambda m: f'url("{prefix}{m.group(1)}")', css)
 
 
+#: The latest time an output can carry: the end of the year 9999.
+LATEST_SECONDS = 253402300799
+
+
 def build_time(document: Document) -> datetime.datetime:
     """The time stamped into outputs: ``SOURCE_DATE_EPOCH`` if set, else the
-    newest modification time of the manuscript files (so rebuilds are identical)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        seconds = int(epoch)
+    newest modification time of the manuscript files when they were read (so
+    rebuilds are identical); a time beyond the year 9999 (a clock gone wrong, a
+    huge ``SOURCE_DATE_EPOCH``) counts as its end, one before 1970 as 1970."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isascii() and epoch.isdigit():
+        seconds = int(epoch[:20])
     else:
-        seconds = int(max(f.path.stat().st_mtime for f in document.source.files))
+        seconds = int(max(f.mtime for f in document.source.files))
+    seconds = min(max(seconds, 0), LATEST_SECONDS)
     return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
 
 

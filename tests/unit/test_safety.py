@@ -128,3 +128,26 @@ def test_a_footnote_that_refers_to_itself_is_found_through_other_notes():
     text = "Text[^a].\n\n[^a]: see [^b]\n\n[^b]: and [^A]\n"
     assert footnote_cycle(text) == ("a", 3)
     assert footnote_cycle("Text[^a].\n\n[^a]: plain\n") is None
+
+
+@pytest.mark.parametrize("svg", [
+    b'<?xml version="1.0"?><?xml-stylesheet href="http://x/a.css"?>'
+    b'<svg xmlns="http://www.w3.org/2000/svg"/>',
+    b'<svg xmlns="http://www.w3.org/2000/svg"><?xml-stylesheet href="a.css"?></svg>',
+    b'<svg xmlns="http://www.w3.org/2000/svg"><style>@\\69mport "http://x/a.css";</style></svg>',
+    b'<svg xmlns="http://www.w3.org/2000/svg"><style>a{fill:\\75rl(http://x/y)}</style></svg>',
+    b'<svg xmlns="http://www.w3.org/2000/svg"><style><![CDATA[@import url(x)]]></style></svg>',
+    b'<svg xmlns="http://www.w3.org/2000/svg"><rect fill="\\75 rl(x.png)"/></svg>',
+    b'<svg xmlns="http://www.w3.org/2000/svg"><style>rect{background:image-set("x.png" 1x)}'
+    b"</style></svg>",
+], ids=["stylesheet-pi", "inner-pi", "escaped-import", "escaped-url", "cdata-import",
+        "escaped-url-attribute", "image-set"])
+def test_svg_stylesheets_are_read_as_a_browser_reads_them(svg):
+    """Before: a processing instruction and CSS escapes passed the SVG check."""
+    assert safety.svg_problem(svg), svg
+
+
+def test_self_contained_svgs_still_pass():
+    assert safety.svg_problem(b'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns='
+                              b'"http://www.w3.org/2000/svg"><style>rect{fill:url(#g)}</style>'
+                              b'<rect fill="url(#g)"/></svg>') is None

@@ -136,8 +136,9 @@ class EpubBuilder(Builder):
             files[f"EPUB/images/{image.name}"] = image.data
 
         target = output.folder / self.file_name(output.slug)
+        # A zip can date its entries from 1980 to 2107 only (MS-DOS time).
         stamp = build_time(document).timetuple()[:6]
-        stamp = max(stamp, (1980, 1, 1, 0, 0, 0))
+        stamp = min(max(stamp, (1980, 1, 1, 0, 0, 0)), (2107, 12, 31, 23, 59, 58))
         with atomic_path(target) as temporary:
             write_zip(temporary, files, stamp)
         return Written(target)

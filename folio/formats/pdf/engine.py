@@ -75,6 +75,29 @@ def _xmp_metadata_class():
     return BookMetadata
 
 
+def _page_references_once() -> None:
+    """pydyf 0.13's ``PDF.page_references`` builds the tuple of every page's reference
+    each time it is read, and WeasyPrint reads it for every tagged element and every
+    link: time grew with pages × elements (3,000 one-line chapters did not lay out in
+    300 s). The tuple is kept until a page is added (pages are only ever appended)."""
+    import pydyf
+
+    if getattr(pydyf.PDF, "_folio_references", False):
+        return
+
+    def page_references(pdf):
+        kids = pdf.pages["Kids"]
+        cached = pdf.__dict__.get("_folio_page_references")
+        if cached is None or cached[0] != len(kids):
+            cached = (len(kids), tuple(f"{number} 0 R".encode("ascii")
+                                       for number in kids[::3]))
+            pdf.__dict__["_folio_page_references"] = cached
+        return cached[1]
+
+    pydyf.PDF.page_references = property(page_references)
+    pydyf.PDF._folio_references = True
+
+
 def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: dict[str, str],
             temporary: Path) -> dict:
     """Lay out ``html`` into the PDF ``temporary``; return its page map.
@@ -82,6 +105,7 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
     Runs in a child process under time and memory limits (``folio.sandbox``)."""
     import weasyprint
 
+    _page_references_once()
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     rendered = weasyprint.HTML(string=html, base_url=BASE_URL,
