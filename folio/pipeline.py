@@ -32,7 +32,7 @@ from .guard import guard_manuscript
 from .language import FALLBACK_LANGUAGE, detect_language
 from .linkcheck import check_links
 from .metadata import complete_metadata, read_metadata
-from .outputs import all_or_nothing
+from .outputs import all_or_nothing, remove_stale
 from .parse import parse_markdown, unwrap_positions
 from .sandbox import Child, can_fork, remove_stale_scratch
 from .templates import make_environment
@@ -151,7 +151,7 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
                                  "nothing was written", code="strict")
             # 4. Render and write every format; all of them are replaced, or none.
             output = _output_for(document, builders, outdir, options, children)
-            with all_or_nothing():
+            with all_or_nothing(outdir / book.slug):
                 written = _write_formats(document, builders, output, options, children,
                                          timings, progress)
     finally:
@@ -298,6 +298,7 @@ def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter:
     is in ``reporter``). ``force`` ignores the cache (and rewrites it).
     """
     remove_stale_scratch()  # what a killed build left in the temporary folder
+    remove_stale(outdir)    # … and in the output folder
     cache = BuildCache(outdir, force=force)
     options = dict(options or {})
     results: list[BookResult | None] = [None] * len(sources)

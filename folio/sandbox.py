@@ -27,6 +27,7 @@ in-process without limits.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import os
 import pickle
@@ -48,6 +49,8 @@ LAYOUT_TIMEOUT = 300.0
 LAYOUT_MEMORY = 6 * 1024
 #: Prefix of a child's temporary folder; the parent's pid follows it.
 SCRATCH_PREFIX = "folio-child-"
+#: Errors of a full or broken disk, which the parent reports as such.
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG}
 
 
 def _limit(name: str, default: float) -> float:
@@ -252,6 +255,11 @@ def _serve(job_read: int, result_write: int, preload: tuple[str, ...]) -> int:
         outcome = ("build-error", error.diagnostic)
     except MemoryError:
         outcome = ("memory",)
+    except OSError as error:
+        if error.errno not in _DISK_ERRORS:
+            outcome = ("error", f"{type(error).__name__}: {error}", traceback.format_exc())
+        else:  # raised again in the parent, which knows the file: "the disk is full"
+            outcome = ("oserror", error.errno, error.strerror or str(error))
     except BaseException as error:  # noqa: BLE001 - sent to the parent
         outcome = ("error", f"{type(error).__name__}: {error}", traceback.format_exc())
     with os.fdopen(result_write, "wb") as pipe:
@@ -290,6 +298,8 @@ def _decode(data: bytes, status: int | None, display: str, what: str, memory_mib
         error = BuildError(outcome[1].path, outcome[1].message)
         error.diagnostic = outcome[1]
         raise error
+    if outcome[0] == "oserror":
+        raise OSError(outcome[1], outcome[2])
     if outcome[0] == "memory":
         raise BuildError(display, f"{what} needed more than {memory_mib:g} MiB and was "
                          "stopped (FOLIO_LAYOUT_MEMORY=MiB sets the limit)", code="memory")

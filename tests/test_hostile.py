@@ -510,6 +510,108 @@ def test_an_image_no_book_can_carry_is_left_out_of_every_format_with_a_warning(
     assert "a huge picture" in (out / "book" / "index.html").read_text(encoding="utf-8")
 
 
+# --- file names are data; output errors in words (issue 12) -------------------------
+
+def test_any_byte_in_a_chapter_name_is_handled_and_never_forges_a_line(tmp_path):
+    """Before: a non-UTF-8 byte in a chapter's name failed every build (the cache key),
+    and a newline in a name split a diagnostic in two, so a name could forge one."""
+    folder = tmp_path / "book"
+    write(folder / "book.yaml", "title: T\nlang: en\n")
+    (folder / os.fsdecode(b"01-\xff\xfe.md")).write_text("# One\n\n[x](#)\n", encoding="utf-8")
+    (folder / "02-a\n01.md:1:1: error: forged [x].md").write_text("# Two\n\n[y](#)\n",
+                                                                  encoding="utf-8")
+    for command in (["check", str(folder)], [str(folder), "-o", str(tmp_path / "dist")]):
+        result = run_build(*command, env={"NO_COLOR": "1"})
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.startswith(str(folder))]
+        assert len(lines) == 2, result.stderr
+        assert lines[0] == (f"{folder}/01-\\xff\\xfe.md:3:1: warning: link 'x' has a "
+                            "placeholder target '#'; it is printed as plain text "
+                            "[placeholder-link]"), lines[0]
+        assert lines[1].startswith(f"{folder}/02-a\\n01.md:1:1: error: forged [x].md:3:1: "
+                                   "warning:"), lines[1]
+        assert "error(s)" in result.stderr and " 0 error(s)" in result.stderr
+    assert (tmp_path / "dist" / "book" / "index.html").exists()
+
+
+def test_an_output_folder_below_a_file_is_named_in_words(tmp_path):
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\nText.\n")
+    (tmp_path / "file.txt").write_text("not a folder")
+    result = build(source, tmp_path / "file.txt" / "out", "--format", "html,epub")
+    assert result.returncode == 1
+    errors = [d for d in diagnostics(result.stderr) if d["severity"] == "error"]
+    assert len(errors) == 1 and errors[0]["code"] == "output", result.stderr
+    assert "a part of the path is a file, not a folder" in errors[0]["message"]
+    assert errors[0]["path"].startswith(str(tmp_path / "file.txt"))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KiB file system of its own (tmpfs), or the test is skipped where this
+    machine may not mount one."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small file system here")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_a_full_or_read_only_disk_is_named_and_earlier_outputs_are_kept(tmp_path, small_disk):
+    """Before: 'internal error: OSError … No space left on device', no path named."""
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\n# One\n\nFine.\n")
+    out = small_disk / "dist"
+    assert build(source, out, "--format", "epub").returncode == 0
+    before = fingerprint(out)
+    noise = "".join(f"{n:08x}{os.urandom(24).hex()} " for n in range(20000))
+    write(source, "---\ntitle: T\nlang: en\n---\n# One\n\n" + noise + "\n")
+    result = build(source, out, "--format", "epub")
+    assert result.returncode == 1, result.stderr
+    errors = [d for d in diagnostics(result.stderr) if d["severity"] == "error"]
+    assert len(errors) == 1 and errors[0]["code"] == "output", result.stderr
+    assert "cannot write: the disk is full; earlier outputs are kept" in errors[0]["message"]
+    assert errors[0]["path"].startswith(str(out))
+    assert fingerprint(out) == before
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") and ".folio" not in
+                str(p)], list(out.rglob(".*"))
+    write(source, "---\ntitle: T\nlang: en\n---\n# One\n\nChanged.\n")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    result = build(source, out, "--format", "epub")
+    assert result.returncode == 1, result.stderr
+    assert "cannot write: the file system is read-only" in result.stderr, result.stderr
+    assert fingerprint(out) == before
+
+
+def test_what_a_killed_build_left_is_removed_by_the_next(tmp_path):
+    """Before: .tmp files and the journal of a build killed with SIGKILL stayed."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    source = write(tmp_path / "book.md", long_book(200))
+    out = tmp_path / "dist"
+    process = subprocess.Popen([sys.executable, str(REPO / "build.py"), str(source), "-o",
+                                str(out)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while not list(out.rglob("*.tmp")) and process.poll() is None:
+        assert time.monotonic() < deadline, "the build never started writing"
+        time.sleep(0.02)
+    process.kill()
+    process.wait()
+    assert list(out.rglob("*.tmp")) and list(scratch.glob("folio-journal-*")), \
+        "the kill left litter (else this test proves nothing)"
+    small = write(tmp_path / "other.md", "---\ntitle: T\nlang: en\n---\nText.\n")
+    assert run_build(str(small), "-o", str(out), "--format", "html",
+                     env={"TMPDIR": str(scratch)}).returncode == 0
+    assert not list(out.rglob("*.tmp")), list(out.rglob("*.tmp"))
+    assert sorted(p.name for p in scratch.iterdir()) == [], list(scratch.iterdir())
+
+
 # --- raw HTML cut down to a safe subset ----------------------------------------------
 
 def test_scripts_event_handlers_and_active_content_never_reach_an_output(tmp_path):

@@ -190,3 +190,76 @@ def test_an_entry_naming_a_fifo_does_not_hang_the_lookup(tmp_path):
     worker.start()
     worker.join(30)
     assert found == [None], "the lookup returned, with a miss"
+
+
+def test_every_format_of_a_book_is_switched_in_one_step(tmp_path):
+    """Before: the files moved into place one at a time at the end of the block, so a
+    kill in that step could leave a new EPUB beside an old PDF. Now the book's folder
+    is exchanged whole: its inode changes, and nothing is left beside it."""
+    folder = tmp_path / "dist" / "book"
+    for name in ("book.epub", "book.pdf", "index.html", "images/img-1.png"):
+        write_text(folder / name, "old " + name)
+    (folder / "fonts").mkdir()
+    (folder / "fonts" / "kept.ttf").write_text("a font not written again")
+    before = os.stat(folder).st_ino
+    with all_or_nothing(folder):
+        for name in ("book.epub", "book.pdf", "index.html", "images/img-2.png"):
+            write_text(folder / name, "new " + name)
+        assert (folder / "book.epub").read_text() == "old book.epub"
+    assert os.stat(folder).st_ino != before, "the folder was exchanged, not filled in"
+    assert {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*")
+            if p.is_file()} == {
+        "book.epub": "new book.epub", "book.pdf": "new book.pdf", "index.html": "new index.html",
+        "images/img-1.png": "old images/img-1.png", "images/img-2.png": "new images/img-2.png",
+        "fonts/kept.ttf": "a font not written again"}
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["book"]
+
+
+def test_a_failure_while_switching_leaves_every_old_file(tmp_path, monkeypatch):
+    folder = tmp_path / "dist" / "book"
+    for name in ("book.epub", "book.pdf"):
+        write_text(folder / name, "old")
+    real = os.replace
+    calls = []
+
+    def failing(source, target):
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(source, target)
+
+    monkeypatch.setattr(os, "replace", failing)
+    from folio.diagnostics import BuildError
+    with pytest.raises(BuildError) as caught, all_or_nothing(folder):
+        write_text(folder / "book.epub", "new")
+        write_text(folder / "book.pdf", "new")
+    assert "the disk is full" in caught.value.diagnostic.message
+    assert {p.name: p.read_text() for p in folder.iterdir()} == {"book.epub": "old",
+                                                                 "book.pdf": "old"}
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["book"]
+
+
+def test_leftovers_of_a_build_that_no_longer_runs_are_removed(tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    from folio.outputs import remove_stale
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    out = tmp_path / "dist"
+    leftover = out / "book" / f".book.epub.{dead.pid}-abc123.tmp"
+    staging = out / f".book.{dead.pid}-xyz.new"
+    alive = out / "book" / f".book.pdf.{os.getppid()}-abc.tmp"
+    for path in (leftover, alive, staging / "book.epub"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    listed = out / "book" / ".listed-only"
+    listed.write_text("x")
+    journal = tmp_path / "tmp" / f"folio-journal-{dead.pid}-q.jsonl"
+    journal.write_text(json.dumps([str(listed)]) + "\n")
+    remove_stale(out)
+    assert not leftover.exists() and not staging.exists() and not listed.exists()
+    assert not journal.exists() and alive.exists(), "a running build's file is left alone"
