@@ -154,6 +154,9 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
             with all_or_nothing(outdir / book.slug):
                 written = _write_formats(document, builders, output, options, children,
                                          timings, progress)
+            for builder in builders:
+                for diagnostic in builder.diagnostics:
+                    reporter.add(diagnostic)
     finally:
         reporter.listeners.remove(collected.append)
     outputs = {name: result.path for name, result in written.items()}
@@ -386,6 +389,11 @@ def check_books(sources: list[Path], reporter: Reporter, links=None) -> int:
     links are asked over the network too."""
     def check(source):
         document = read_book(source, reporter)
+        for builder_class in BUILDERS.values():  # what the formats would tell a build
+            builder = builder_class()
+            builder.pieces(document, {})
+            for diagnostic in builder.diagnostics:
+                reporter.add(diagnostic)
         if links is not None:
             check_links(document, reporter, links)
         return document

@@ -56,6 +56,10 @@ NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 #: embeddings, overrides and isolates, C0 controls except tab and newline, DEL, C1.
 INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff"
                        r"\u202a-\u202e\u2066-\u2069]")
+#: Bidi embeddings and overrides (U+202A-U+202E): they reorder the text a reader sees
+#: against the text as written (a "Trojan source"); left out of every output.
+#: The isolates (U+2066-U+2069) stay: they are the way to mark right-to-left runs.
+BIDI_OVERRIDES = re.compile("[\u202a-\u202e]")
 #: What a browser ignores in a URL before it reads the scheme (``java\tscript:``).
 IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028-\u202e"
                              r"\u2060-\u2064\ufeff]")

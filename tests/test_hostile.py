@@ -612,6 +612,82 @@ def test_what_a_killed_build_left_is_removed_by_the_next(tmp_path):
     assert sorted(p.name for p in scratch.iterdir()) == [], list(scratch.iterdir())
 
 
+# --- nothing lost without a line, no fault unreported (issue 12) ---------------------
+
+FAULTS = """---
+title: Faults
+lang: en
+---
+# Faults
+
+A paragraph[^twice] with a note, an ![image](pic.png){width=100000in} far too wide,
+and <img src="pic.png" alt="raw" height="900000"> a raw one.
+
+[^twice]: The first definition.
+
+[^twice]: The second definition, left out.
+
+A [broken escape](https://example.org/100%zz-sure) and a mirror: ab\u202edc.
+
+```{=html5}
+<iframe src="https://example.org/frame"></iframe>
+```
+
+```{=latex}
+\\newpage
+```
+
+## A heading {#note-1}
+
+| c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12 | c13 | c14 |
+|----|----|----|----|----|----|----|----|----|-----|-----|-----|-----|-----|
+| value-1 | value-2 | value-3 | value-4 | value-5 | value-6 | value-7 | value-8 | value-9 | value-10 | value-11 | value-12 | value-13 | value-14 |
+
+This paragraph was cut by a page break in the middle of a hyphen-
+
+ated word, and goes on here.
+
+Before the comment.
+
+<!-- a comment that is never closed
+
+END-OF-BOOK: hidden from every output.
+"""
+FAULT_CODES = {"[^twice]: The second": "duplicate-footnote", "{width=100000in}": "image-size",
+               'height="900000"': "image-size", "100%zz": "bad-url",
+               "a mirror": "invisible-character", "<iframe": "raw-html",
+               "{=latex}": "raw-format", "{#note-1}": "reserved-id", "| c1 |": "wide-table",
+               "hyphen-": "broken-word", "<!-- a comment": "unclosed-comment"}
+
+
+def test_silent_losses_and_unreported_faults_get_a_line_each(tmp_path):
+    """An unclosed comment hid the rest of the manuscript, a {=html5} <iframe>
+    vanished, and none of these were reported: a footnote defined twice, a word
+    hyphenated across a page break, an id a footnote has, a malformed % escape, a table
+    too wide to print, image sizes of 100000in, a bidi override (which reached the
+    outputs). ``check`` and a build report each one at its line."""
+    (tmp_path / "pic.png").write_bytes(png())
+    source = write(tmp_path / "book.md", FAULTS)
+    out = tmp_path / "dist"
+    checked = build("check", source)
+    built = build(source, out)
+    assert built.returncode == 0 and checked.returncode == 0, built.stderr
+    for result in (checked, built):
+        for needle, code in FAULT_CODES.items():
+            assert reported(result.stderr, source, line_of(source, needle), {code}), \
+                (needle, code, result.stderr)
+    markup = chapter_html(out, "book")
+    assert "\u202e" not in markup and "abdc" in markup, "the override is left out"
+    assert "<iframe" not in markup and "END-OF-BOOK" not in markup
+    assert "100%25zz-sure" in markup and "100000in" not in markup and "900000" not in markup
+    assert "\u202e" not in " ".join(pdf_text(out / "book" / "book.pdf"))
+
+
+def pdf_text(pdf: Path) -> list[str]:
+    from helpers import pdf_pages
+    return pdf_pages(pdf)
+
+
 # --- raw HTML cut down to a safe subset ----------------------------------------------
 
 def test_scripts_event_handlers_and_active_content_never_reach_an_output(tmp_path):

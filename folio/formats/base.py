@@ -27,6 +27,7 @@ from pathlib import Path
 
 import jinja2
 
+from ..diagnostics import Diagnostic
 from ..document import Document
 from ..language import words_for
 from ..templates import render_template
@@ -79,6 +80,12 @@ class Builder:
     isolated = False
     #: Modules the isolated child imports while the book is being read.
     preload: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        #: What ``pieces`` found to tell the author (file:line), e.g. a table that had
+        #: to be split to fit the page; the pipeline reports them, in a build and in
+        #: ``check``.
+        self.diagnostics: list[Diagnostic] = []
 
     def file_name(self, slug: str) -> str:
         return f"{slug}.{self.suffix}"

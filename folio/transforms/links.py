@@ -26,6 +26,43 @@ from ..safety import (LINK_SCHEMES, MAX_IMAGE_BYTES, ImageFault, NotAFile, Outsi
                       TooLarge, inspect_image, read_in_book, sniff_image, svg_problem,
                       url_scheme)
 
+#: A '%' not followed by two hexadecimal digits: no escape, an invalid URL.
+BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+#: The largest size an image may be given, in inches (a page is smaller), by unit.
+MAX_IMAGE_INCHES = 40
+_INCHES = {"in": 1, "cm": 1 / 2.54, "mm": 1 / 25.4, "pt": 1 / 72, "pc": 1 / 6, "px": 1 / 96,
+           "em": 1 / 6, "rem": 1 / 6, "ex": 1 / 12, "ch": 1 / 12, "": 1 / 96}
+_SIZE = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(%|in|cm|mm|pt|pc|px|em|rem|ex|ch|)\s*",
+                   re.IGNORECASE)
+
+
+def size_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an image's width or height on a page, or None."""
+    found = _SIZE.fullmatch(value)
+    if found is None:
+        return "is not a length"
+    number, unit = float(found.group(1)), found.group(2).lower()
+    if unit == "%":
+        return "is more than the page's width" if number > 100 else None
+    if number * _INCHES[unit] > MAX_IMAGE_INCHES:
+        return f"is larger than any page ({MAX_IMAGE_INCHES} in)"
+    return None
+
+
+def _image_sizes(attr: list, display: str, src: str, reporter: Reporter, line: int,
+                 col: int) -> None:
+    """Drop a width or height no page can hold (``{width=100000in}``), with a warning."""
+    kept = []
+    for key, value in attr[2]:
+        problem = size_problem(value) if key in ("width", "height") else None
+        if problem:
+            reporter.warn(display, line, f"image '{src[:80]}': {key} '{value[:40]}' {problem}; "
+                          "the image is set at its own size", "image-size", col)
+        else:
+            kept.append([key, value])
+    attr[2] = kept
+
+
 #: Media types a cover may have (GIF, WebP and SVG are not shown by every reader).
 COVER_TYPES = {"image/jpeg": "jpg", "image/png": "png"}
 
@@ -111,6 +148,11 @@ def resolve_link(node: dict, display: str, document: Document, file_anchors: dic
         return _plain(node, "placeholder-link")
     scheme = url_scheme(url)
     if scheme in LINK_SCHEMES:
+        if BAD_ESCAPE.search(url):
+            fixed = BAD_ESCAPE.sub("%25", url)
+            reporter.warn(display, line, f"link '{shown}' has a '%' that starts no escape "
+                          f"in '{url[:80]}'; it is written '{fixed[:80]}'", "bad-url", col)
+            node["c"][2][0] = fixed
         _add_class(attr, "folio-url" if same_as_url(text, url) else "folio-ext")
         return None
     if scheme is not None:
@@ -156,6 +198,7 @@ def resolve_image(node: dict, display: str, document: Document, reporter: Report
     if name is None:
         return fallback
     node["c"][2] = ["images/" + name, title]
+    _image_sizes(attr, display, src, reporter, line, col)
     if not alt and not any(key == "alt" for key, _ in attr[2]):
         attr[2].append(["alt", ""])  # decorative: HTML needs alt="" rather than none
     return None

@@ -15,6 +15,7 @@ import copy
 
 from markupsafe import Markup
 
+from ...diagnostics import Diagnostic
 from ...document import Document
 from ...outputs import atomic_path
 from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
@@ -22,7 +23,7 @@ from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face
 from ..notes import AtPageFoot, place_notes
 from .engine import BASE_URL, lay_out
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
-                     long_date, running_head)
+                     long_date, running_head, wide_tables)
 
 
 class PdfBuilder(Builder):
@@ -38,9 +39,14 @@ class PdfBuilder(Builder):
         """Each chapter with its notes at the page foot, fitted to the page size the
         PDF is made in (``--page-size``, else the book's)."""
         geometry = geometry_for((options or {}).get("page_size"), document.metadata.page_size)
-        return [fit_for_print(place_notes(copy.deepcopy(chapter.blocks), AtPageFoot()),
-                              geometry)
-                for chapter in document.chapters]
+        pieces = [fit_for_print(place_notes(copy.deepcopy(chapter.blocks), AtPageFoot()),
+                                geometry)
+                  for chapter in document.chapters]
+        self.diagnostics = [
+            Diagnostic(chapter.source, line, col, "warning", message, "wide-table")
+            for chapter, piece in zip(document.chapters, pieces)
+            for line, col, message in wide_tables(piece, geometry)]
+        return pieces
 
     def print_html(self, document: Document, fragments: list[str], output: Output) -> str:
         geometry = geometry_for(output.options.get("page_size"), document.metadata.page_size)

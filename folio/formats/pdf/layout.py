@@ -22,7 +22,7 @@ import html
 import math
 import re
 
-from ...ast import RawBlock, Span, expand, stringify
+from ...ast import RawBlock, Span, expand, position, stringify, visit
 from ...metadata import PAGE_SIZES
 
 MM_PER_PT = 25.4 / 72
@@ -280,6 +280,35 @@ def _fit_table(node: dict, room: float, body_size: float) -> list[dict]:
             part[1] = [None, []]  # the caption once, above the first group
         parts.append({"t": "Table", "c": part})
     return parts
+
+
+def wide_tables(blocks: list, geometry: PageGeometry) -> list[tuple[int, int, str]]:
+    """(line, col, message) for each table of fitted ``blocks`` that was too wide for
+    the page at a readable size, saying what was done to it (``_fit_table``)."""
+    groups: dict[tuple[int, int], list[list[str]]] = {}
+
+    def collect(node: dict) -> None:
+        if node["t"] == "Table":
+            attr = node["c"][0]
+            groups.setdefault(position(node), []).append(attr[1])
+
+    visit(blocks, collect)
+    size = TABLE_SIZES[-1] * geometry.font_size
+    found = []
+    for (line, col), parts in groups.items():
+        classes = set(parts[0])
+        if f"folio-table-{len(TABLE_SIZES) - 1}" not in classes:
+            continue
+        done = [f"set in {size:g} pt"]
+        if "folio-split" in classes:
+            done.append(f"split into {len(parts)} groups of columns, each repeating the "
+                        "first")
+        if any("folio-table-tight" in part for part in parts):
+            done.append("its words may break anywhere")
+        found.append((line, col, f"table is too wide for the page ({geometry.size}): "
+                      + ", ".join(done[:-1]) + (" and " if len(done) > 1 else "") + done[-1]
+                      + "; fewer or narrower columns print better"))
+    return found
 
 
 # --- the pass -----------------------------------------------------------------------
