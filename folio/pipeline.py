@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import multiprocessing
 import os
 import pickle
@@ -34,8 +35,8 @@ from .linkcheck import check_links
 from .metadata import complete_metadata, read_metadata
 from .outputs import all_or_nothing, remove_stale
 from .parse import parse_markdown, unwrap_positions
-from .sandbox import Child, can_fork, remove_stale_scratch
-from .templates import make_environment
+from .sandbox import Child, Worker, can_fork, remove_stale_scratch
+from .templates import TEMPLATE_MEMORY_MIB, make_environment, render_limited, template_seconds
 from .transforms import transform_book
 from .transforms.structure import first_heading_title
 
@@ -150,10 +151,13 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
                 raise BuildError(book.display, "warnings are errors with --strict; "
                                  "nothing was written", code="strict")
             # 4. Render and write every format; all of them are replaced, or none.
-            output = _output_for(document, builders, outdir, options, children)
-            with all_or_nothing(outdir / book.slug):
-                written = _write_formats(document, builders, output, options, children,
-                                         timings, progress)
+            environment = make_environment(document.root)
+            with _template_worker(environment, book.display) as templates:
+                output = _output_for(document, builders, outdir, options, children,
+                                     environment, templates)
+                with all_or_nothing(outdir / book.slug):
+                    written = _write_formats(document, builders, output, options,
+                                             children, timings, progress)
             for builder in builders:
                 for diagnostic in builder.diagnostics:
                     reporter.add(diagnostic)
@@ -185,19 +189,37 @@ def _isolated_children(builders: list[Builder], display: str):
             child.close()
 
 
+@contextlib.contextmanager
+def _template_worker(environment, display: str):
+    """A ``sandbox.Worker`` for a book with templates of its own (they come from
+    whoever made the book: bounded in time, memory and size), else None. Forked
+    here, before the builders' threads start."""
+    if not environment.folio_book_templates or not can_fork():
+        yield None
+        return
+    worker = Worker(functools.partial(render_limited, environment), display=display,
+                    what="the book's templates", timeout=template_seconds(),
+                    memory_mib=TEMPLATE_MEMORY_MIB)
+    try:
+        yield worker
+    finally:
+        worker.close()
+
+
 def _output_for(document: Document, builders: list[Builder], outdir: Path, options: dict,
-                children: dict[str, Child]) -> Callable[[Builder], Output]:
+                children: dict[str, Child], environment,
+                templates: Worker | None) -> Callable[[Builder], Output]:
     """Where each builder writes: the book's folder, its templates, its options."""
     slug = document.source.slug
     downloads = [{"label": b.download, "href": b.file_name(slug)}
                  for b in builders if b.download]
-    environment = make_environment(document.root)
 
     def output(builder: Builder) -> Output:
         child = children.get(builder.name)
         isolated = child.run if child is not None else (lambda function, *args:
                                                         function(*args))
-        return Output(outdir / slug, slug, environment, downloads, options, isolated)
+        return Output(outdir / slug, slug, environment, downloads, options, isolated,
+                      templates)
 
     return output
 

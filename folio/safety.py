@@ -364,30 +364,43 @@ _LOADING_FUNCTIONS = {"url", "src", "image", "image-set", "-webkit-image-set", "
 _PROCESSING = re.compile(rb"(?<!^)<\?|^<\?(?!xml[ \t\r\n])")
 
 
-def css_loads(text: str) -> str | None:
+def css_loads(text: str, local: bool = False) -> str | None:
     """What CSS ``text`` would load -- an ``@import``, a ``url()`` or a function that
-    fetches -- or None. Read with a CSS tokenizer (tinycss2), so that escapes
-    (``@\\69mport``, ``\\75rl(…)``) and comments hide nothing."""
+    fetches -- or None; with ``local``, only what it would load from elsewhere (an
+    address with a scheme or a host). Read with a CSS tokenizer (tinycss2), so that
+    escapes (``@\\69mport``, ``\\75rl(…)``) and comments hide nothing."""
     import tinycss2
 
-    todo = list(tinycss2.parse_component_value_list(text))
-    while todo:
-        token = todo.pop()
-        kind = token.type
-        if kind == "at-keyword" and token.lower_value in ("import", "font-face"):
-            return f"@{token.lower_value}"
-        if kind == "url" and not token.value.strip().startswith("#"):
-            return f"url({token.value[:60]})"
-        if kind == "function":
-            if token.lower_name in _LOADING_FUNCTIONS and any(
-                    argument.type in ("string", "url")
-                    and not argument.value.strip().startswith("#")
-                    for argument in token.arguments):
-                return f"{token.lower_name}(…)"
-            todo.extend(token.arguments)
-        elif kind in ("() block", "[] block", "{} block"):
-            todo.extend(token.content)
-    return None
+    def loads(value: str) -> bool:
+        value = value.strip()
+        return not value.startswith("#") and not (local and _local_address(value))
+
+    def search(tokens: list) -> str | None:
+        for index, token in enumerate(tokens):
+            kind = token.type
+            if kind == "at-keyword" and token.lower_value in ("import", "font-face"):
+                following = [t for t in tokens[index + 1:index + 4]
+                             if t.type in ("string", "url")]
+                if not local or token.lower_value == "import" and (
+                        not following or loads(following[0].value)):
+                    return f"@{token.lower_value}"
+            if kind == "url" and loads(token.value):
+                return f"url({token.value[:60]})"
+            if kind == "function":
+                if token.lower_name in _LOADING_FUNCTIONS and any(
+                        argument.type in ("string", "url") and loads(argument.value)
+                        for argument in token.arguments):
+                    return f"{token.lower_name}(…)"
+                found = search(token.arguments)
+            elif kind in ("() block", "[] block", "{} block"):
+                found = search(token.content)
+            else:
+                found = None
+            if found:
+                return found
+        return None
+
+    return search(tinycss2.parse_component_value_list(text))
 
 
 def svg_problem(data: bytes) -> str | None:
@@ -420,6 +433,82 @@ def svg_problem(data: bytes) -> str | None:
             loads = css_loads(value)
             if loads:
                 return f"its CSS loads other files ({loads})"
+    return None
+
+
+# --- what a book's own templates make ---------------------------------------------
+
+#: Elements a page made by a book's template may not hold: they run code, load
+#: other pages, or send what a reader types.
+PAGE_FORBIDDEN = frozenset({"script", "iframe", "frame", "frameset", "object", "embed",
+                            "applet", "form", "input", "button", "select", "textarea",
+                            "base", "portal", "noscript", "template", "audio", "video",
+                            "source", "track"})
+#: The namespaces whose elements a reading system runs (XHTML, SVG; none: HTML).
+_PAGE_SPACES = ("", "http://www.w3.org/1999/xhtml", "http://www.w3.org/2000/svg")
+#: Attributes that hold text, never an address.
+_TEXT_ATTRIBUTES = frozenset({"alt", "title", "content", "id", "class", "lang", "xml:lang",
+                              "dir", "role", "name", "property", "charset", "type", "rel",
+                              "epub:type", "colspan", "rowspan", "scope", "width", "height",
+                              "style", "version", "xmlns", "datetime", "value", "media",
+                              "hreflang", "download"})
+
+
+def _local_address(value: str) -> bool:
+    """True for an address inside the book's own files (no scheme, no host)."""
+    value = IGNORED_IN_URLS.sub("", value)
+    return url_scheme(value) is None and not value.startswith("//") and "\\" not in value
+
+
+def page_problem(text: str, name: str) -> str | None:
+    """What a page (HTML, XHTML or XML) or a stylesheet made by a book's own
+    templates holds that the manuscript may not put into a book -- a script, a frame,
+    a form, an event handler, a link to a place that is no web page, anything loaded
+    from elsewhere (a remote image, font or stylesheet: a tracking pixel) -- or None.
+    Read as a browser reads it (tinyhtml5; tinycss2 for CSS); XHTML and XML are also
+    read as XML, as e-readers read them."""
+    if name.endswith(".css"):
+        loads = css_loads(text, local=True)
+        return f"its CSS loads {loads} from elsewhere" if loads else None
+    trees = []
+    if name.endswith((".xhtml", ".xml", ".opf", ".ncx")):
+        try:
+            trees.append(ET.fromstring(text.encode("utf-8")))
+        except ET.ParseError as error:
+            return f"it is not well-formed XML ({error})"
+    if name.endswith((".html", ".xhtml")):
+        import tinyhtml5
+        trees.append(tinyhtml5.parse(text))
+    for tree in trees:
+        for element in tree.iter():
+            if not isinstance(element.tag, str):
+                continue
+            tag = element.tag.rsplit("}", 1)[-1].lower()
+            space = element.tag[1:].split("}", 1)[0] if element.tag.startswith("{") else ""
+            if tag in PAGE_FORBIDDEN and space in _PAGE_SPACES:
+                return f"it has a <{tag}> element"
+            if tag == "meta" and any(k.lower() == "http-equiv" for k in element.attrib):
+                return "it has a <meta http-equiv> element"
+            if tag == "style":
+                loads = css_loads("".join(element.itertext()), local=True)
+                if loads:
+                    return f"its CSS loads {loads} from elsewhere"
+            for key, value in element.attrib.items():
+                key = key.rsplit("}", 1)[-1].lower()
+                if key.startswith("on") or key in ("srcdoc", "ping", "formaction",
+                                                   "action"):
+                    return f"it has a '{key}' attribute on <{tag}>"
+                if key == "style":
+                    loads = css_loads(value, local=True)
+                    if loads:
+                        return f"its CSS loads {loads} from elsewhere"
+                elif key == "href" and tag == "a":
+                    if url_scheme(value) not in (None, *LINK_SCHEMES):
+                        return f"it links to '{value[:60]}'"
+                elif key not in _TEXT_ATTRIBUTES and not key.startswith(("aria-", "data-",
+                                                                         "xmlns")):
+                    if not _local_address(value):
+                        return f"its <{tag}> loads '{value[:60]}' from elsewhere"
     return None
 
 

@@ -182,6 +182,131 @@ class Child:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
+class Worker:
+    """A forked child that answers many requests with one ``handler``, each within a
+    time limit, all under one memory cap: for work that is cheap but comes from
+    someone else (a book's own templates). Forked when made -- from a single thread,
+    with everything ``handler`` needs already in memory, so only the requests'
+    arguments travel (pickled). A request that takes too long ends the worker
+    (``BuildError`` ``timeout``); so does one that needs too much memory (``memory``).
+    Requests from several threads take turns."""
+
+    def __init__(self, handler, *, display: str = "", what: str = "the job",
+                 timeout: float = 60.0, memory_mib: float = 1024.0) -> None:
+        self.display, self.what, self.timeout = display, what, timeout
+        self.memory_mib = memory_mib
+        self.parent = os.getpid()
+        self._lock = threading.Lock()
+        self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{self.parent}-")
+        request_read, self._requests = os.pipe()
+        self._answers, answer_write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            status = 1
+            try:
+                os.close(self._requests)
+                os.close(self._answers)
+                _become_child(self.parent, self.scratch)
+                _cap_memory(memory_mib)
+                status = _answer_requests(handler, request_read, answer_write)
+            finally:
+                os._exit(status)
+        os.close(request_read)
+        os.close(answer_write)
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def run(self, *args):
+        """``handler(*args)`` computed in the worker (see the class's doc)."""
+        with self._lock:
+            if not self.pid:
+                raise BuildError(self.display, f"{self.what} was stopped", code="crash")
+            data = pickle.dumps(args, pickle.HIGHEST_PROTOCOL)
+            try:
+                _write_frame(self._requests, data)
+                answer = _read_frame(self._answers, self.timeout)
+            except TimeoutError:
+                self.close()
+                raise BuildError(self.display, f"{self.what} took longer than "
+                                 f"{self.timeout:g} s and was stopped", code="timeout") from None
+            except (OSError, EOFError):
+                answer = b""
+            if not answer:
+                pid = self.pid
+                self.close()
+                raise BuildError(self.display, f"{self.what} stopped without a result "
+                                 f"(the worker {pid} ended)", code="crash")
+            return _decode(answer, None, self.display, self.what, self.memory_mib, hint="")
+
+    def close(self) -> None:
+        """End the worker, reap it, remove its folder."""
+        if os.getpid() != self.parent:
+            return
+        for fd in (self._requests, self._answers):
+            with contextlib.suppress(OSError):
+                if fd >= 0:
+                    os.close(fd)
+        self._requests = self._answers = -1
+        pid, self.pid = self.pid, 0
+        if pid:
+            end_group(pid)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _write_frame(fd: int, data: bytes) -> None:
+    view = memoryview(len(data).to_bytes(8, "big") + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_frame(fd: int, timeout: float | None) -> bytes:
+    """One length-prefixed message from ``fd``; b"" at the end of the pipe;
+    ``TimeoutError`` when it has not come whole within ``timeout`` seconds."""
+    import select
+    import time
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    received = bytearray()
+    need = 8
+    while len(received) < need:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
+        chunk = os.read(fd, min(1 << 20, need - len(received)))
+        if not chunk:
+            return b""
+        received.extend(chunk)
+        if need == 8 and len(received) == 8:
+            need = 8 + int.from_bytes(received, "big")
+    return bytes(received[8:])
+
+
+def _answer_requests(handler, request_read: int, answer_write: int) -> int:
+    """In the worker: answer each request until the parent closes the pipe."""
+    while True:
+        data = _read_frame(request_read, None)
+        if not data:
+            return 0
+        try:
+            outcome = ("ok", handler(*pickle.loads(data)))
+        except BuildError as error:
+            outcome = ("build-error", error.diagnostic)
+        except MemoryError:
+            outcome = ("memory",)
+        except BaseException as error:  # noqa: BLE001 - sent to the parent
+            outcome = ("error", f"{type(error).__name__}: {error}", traceback.format_exc())
+        try:
+            answer = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            answer = pickle.dumps(("memory",))
+        _write_frame(answer_write, answer)
+
+
 def end_group(pid: int) -> None:
     """Kill a child's whole process group (it may have started others) and reap it."""
     for kill in (os.killpg, os.kill):
@@ -281,7 +406,8 @@ def _cap_memory(memory_mib: float) -> None:
 
 # --- back in the parent ----------------------------------------------------------------
 
-def _decode(data: bytes, status: int | None, display: str, what: str, memory_mib: float):
+def _decode(data: bytes, status: int | None, display: str, what: str, memory_mib: float,
+            hint: str = " (FOLIO_LAYOUT_MEMORY=MiB sets the limit)"):
     """The child's result, or the ``BuildError`` that says why there is none."""
     if not data:
         if status is None:
@@ -302,7 +428,7 @@ def _decode(data: bytes, status: int | None, display: str, what: str, memory_mib
         raise OSError(outcome[1], outcome[2])
     if outcome[0] == "memory":
         raise BuildError(display, f"{what} needed more than {memory_mib:g} MiB and was "
-                         "stopped (FOLIO_LAYOUT_MEMORY=MiB sets the limit)", code="memory")
+                         f"stopped{hint}", code="memory")
     if os.environ.get("FOLIO_DEBUG"):
         raise BuildError(display, f"internal error in {what}: {outcome[1]}\n{outcome[2]}",
                          code="internal")

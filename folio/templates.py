@@ -123,14 +123,55 @@ def make_environment(book_root: Path | None = None) -> jinja2.Environment:
     )
     environment.filters["css_string"] = css_string
     environment.filters["json"] = lambda value: Markup(json.dumps(value))
+    #: True when the book brings templates of its own (they run bounded, and what
+    #: they make is checked: ``formats.base.Builder.render``).
+    environment.folio_book_templates = isinstance(loaders[0], BookLoader)
     return environment
+
+
+#: Limits for a book's own templates, which run in a worker process of their own
+#: (``sandbox.Worker``): seconds for one page, MiB for the worker, characters of one
+#: page ("A" * 1500000000 took 5.75 GB; nested range(100000) loops never ended).
+TEMPLATE_SECONDS = 60.0
+TEMPLATE_MEMORY_MIB = 1024.0
+TEMPLATE_OUTPUT = 64 * 1024 * 1024
+
+
+def template_seconds() -> float:
+    """``TEMPLATE_SECONDS``, or ``FOLIO_TEMPLATE_TIMEOUT`` when that is a positive number."""
+    try:
+        value = float(os.environ.get("FOLIO_TEMPLATE_TIMEOUT", ""))
+    except ValueError:
+        return TEMPLATE_SECONDS
+    return value if value > 0 else TEMPLATE_SECONDS
+
+
+def render_limited(environment: jinja2.Environment, name: str, context: dict) -> str:
+    """``render_template``, stopped once the page grows beyond ``TEMPLATE_OUTPUT``
+    characters (run in the worker, which also bounds time and memory)."""
+    def generate() -> str:
+        parts, size = [], 0
+        for part in environment.get_template(name).generate(**context):
+            size += len(part)
+            if size > TEMPLATE_OUTPUT:
+                raise BuildError(name, f"template makes a page of more than "
+                                 f"{TEMPLATE_OUTPUT // (1024 * 1024)} million characters; it "
+                                 "was stopped", code="template")
+            parts.append(part)
+        return "".join(parts)
+
+    return _rendered(generate, name)
 
 
 def render_template(environment: jinja2.Environment, name: str, **context) -> str:
     """Render template ``name``; a fault in a (book's own) template is a BuildError
     naming the template file and line where it happened."""
+    return _rendered(lambda: environment.get_template(name).render(**context), name)
+
+
+def _rendered(render, name: str) -> str:
     try:
-        return environment.get_template(name).render(**context)
+        return render()
     except jinja2.TemplateSyntaxError as error:
         raise BuildError(error.filename or name, f"template syntax error: {error.message}",
                          error.lineno or 0, code="template") from None

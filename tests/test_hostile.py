@@ -688,6 +688,77 @@ def pdf_text(pdf: Path) -> list[str]:
     return pdf_pages(pdf)
 
 
+# --- a book's own templates: bounded, and no safer than the manuscript (issue 12) -------
+
+@pytest.mark.parametrize("template, code, words", [
+    ("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+     "timeout", "took longer than 3 s"),
+    ('{{ "A" * 1500000000 }}', "memory", "needed more than"),
+    ('{% for a in range(1000) %}{{ "A" * 100000 }}{% endfor %}', "template",
+     "more than 64 million characters"),
+], ids=["nested-loops", "huge-string", "huge-page"])
+def test_a_book_template_that_never_ends_or_grows_without_bound_is_stopped(
+        tmp_path, template, code, words):
+    """Before: nested range(100000) loops ran until killed; "A" * 1500000000 peaked at
+    5.75 GB (the layout's memory cap does not cover templates)."""
+    write(tmp_path / "templates" / "html" / "page.html", f"<html><body>{template}</body></html>")
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\nText.\n")
+    result = build(source, tmp_path / "dist", "--format", "html",
+                   env={"FOLIO_TEMPLATE_TIMEOUT": "3"}, timeout=120)
+    assert result.returncode == 1, result.stderr
+    errors = [d for d in diagnostics(result.stderr) if d["severity"] == "error"]
+    assert len(errors) == 1 and errors[0]["code"] == code and words in errors[0]["message"], \
+        result.stderr
+    assert not (tmp_path / "dist" / "book" / "index.html").exists()
+
+
+@pytest.mark.parametrize("name, template", [
+    ("html/page.html", '{% extends "folio:html/page.html" %}{% block head %}'
+                       '<script>alert(1)</script>{% endblock %}'),
+    ("html/page.html", '{% extends "folio:html/page.html" %}{% block footer %}'
+                       '<img src="https://tracker.example/pixel.gif" alt="">{% endblock %}'),
+    ("html/page.html", '{% extends "folio:html/page.html" %}{% block footer %}'
+                       '<!-- --!><script>alert(1)</script> -->{% endblock %}'),
+    ("html/book.css", '{% extends "folio:html/book.css" %}{% block theme %}'
+                      'body { background: \\75rl("https://tracker.example/p.png"); }'
+                      '{% endblock %}'),
+    ("html/book.css", '@import "https://tracker.example/theme.css";'),
+    ("epub/chapter.xhtml", '<?xml version="1.0" encoding="UTF-8"?><html xmlns='
+                           '"http://www.w3.org/1999/xhtml"><body onload="x()">'
+                           '{{ chapter.html }}</body></html>'),
+    ("epub/package.opf", '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf">'
+                         '<manifest><item href="https://tracker.example/p.png" id="p" '
+                         'media-type="image/png"/></manifest></package>'),
+], ids=["script", "remote-pixel", "comment-trick", "css-pixel", "css-import", "epub-handler",
+        "opf-remote"])
+def test_a_theme_cannot_put_scripts_or_remote_resources_into_the_book(tmp_path, name,
+                                                                      template):
+    """Before: a theme's <script> and remote pixel reached index.html and the EPUB,
+    against "no scripts in every format"."""
+    write(tmp_path / "templates" / name, template)
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\n# One\n\nText.\n")
+    out = tmp_path / "dist"
+    result = build(source, out, "--format", "epub,html")
+    assert result.returncode == 1, result.stderr
+    errors = [d for d in diagnostics(result.stderr) if d["severity"] == "error"]
+    assert len(errors) == 1 and errors[0]["code"] == "unsafe-template", result.stderr
+    assert errors[0]["path"] == str(tmp_path / "templates" / name), errors
+    assert not (out / "book").exists() or not any((out / "book").iterdir())
+
+
+def test_a_harmless_theme_still_builds_every_format(tmp_path):
+    write(tmp_path / "templates" / "html" / "book.css", '{% extends "folio:html/book.css" %}'
+          '{% block theme %}:root { --link: #8b1a1a; } body { background: url(fonts/x.png) }'
+          '{% endblock %}')
+    write(tmp_path / "templates" / "print" / "print.css", '{% extends "folio:print/print.css" %}'
+          '{% block theme %}@page { @bottom-center { content: "Themed"; } }{% endblock %}')
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\n# One\n\n"
+                   "Text with a [link](https://example.org).\n")
+    result = build(source, tmp_path / "dist")
+    assert result.returncode == 0, result.stderr
+    assert "--link: #8b1a1a" in (tmp_path / "dist" / "book" / "book.css").read_text()
+
+
 # --- raw HTML cut down to a safe subset ----------------------------------------------
 
 def test_scripts_event_handlers_and_active_content_never_reach_an_output(tmp_path):

@@ -27,9 +27,10 @@ from pathlib import Path
 
 import jinja2
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import BuildError, Diagnostic
 from ..document import Document
 from ..language import words_for
+from ..safety import page_problem
 from ..templates import render_template
 
 #: The fonts the books use, with their licence (see folio/fonts/README.md).
@@ -52,6 +53,9 @@ class Output:
     #: ``isolated(function, *args)``: ``function(*args)`` computed in the builder's own
     #: child process under the layout limits (``folio.sandbox``); for isolated builders.
     isolated: Callable | None = None
+    #: For a book with templates of its own: a ``sandbox.Worker`` that renders
+    #: ``(name, context)`` under the template limits (``templates.render_limited``).
+    templates: object | None = None
 
 
 @dataclasses.dataclass
@@ -102,7 +106,29 @@ class Builder:
         raise NotImplementedError
 
     def render(self, output: Output, name: str, **context) -> str:
-        return render_template(output.environment, name, **context)
+        """Template ``name`` rendered. A book's own templates run in their worker, under
+        time, memory and size limits, and what they make is checked as strictly as
+        the manuscript: no script, frame, form, event handler or remote resource
+        (``safety.page_problem``) -- a page that has one is refused, naming it."""
+        if output.templates is None:
+            return render_template(output.environment, name, **context)
+        text = output.templates.run(name, context)
+        problem = page_problem(text, name)
+        if problem:
+            raise BuildError(_template_file(output.environment, name),
+                             f"the book's templates make '{name}' unsafe: {problem}; a "
+                             "book's templates may add no scripts, frames, forms, event "
+                             "handlers or anything loaded from elsewhere",
+                             code="unsafe-template")
+        return text
+
+
+def _template_file(environment: jinja2.Environment, name: str) -> str:
+    """The file a template ``name`` comes from (the book's, or folio's own)."""
+    try:
+        return environment.loader.get_source(environment, name)[1] or name
+    except jinja2.TemplateNotFound:
+        return name
 
 
 def font_face_css(prefix: str) -> str:
