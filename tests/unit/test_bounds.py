@@ -73,3 +73,28 @@ def test_spans_that_end_at_a_line_end_and_spans_within_a_line_are_masked_togethe
     lines = mask_code(FileCheck(source, parse_markdown(source)["blocks"]))
     assert "[^a]" not in lines[1] and "[^c]" not in lines[1] and "[^d]" in lines[1]
     assert lines[3:5] == [" " * 21, " " * 19], "raw blocks that meet on a line"
+
+
+def test_a_word_that_runs_through_thousands_of_elements_gets_places_to_break():
+    """``<b><i>x</b></i>`` × 30,000 is one "word" of 30,000 letters spread over as many
+    inline elements: WeasyPrint searched it for a break again and again (10,000 did
+    not lay out in 300 s; now 34 s). The print pass puts a <wbr> into such runs."""
+    from folio.formats.pdf.layout import LONG_WORD, geometry_for, fit_for_print
+
+    raw = lambda html: {"t": "RawInline", "c": ["html", html]}  # noqa: E731
+    para = [node for _ in range(3000)
+            for node in (raw("<b>"), raw("<i>"), {"t": "Str", "c": "x"}, raw("</b>"),
+                         raw("</i>"))]
+    plain = [{"t": "Str", "c": "word"}, {"t": "Space"}] * 400
+    fitted = fit_for_print([{"t": "Para", "c": para}, {"t": "Para", "c": plain}],
+                           geometry_for(None, "A5"))
+    run, longest = 0, 0
+    for node in fitted[0]["c"]:
+        if node["t"] == "RawInline" and node["c"][1] == "<wbr>":
+            run = 0
+        elif node["t"] == "Str":
+            run += len(node["c"])
+            longest = max(longest, run)
+    assert longest <= LONG_WORD + 1, longest
+    assert sum(node["c"] == "x" for node in fitted[0]["c"] if node["t"] == "Str") == 3000
+    assert fitted[1]["c"] == plain, "text with spaces is left as it is"

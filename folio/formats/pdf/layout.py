@@ -109,6 +109,33 @@ def _merge_words(inlines: list) -> list:
             else node for node in out]
 
 
+_SPACES = {"Space", "SoftBreak", "LineBreak"}
+
+
+def _break_long_runs(inlines: list) -> list:
+    """A break opportunity (``<wbr>``) in a "word" that runs on through many inline
+    elements without a space (``<b><i>x</b></i>`` thirty thousand times): WeasyPrint
+    looks for a place to break such a run again and again, in time that grows with the
+    square of its length (30,000 did not lay out in 600 s)."""
+    if len(inlines) < 2 * LONG_WORD:
+        return inlines
+    out: list = []
+    run = 0
+    for node in inlines:
+        kind = node.get("t") if isinstance(node, dict) else None
+        if kind in _SPACES:
+            run = 0
+        elif kind == "Str":
+            if run >= LONG_WORD:
+                out.append({"t": "RawInline", "c": ["html", "<wbr>"]})
+                run = 0
+            run += len(node["c"])
+        elif kind not in ("RawInline", None):
+            run += len(stringify([node])) or 1
+        out.append(node)
+    return out
+
+
 # --- link notes too long for the foot of a page ----------------------------------------
 
 #: A link target longer than this is printed in the text, after its link, rather
@@ -147,7 +174,7 @@ def _inline_runs(tree):
     ("Hyphena-" alone on a line). A text box that ends without a space is safe.
     """
     if isinstance(tree, list):
-        out = _merge_words([_inline_runs(item) for item in tree])
+        out = _break_long_runs(_merge_words([_inline_runs(item) for item in tree]))
         for index in range(len(out) - 1):
             node, after = out[index], out[index + 1]
             if (isinstance(node, dict) and node.get("t") in ("Space", "SoftBreak")
