@@ -299,7 +299,7 @@ def _answer_requests(handler, request_read: int, answer_write: int) -> int:
         except MemoryError:
             outcome = ("memory",)
         except BaseException as error:  # noqa: BLE001 - sent to the parent
-            outcome = ("error", f"{type(error).__name__}: {error}", traceback.format_exc())
+            outcome = _failure(error)
         try:
             answer = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
         except MemoryError:
@@ -386,10 +386,35 @@ def _serve(job_read: int, result_write: int, preload: tuple[str, ...]) -> int:
         else:  # raised again in the parent, which knows the file: "the disk is full"
             outcome = ("oserror", error.errno, error.strerror or str(error))
     except BaseException as error:  # noqa: BLE001 - sent to the parent
-        outcome = ("error", f"{type(error).__name__}: {error}", traceback.format_exc())
+        outcome = _failure(error)
     with os.fdopen(result_write, "wb") as pipe:
         pipe.write(pickle.dumps(outcome))
     return 0
+
+
+def _failure(error: BaseException) -> tuple:
+    """The outcome to send for ``error``: ``memory`` when the process came close to its
+    cap (C code that cannot allocate often fails with a ``SystemError``, or some other
+    error, instead of a ``MemoryError``: 50,000 headings ended in "internal error:
+    SystemError"), else the error itself."""
+    if _came_near_cap():
+        return ("memory",)
+    return ("error", f"{type(error).__name__}: {error}", traceback.format_exc())
+
+
+def _came_near_cap(share: float = 0.9) -> bool:
+    """True when this process's peak address space reached ``share`` of its cap."""
+    try:
+        import resource
+        cap = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if cap in (resource.RLIM_INFINITY, -1) or cap <= 0:
+            return False
+        with open("/proc/self/status", encoding="ascii") as status:
+            peak = next(int(line.split()[1]) * 1024 for line in status
+                        if line.startswith("VmPeak:"))
+    except (OSError, ValueError, StopIteration, ImportError):
+        return False
+    return peak >= share * cap
 
 
 def _cap_memory(memory_mib: float) -> None:

@@ -1177,6 +1177,26 @@ def test_the_sandbox_reports_memory_crashes_and_errors_of_the_child():
     assert "ZeroDivisionError" in caught.value.diagnostic.message
 
 
+def _fail_near_the_cap(mib: int) -> None:
+    held = bytearray(mib * 1024 * 1024)  # noqa: F841 - the memory the process holds
+    raise SystemError("error return without exception set")
+
+
+def test_a_child_that_fails_at_its_memory_cap_is_reported_as_memory():
+    """Before: 50,000 headings ended in "internal error: SystemError" -- C code that
+    cannot allocate often raises that rather than MemoryError -- instead of the
+    layout's memory message. A failure once the child came near its cap is memory."""
+    from folio.diagnostics import BuildError
+
+    limits = {"display": "book.md", "what": "the PDF layout", "timeout": 30}
+    with pytest.raises(BuildError) as caught:
+        run_limited(_fail_near_the_cap, 150, memory_mib=160, **limits)
+    assert caught.value.diagnostic.code == "memory", caught.value.diagnostic
+    with pytest.raises(BuildError) as caught:
+        run_limited(_fail_near_the_cap, 1, memory_mib=512, **limits)
+    assert caught.value.diagnostic.code == "internal", "far from the cap: an error"
+
+
 def _temporary_folder() -> str:
     import tempfile
     return tempfile.mkdtemp(prefix="weasyprint-")
