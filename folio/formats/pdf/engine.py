@@ -98,6 +98,34 @@ def _page_references_once() -> None:
     pydyf.PDF._folio_references = True
 
 
+def _page_styles_per_page() -> None:
+    """WeasyPrint 70's ``set_page_type_computed_styles`` looks for a page's margin
+    boxes by walking every cascaded style of the document, for every page: time grew
+    with pages × elements. The same margin boxes are found from the ``@page`` rules
+    (the only place that adds them), in the order of those rules."""
+    from weasyprint.layout import page as page_module
+
+    if getattr(page_module, "_folio_page_styles", False):
+        return
+
+    def set_page_type_computed_styles(page_type, html, style_for):
+        style_for.add_page_declarations(page_type)
+        style_for.set_computed_styles(page_type, root=html.etree_element,
+                                      parent=html.etree_element, base_url=html.base_url)
+        cascaded = style_for.get_cascaded_styles()
+        pseudo_types = dict.fromkeys(
+            selector[1] for sheet, _, _ in style_for._sheets
+            for _, selectors, _ in sheet.page_rules for selector in selectors)
+        for pseudo_type in pseudo_types:
+            if pseudo_type and (page_type, pseudo_type) in cascaded:
+                style_for.set_computed_styles(page_type, pseudo_type=pseudo_type,
+                                              root=html.etree_element, parent=page_type,
+                                              base_url=html.base_url)
+
+    page_module.set_page_type_computed_styles = set_page_type_computed_styles
+    page_module._folio_page_styles = True
+
+
 def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: dict[str, str],
             temporary: Path) -> dict:
     """Lay out ``html`` into the PDF ``temporary``; return its page map.
@@ -106,6 +134,7 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
     import weasyprint
 
     _page_references_once()
+    _page_styles_per_page()
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     rendered = weasyprint.HTML(string=html, base_url=BASE_URL,
