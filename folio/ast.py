@@ -121,13 +121,16 @@ _POS = re.compile(r"(?:.*@)?(\d+):(\d+)-(\d+):(\d+)$")
 
 
 def parse_pos(value: str | None) -> tuple[int, int]:
-    """``"file@7:1-8:1"`` or ``"7:1-8:1"`` -> ``(7, 1)``."""
+    """``"file@7:1-8:1"`` or ``"7:1-8:1"`` -> ``(7, 1)``; of several ranges (a table:
+    ``"2:1-3:1;1:1-4:1"``) the one that starts first."""
     if not value:
         return (0, 0)
-    match = _POS.match(value)
-    if not match:
-        return (0, 0)
-    return (int(match.group(1)), int(match.group(2)))
+    starts = []
+    for part in value.split(";"):
+        match = _POS.match(part)
+        if match:
+            starts.append((int(match.group(1)), int(match.group(2))))
+    return min(starts) if starts else (0, 0)
 
 
 def end_position(value: str | None) -> tuple[int, int]:

@@ -8,12 +8,15 @@ Nothing here runs pandoc; this is the "load" stage of the pipeline.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import stat
 from pathlib import Path
 
 import yaml
 
-from .diagnostics import BuildError
+from .confined import NotAFile, Outside, Read, TooLarge, read_inside
+from .diagnostics import BuildError, Diagnostic
 
 #: Largest manuscript file we accept, in bytes.
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -33,12 +36,14 @@ class SourceFile:
 
     #: The path as the user should see it in messages.
     display: str
-    #: The absolute, resolved path.
+    #: The absolute path where the file really is (inside the book folder).
     path: Path
     #: The text with front matter lines blanked out, so line numbers stay true.
     body: str
     #: Line number (1-based) of the first line after the front matter.
     body_line: int = 1
+    #: Its modification time when it was read (seconds since the epoch).
+    mtime: float = 0.0
 
 
 @dataclasses.dataclass
@@ -67,59 +72,108 @@ class BookSource:
     metadata: RawMetadata
     #: True for a book folder, False for a single manuscript file.
     is_folder: bool = False
+    #: Warnings found while loading (a chapter that is no file), reported with the
+    #: book's other diagnostics when it is read.
+    notes: list[Diagnostic] = dataclasses.field(default_factory=list)
 
 
 def load_book(source: Path | str) -> BookSource:
-    """Read a manuscript file or a book folder."""
+    """Read a manuscript file or a book folder.
+
+    Every file is read once, inside the book folder (``folio.confined``): the path
+    named may not be a link that leads out of it -- a book folder that is a link, a
+    manuscript that is a link to a file elsewhere -- and nor may a chapter."""
     display = str(source)
     path = Path(source)
-    if not path.exists():
-        raise BuildError(display, "no such file or folder")
-    if path.is_dir():
+    try:
+        info = os.lstat(path)
+    except OSError:
+        raise BuildError(display, "no such file or folder") from None
+    if stat.S_ISLNK(info.st_mode) and os.path.isdir(path):
+        raise BuildError(display, f"is a symbolic link to '{os.readlink(path)}'; folio reads "
+                         "a book folder only where it is: name that folder itself",
+                         code="outside")
+    if os.path.isdir(path):
         return _load_folder(path, display)
     return _load_file(path, display)
 
 
+def _read(root: Path, name: str, display: str, limit: int = MAX_FILE_BYTES) -> Read:
+    """``name`` read inside ``root``, or the ``BuildError`` that says why not."""
+    try:
+        return read_inside(root, name, limit)
+    except Outside:
+        raise BuildError(display, "is a link to a file outside the book folder; it is not "
+                         "read", code="outside") from None
+    except TooLarge as error:
+        raise BuildError(display, f"file is {error.size // 1024} KiB; the limit is "
+                                  f"{error.limit // 1024} KiB", code="too-large") from None
+    except NotAFile as error:
+        raise BuildError(display, f"{error.strerror}; it is not read",
+                         code="not-a-file") from None
+    except OSError as error:
+        raise BuildError(display, f"cannot read: {error.strerror or error}") from None
+
+
 def _load_file(path: Path, display: str) -> BookSource:
-    text = read_text(path, display)
+    # The folder that holds the manuscript bounds it: a link to a file elsewhere is
+    # not read (a link to a draft beside it is).
+    root = Path(os.path.realpath(path.absolute().parent))
+    read = _read(root, path.name, display)
+    text = decode_text(read.data, display)
     front, body, body_line, front_line = split_front_matter(text)
     metadata = parse_yaml_metadata(front, display, front_line) if front is not None \
         else RawMetadata({}, {}, display, False)
-    source = SourceFile(display, path.resolve(), body, body_line)
-    return BookSource(path.resolve().parent, slugify(path.stem), display, [source], metadata)
+    source = SourceFile(display, root / read.relative, body, body_line, read.mtime)
+    return BookSource(root, slugify(path.stem), display, [source], metadata)
 
 
 def _load_folder(path: Path, display: str) -> BookSource:
-    meta_file = next((path / n for n in METADATA_FILES if (path / n).is_file()), None)
-    if meta_file is not None:
-        meta_display = str(Path(display) / meta_file.name)
-        metadata = parse_yaml_metadata(read_text(meta_file, meta_display), meta_display, 1)
+    root = Path(os.path.realpath(path))
+    notes: list[Diagnostic] = []
+    try:
+        names = sorted(os.listdir(root))
+    except OSError as error:
+        raise BuildError(display, f"cannot read the folder: {error.strerror}") from None
+    meta_name = next((n for n in METADATA_FILES if n in names), None)
+    if meta_name is not None:
+        meta_display = str(Path(display) / meta_name)
+        read = _read(root, meta_name, meta_display)
+        metadata = parse_yaml_metadata(decode_text(read.data, meta_display), meta_display, 1)
     else:
         metadata = RawMetadata({}, {}, display, False)
-    chapters = sorted(p for p in path.iterdir()
-                      if p.suffix.lower() in MARKDOWN_SUFFIXES and p.is_file()
-                      and not p.name.startswith((".", "_")) and p.name.lower() != "readme.md")
-    if not chapters:
-        raise BuildError(display, "the book folder holds no Markdown chapter files (*.md)")
-    # folio.safety: nothing is read from outside the book folder, and not too much.
-    for file in [*chapters, *([meta_file] if meta_file else [])]:
-        if not file.resolve().is_relative_to(path.resolve()):
-            raise BuildError(str(Path(display) / file.name), "is a link to a file outside "
-                             "the book folder; it is not read", code="outside")
-    total = sum(chapter.stat().st_size for chapter in chapters)
-    if total > MAX_BOOK_BYTES:
-        raise BuildError(display, f"the chapter files hold {total // 1024} KiB; the limit is "
-                                  f"{MAX_BOOK_BYTES // 1024} KiB", code="too-large")
-    files = []
-    for chapter in chapters:
-        chapter_display = str(Path(display) / chapter.name)
-        text = read_text(chapter, chapter_display)
+    wanted = [name for name in names
+              if Path(name).suffix.lower() in MARKDOWN_SUFFIXES
+              and not name.startswith((".", "_")) and name.lower() != "readme.md"]
+    files: list[SourceFile] = []
+    total = 0
+    for name in wanted:
+        chapter_display = str(Path(display) / name)
+        try:
+            read = _read(root, name, chapter_display)
+        except BuildError as error:
+            if error.diagnostic.code != "not-a-file":
+                raise
+            # A FIFO, a socket, a folder named *.md: no chapter, and said so.
+            notes.append(Diagnostic(chapter_display, 0, 0, "warning",
+                                    f"{error.diagnostic.message.split(';')[0]}; it is left "
+                                    "out of the book", "not-a-file"))
+            continue
+        total += len(read.data)
+        if total > MAX_BOOK_BYTES:
+            raise BuildError(display, f"the chapter files hold more than {total // 1024} KiB; "
+                                      f"the limit is {MAX_BOOK_BYTES // 1024} KiB",
+                             code="too-large")
+        text = decode_text(read.data, chapter_display)
         front, body, body_line, front_line = split_front_matter(text)
         if front is not None and not metadata.present:
             metadata = parse_yaml_metadata(front, chapter_display, front_line)
-        files.append(SourceFile(chapter_display, chapter.resolve(), body, body_line))
-    return BookSource(path.resolve(), slugify(path.resolve().name), display, files, metadata,
-                      is_folder=True)
+        files.append(SourceFile(chapter_display, root / read.relative, body, body_line,
+                                read.mtime))
+    if not files:
+        raise BuildError(display, "the book folder holds no Markdown chapter files (*.md)")
+    return BookSource(root, slugify(root.name), display, files, metadata, is_folder=True,
+                      notes=notes)
 
 
 def is_book_folder_collection(path: Path) -> bool:
@@ -133,16 +187,9 @@ def is_book_folder_collection(path: Path) -> bool:
                for entry in path.iterdir())
 
 
-def read_text(path: Path, display: str) -> str:
-    """Read UTF-8 text (with or without BOM), any line ending, or fail clearly."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise BuildError(display, f"file is {size // 1024} KiB; the limit is "
-                                      f"{MAX_FILE_BYTES // 1024} KiB", code="too-large")
-        data = path.read_bytes()
-    except OSError as error:
-        raise BuildError(display, f"cannot read: {error.strerror}") from None
+def decode_text(data: bytes, display: str) -> str:
+    """UTF-8 bytes (with or without BOM) as text with ``\\n`` line ends, or the
+    ``BuildError`` that names where they are not UTF-8."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     for bom, name in _OTHER_BOMS:

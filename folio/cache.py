@@ -1,11 +1,12 @@
 """The build cache: a book whose inputs have not changed is not built again.
 
 A book's key is a SHA-256 over everything its outputs depend on:
-- the manuscript as loaded (each file's text and the metadata), or, for a book
-  folder, every file in the folder (images, a local ``templates/`` …);
-- for a single-file book, the images its last build used (recorded then);
-- the templates (the book's own ``templates/`` and the built-in ones) and fonts;
-- folio itself (its version and the text of its modules);
+- the manuscript as loaded (each file's text and the metadata);
+- for a book folder, every file in the folder, by name, size, modification and
+  change time (never read: a folder of large files costs nothing), and for a
+  single-file book its ``templates/`` folder the same way;
+- the images its last build used (their SHA-256, recorded then, checked again);
+- the built-in templates and fonts, and folio itself (its version and code);
 - the formats asked for, the command-line options and ``SOURCE_DATE_EPOCH``.
 
 The entry also remembers the files written (size and modification time: a
@@ -13,7 +14,9 @@ deleted or replaced output means a rebuild) and the diagnostics of that build,
 which are reported again when the entry is used, so a cached build warns (and
 fails under ``--strict``) exactly as the real one did. Entries live in
 ``OUTDIR/.folio-cache/<slug>.json``, one per book, so books built in parallel
-never write the same file.
+never write the same file. An entry is checked field by field when it is read:
+one that is damaged, names a file outside the output folder, or lacks an output
+of a format asked for is a miss, never a crash, a hang or a false "unchanged".
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ import functools
 import hashlib
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
 from . import __version__
 from .book import BookSource
+from .confined import read_regular
 from .diagnostics import Diagnostic
 from .outputs import write_text
 from .templates import BUILTIN_TEMPLATES
@@ -35,10 +40,11 @@ from .templates import BUILTIN_TEMPLATES
 #: Folder name of the cache inside the output folder.
 CACHE_DIR = ".folio-cache"
 #: Bumped when the entry format changes.
-SCHEMA = 1
-#: Files larger than this (bytes) count by size and modification time, unread.
-BIG_FILE = 64 * 1024 * 1024
+SCHEMA = 2
+#: Largest file a cache entry may have the build depend on (an image), in bytes.
+MAX_DEPENDENCY = 64 * 1024 * 1024
 _PACKAGE = Path(__file__).resolve().parent
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _hash_file(digest, path: Path) -> None:
@@ -61,20 +67,27 @@ def _files_under(folder: Path, skip: Path | None = None) -> list[Path]:
 
 
 def _hash_tree(digest, folder: Path, skip: Path | None = None) -> None:
-    """Names and contents of the regular files under ``folder``. Anything else (a
-    link, a FIFO, a device) counts by what it is, never by reading it: reading a
-    FIFO waits forever, a link may lead to /dev/zero. Files the book really uses
-    are hashed through their resolved path when the build records them."""
+    """Name, kind, size, modification and change time of everything under ``folder``;
+    nothing is read (a link counts by its target's text). The change time cannot be
+    set back by hand, so a file edited and given its old time still counts as changed."""
     for path in _files_under(folder, skip):
-        digest.update(str(path.relative_to(folder)).encode() + b"\0")
-        info = os.lstat(path)
+        digest.update(os.fsencode(path.relative_to(folder)) + b"\0")
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
         if stat.S_ISLNK(info.st_mode):
             digest.update(b"link:" + os.fsencode(os.readlink(path)))
-        elif not stat.S_ISREG(info.st_mode):
-            digest.update(f"special:{stat.S_IFMT(info.st_mode)}".encode())
-        elif info.st_size > BIG_FILE:
-            digest.update(f"big:{info.st_size}:{info.st_mtime_ns}".encode())
         else:
+            digest.update(f"{stat.S_IFMT(info.st_mode)}:{info.st_size}:{info.st_mtime_ns}:"
+                          f"{info.st_ctime_ns}:{info.st_ino}".encode())
+
+
+def _hash_contents(digest, folder: Path) -> None:
+    """Names and contents of the regular files under ``folder`` (folio's own)."""
+    for path in _files_under(folder):
+        digest.update(os.fsencode(path.relative_to(folder)) + b"\0")
+        if path.is_file() and not path.is_symlink():
             _hash_file(digest, path)
 
 
@@ -86,7 +99,7 @@ def _folio_digest() -> str:
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0")
             _hash_file(digest, path)
-    _hash_tree(digest, BUILTIN_TEMPLATES)
+    _hash_contents(digest, BUILTIN_TEMPLATES)
     return digest.hexdigest()
 
 
@@ -106,6 +119,8 @@ class Entry:
     #: output folder -> SHA-256.
     depends: dict[str, str]
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: The formats built (each has its file in ``outputs``).
+    formats: list[str] = dataclasses.field(default_factory=list)
 
 
 class BuildCache:
@@ -126,8 +141,8 @@ class BuildCache:
         digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
         digest.update(json.dumps(book.metadata.values, sort_keys=True, default=str).encode())
         for file in book.files:
-            digest.update(f"\0{file.display}\0{file.body_line}\0".encode())
-            digest.update(file.body.encode("utf-8"))
+            digest.update(b"\0" + os.fsencode(file.display) + f"\0{file.body_line}\0".encode())
+            digest.update(file.body.encode("utf-8", "surrogatepass"))
         if book.is_folder:
             _hash_tree(digest, book.root, skip=self.outdir.resolve())
         elif (book.root / "templates").is_dir():
@@ -142,53 +157,51 @@ class BuildCache:
         (the PDF keeps its laid-out parts there)."""
         return self.folder / name / slug
 
-    def lookup(self, slug: str, key: str) -> Entry | None:
-        """The entry for ``key`` if every recorded input and output is unchanged."""
+    def lookup(self, slug: str, key: str, formats: list[str] | None = None) -> Entry | None:
+        """The entry for ``key`` if it is sound, has a file for each of ``formats`` and
+        every recorded input and output is unchanged; else None."""
         if self.force:
             return None
         try:
-            data = json.loads(self._path(slug).read_text(encoding="utf-8"))
-            entry = Entry(**data)
-        except (OSError, ValueError, TypeError):
+            raw = self._path(slug).read_bytes()
+        except OSError:
             return None
-        if entry.key != key:
+        entry = _valid_entry(raw)
+        if entry is None or entry.key != key:
+            return None
+        if formats is not None and sorted(entry.outputs) != sorted(formats):
             return None
         for name, (size, mtime) in entry.stamps.items():
             try:
-                stat = os.stat(self.outdir / name)
+                info = os.stat(self.outdir / name)
             except OSError:
                 return None
-            if stat.st_size != size or stat.st_mtime_ns != mtime:
+            if not stat.S_ISREG(info.st_mode) or info.st_size != size \
+                    or info.st_mtime_ns != mtime:
                 return None
         for name, expected in entry.depends.items():
-            digest = hashlib.sha256()
-            try:
-                _hash_file(digest, self.outdir / name)
-            except OSError:
-                return None
-            if digest.hexdigest() != expected:
+            data = read_regular(self.outdir / name, MAX_DEPENDENCY)
+            if data is None or hashlib.sha256(data).hexdigest() != expected:
                 return None
         return entry
 
     def store(self, slug: str, key: str, outputs: dict[str, Path], folder: Path,
-              diagnostics: list[Diagnostic], depends: list[Path],
+              diagnostics: list[Diagnostic], depends: dict[Path, str],
               timings: dict[str, float]) -> None:
-        """Record a finished build; ``folder`` is the book's output folder."""
+        """Record a finished build; ``folder`` is the book's output folder, ``depends``
+        the files it read besides the manuscript, with their SHA-256."""
         stamps = {}
         written = set(outputs.values())
         written.update(p for p in folder.glob("*") if p.is_file())
         for path in sorted(written):
-            stat = os.stat(path)
-            stamps[self._relative(path)] = [stat.st_size, stat.st_mtime_ns]
-        hashes = {}
-        for path in sorted(set(depends)):
-            digest = hashlib.sha256()
-            _hash_file(digest, path)
-            hashes[self._relative(path)] = digest.hexdigest()
+            info = os.stat(path)
+            stamps[self._relative(path)] = [info.st_size, info.st_mtime_ns]
+        hashes = {self._relative(path): digest for path, digest in sorted(depends.items())}
         entry = Entry(key, {name: self._relative(path) for name, path in outputs.items()},
                       stamps,
                       [dataclasses.asdict(d) for d in diagnostics], hashes,
-                      {name: round(seconds, 3) for name, seconds in timings.items()})
+                      {name: round(seconds, 3) for name, seconds in timings.items()},
+                      sorted(outputs))
         write_text(self._path(slug), json.dumps(dataclasses.asdict(entry), indent=1))
 
     def _relative(self, path: Path) -> str:
@@ -198,3 +211,51 @@ class BuildCache:
 
 def diagnostics_of(entry: Entry) -> list[Diagnostic]:
     return [Diagnostic(**item) for item in entry.diagnostics]
+
+
+def _inside(name: object, parents: bool = False) -> bool:
+    """True for a relative path without ``..`` (with ``parents``: ``..`` only at its
+    start, as the book's images relative to the output folder have them)."""
+    if not isinstance(name, str) or not name or name.startswith("/") or "\0" in name:
+        return False
+    parts = name.split("/")
+    while parents and parts and parts[0] == "..":
+        parts = parts[1:]
+    return bool(parts) and all(part not in ("", ".", "..") for part in parts)
+
+
+def _valid_entry(raw: bytes) -> Entry | None:
+    """The entry in ``raw`` if every field has the type and form it must have."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    fields = {field.name for field in dataclasses.fields(Entry)}
+    if not isinstance(data, dict) or set(data) != fields:
+        return None
+    try:
+        entry = Entry(**data)
+    except TypeError:
+        return None
+    diagnostic_fields = {field.name: field.type for field in dataclasses.fields(Diagnostic)}
+    sound = (
+        isinstance(entry.key, str)
+        and isinstance(entry.outputs, dict) and isinstance(entry.stamps, dict)
+        and isinstance(entry.depends, dict) and isinstance(entry.timings, dict)
+        and isinstance(entry.diagnostics, list) and isinstance(entry.formats, list)
+        and all(_inside(path) and path in entry.stamps and isinstance(name, str)
+                for name, path in entry.outputs.items())
+        and sorted(entry.outputs) == sorted(entry.formats)
+        and all(_inside(name) and isinstance(stamp, list) and len(stamp) == 2
+                and all(isinstance(n, int) and not isinstance(n, bool) for n in stamp)
+                for name, stamp in entry.stamps.items())
+        and all(_inside(name, parents=True) and isinstance(digest, str)
+                and _SHA256.fullmatch(digest) for name, digest in entry.depends.items())
+        and all(isinstance(seconds, (int, float)) for seconds in entry.timings.values())
+        and all(isinstance(item, dict) and set(item) == set(diagnostic_fields)
+                and all(isinstance(item[name], int if kind == "int" else str)
+                        and not isinstance(item[name], bool)
+                        for name, kind in diagnostic_fields.items())
+                and item["severity"] in ("warning", "error")
+                for item in entry.diagnostics))
+    return entry if sound else None

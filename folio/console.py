@@ -14,6 +14,8 @@ import os
 import sys
 import time
 
+from .diagnostics import printable
+
 _SEVERITY_STYLE = {"warning": "yellow", "error": "bold red"}
 
 
@@ -72,6 +74,7 @@ class Display:
     # --- progress --------------------------------------------------------------------
 
     def start(self, books: list[str]) -> None:
+        books = [printable(book) for book in books]
         for book in books:
             self.rows.setdefault(book, {})
         if self.console is not None and not self.quiet:
@@ -82,6 +85,7 @@ class Display:
             self.showed_table = True
 
     def progress(self, book: str, stage: str, seconds: float | None) -> None:
+        book = printable(book)
         row = self.rows.setdefault(book, {})
         if stage == "cached":
             self.cached.add(book)

@@ -10,8 +10,29 @@ Nothing here prints: the command line decides where messages go.
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 from pathlib import Path
+
+#: What cannot stand in one line of a terminal as it is: control characters, line
+#: and paragraph separators, and the bytes of a file name that are not UTF-8 (Python
+#: keeps them as lone surrogates).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a file name that is not UTF-8
+        return f"\\x{code - 0xDC00:02x}"
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters, line separators and undecodable bytes written
+    as escapes (``\\n``, ``\\x1b``, ``\\xff``): a file name is data, and a finding is
+    always one line, whatever the name holds."""
+    return _UNPRINTABLE.sub(lambda match: _escaped(match.group()), text)
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -32,13 +53,14 @@ class Diagnostic:
     code: str = ""
 
     def format(self) -> str:
-        """Return the GNU form ``path:line:col: severity: message [code]``."""
-        where = self.path
+        """Return the GNU form ``path:line:col: severity: message [code]``, on one line
+        (see ``printable``)."""
+        where = printable(self.path)
         if self.line:
             where += f":{self.line}"
             if self.col:
                 where += f":{self.col}"
-        text = f"{where}: {self.severity}: {self.message}"
+        text = f"{where}: {self.severity}: {printable(self.message)}"
         if self.code:
             text += f" [{self.code}]"
         return text

@@ -4,6 +4,7 @@ anchors and images. Built by ``transforms``; read, never changed, by ``formats``
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from pathlib import Path
 
 from .book import BookSource
@@ -46,12 +47,18 @@ class Chapter:
 
 @dataclasses.dataclass
 class Image:
-    """An image the book uses, resolved inside the book folder."""
+    """An image the book uses, read once inside the book folder: every output gets
+    these bytes, never the file read again (it may have been swapped meanwhile)."""
 
     path: Path
     media_type: str
     #: The name the image gets inside outputs (stable, from its content).
     name: str
+    data: bytes = b""
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclasses.dataclass

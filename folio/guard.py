@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 
 from .diagnostics import BuildError, Reporter
-from .safety import (DROPPED_TAGS, ELEMENTS, FORBIDDEN_TAGS, KEPT_TAGS, NOT_XML,
-                     UNSAFE_ATTRIBUTES, allowed_attribute, clean_style, start_and_end_tags)
+from .safety import (BIDI_OVERRIDES, DROPPED_TAGS, ELEMENTS, FORBIDDEN_TAGS, KEPT_TAGS,
+                     NOT_XML, UNSAFE_ATTRIBUTES, allowed_attribute, clean_style,
+                     start_and_end_tags)
 
 #: Deepest nesting of a manuscript's containers (HTML elements, roughly).
 MAX_NESTING = 50
@@ -143,6 +144,10 @@ class _Guard:
     def raw(self, node: dict, depth: int, where: tuple[int, int]) -> None:
         form, text = node["c"]
         if form.lower() not in _RAW_HTML:
+            kind = "block" if node["t"] == "RawBlock" else "text"
+            self.reporter.warn(self.display, where[0], f"raw '{form}' {kind} is left out of "
+                               "every output: folio writes HTML (mark HTML as {=html})",
+                               "raw-format", where[1])
             return
         line, col = where
         for found in start_and_end_tags(text):
@@ -209,21 +214,23 @@ def guard_manuscript(files: list, files_blocks: list[list], reporter: Reporter) 
     """
     for file, blocks in zip(files, files_blocks):
         _Guard(file.display, reporter).run(blocks)
-        if NOT_XML.search(file.body):  # checks.py reports them (invisible-character)
-            _strip_not_xml(blocks)
+        # checks.py reports these characters (invisible-character)
+        if NOT_XML.search(file.body):
+            _strip(blocks, NOT_XML)
+        if BIDI_OVERRIDES.search(file.body):
+            _strip(blocks, BIDI_OVERRIDES)
 
 
-
-def _strip_not_xml(tree) -> None:
-    """Remove ``NOT_XML`` characters from every string of a pandoc AST, in place."""
+def _strip(tree, characters: re.Pattern) -> None:
+    """Remove ``characters`` from every string of a pandoc AST, in place."""
     stack = [tree]
     while stack:
         node = stack.pop()
         items = node.items() if isinstance(node, dict) else enumerate(node)
         for key, value in list(items):
             if isinstance(value, str):
-                if NOT_XML.search(value):
-                    node[key] = NOT_XML.sub("", value)
+                if characters.search(value):
+                    node[key] = characters.sub("", value)
             elif isinstance(value, (list, dict)):
                 stack.append(value)
 

@@ -3,17 +3,29 @@
 A build never touches the network; this check does, and only when asked. Each
 distinct ``http``/``https`` target of a book is asked once (``HEAD``, then
 ``GET`` when a server refuses ``HEAD``), several at a time, each within a
-time-out, following redirects (but never to a private address). Every place that links a target that
-failed is reported:
+time-out, following redirects. Every place that links a target that failed is
+reported:
 
 - ``broken-link``: the server answered with an error (404, 410, 500, …);
 - ``link-refused``: it answered 401, 403 or 429, which sites also give to
   robots: worth a look in a browser, not proof of a broken link;
-- ``unreachable-link``: no answer (unknown host, refused, time-out, TLS).
+- ``unreachable-link``: no answer (unknown host, refused, time-out, TLS);
+- ``bad-url``: the URL cannot be read one way only (``folio.safety.web_target``).
 
-Hosts that resolve to loopback, private or link-local addresses are skipped
-(``link-not-checked``): a manuscript from someone else must not make the
-machine that checks it probe its own network.
+A manuscript from someone else must not make the machine that checks it probe
+its own network (``link-not-checked``). Every decision follows one policy, for
+the first request and for every redirect alike:
+
+1. the URL is decoded as a browser decodes it (``safety.web_target``: percent
+   escapes, IDNA, every textual form of an IP address, trailing dots);
+2. a name that means the local network (``localhost``, a name without a dot …)
+   is refused unasked; any other name is resolved once, here, and every address
+   it gives must be public (``safety.public_address``);
+3. the connection is made to an address that was judged, never to the name: the
+   HTTP client gets the name only for its ``Host`` header and TLS (SNI and the
+   certificate), so a second look-up (DNS rebinding) cannot move it elsewhere.
+   Proxies named in the environment are not used: they would look the name up
+   again.
 
 Answers are cached in a JSON file (``FOLIO_LINK_CACHE``, default
 ``$XDG_CACHE_HOME/folio/links.json``) for ``CACHE_SECONDS``; a failure to
@@ -24,21 +36,21 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import http.client
 import ipaddress
 import json
 import os
 import socket
 import ssl
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from .ast import position, stringify, visit
 from .diagnostics import Reporter
 from .document import Document
 from .outputs import write_bytes
+from .safety import BadURL, WebTarget, local_name, public_address, web_target
 
 #: Seconds one request may take (``FOLIO_LINK_TIMEOUT`` overrides).
 TIMEOUT = 10.0
@@ -48,6 +60,8 @@ WORKERS = 8
 CACHE_SECONDS = 24 * 3600
 #: Statuses that sites give to robots as well as to missing pages.
 REFUSED = {401, 403, 429}
+#: Redirects followed for one URL.
+MAX_REDIRECTS = 10
 USER_AGENT = "folio-linkcheck (+https://folio.invalid/linkcheck)"
 
 
@@ -57,8 +71,14 @@ class Answer:
 
     status: int = 0
     error: str = ""
-    #: True when the host was not asked (a private address).
-    skipped: bool = False
+    #: Why the host was not asked (a local or private address), or "".
+    skipped: str = ""
+    #: Why the URL cannot be read (``safety.BadURL``), or "".
+    malformed: str = ""
+
+
+class NotAsked(Exception):
+    """A host the policy forbids asking: a local name or a private address."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +101,11 @@ def external_links(document: Document) -> dict[str, list[Place]]:
             attr, inlines, (url, _) = node["c"]
             if not {"folio-ext", "folio-url"} & set(attr[1]):
                 return
-            if urlsplit(url).scheme.lower() not in ("http", "https"):
+            try:
+                scheme = urlsplit(url).scheme.lower()
+            except ValueError:  # a malformed URL is reported when it is asked
+                scheme = url.partition(":")[0].strip().lower()
+            if scheme not in ("http", "https"):
                 return
             line, col = position(node)
             found.setdefault(url, []).append(Place(display, line, col, stringify(inlines)))
@@ -96,15 +120,24 @@ def default_cache() -> Path:
     return Path(base) / "folio" / "links.json"
 
 
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses of ``host`` (one look-up; ``socket.gaierror`` if there are none)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
 class LinkChecker:
     """Asks URLs for their status, with a cache shared by every book of a run."""
 
     def __init__(self, cache_file: Path | None = None, timeout: float | None = None,
-                 allow_private: bool = False) -> None:
+                 allow: frozenset[str] = frozenset(), resolver=resolve) -> None:
         self.cache_file = cache_file or default_cache()
         self.timeout = timeout or float(os.environ.get("FOLIO_LINK_TIMEOUT", TIMEOUT))
-        #: Only for tests against a server on 127.0.0.1.
-        self.allow_private = allow_private
+        #: Addresses asked although they are not public: only for tests against a
+        #: server on this machine (``{"127.0.0.1"}``).
+        self.allow = frozenset(allow)
+        #: ``resolver(host, port)`` -> addresses; called once per host and request.
+        self.resolver = resolver
         self.cache = self._load()
 
     def _load(self) -> dict:
@@ -112,9 +145,13 @@ class LinkChecker:
             data = json.loads(self.cache_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+        if not isinstance(data, dict):
+            return {}
         now = time.time()
         return {url: entry for url, entry in data.items()
-                if isinstance(entry, dict) and now - entry.get("checked", 0) < CACHE_SECONDS}
+                if isinstance(entry, dict) and isinstance(entry.get("status"), int)
+                and isinstance(entry.get("checked", 0), (int, float))
+                and now - entry.get("checked", 0) < CACHE_SECONDS}
 
     def save(self) -> None:
         try:
@@ -130,36 +167,97 @@ class LinkChecker:
         asked = [url for url in urls if url not in result]
         if asked:
             with concurrent.futures.ThreadPoolExecutor(min(WORKERS, len(asked))) as pool:
-                for url, answer in zip(asked, pool.map(self.ask, asked)):
+                for url, answer in zip(asked, pool.map(self._ask_safely, asked)):
                     result[url] = answer
                     if answer.status:
                         self.cache[url] = {"status": answer.status, "checked": int(time.time())}
             self.save()
         return result
 
+    def _ask_safely(self, url: str) -> Answer:
+        """``ask``; a fault in asking one URL is that URL's finding, never the end of
+        the whole check."""
+        try:
+            return self.ask(url)
+        except Exception as error:  # noqa: BLE001 - one finding, the other URLs go on
+            return Answer(error=f"the check failed ({type(error).__name__}: {error})")
+
     def ask(self, url: str) -> Answer:
         """One URL's answer: HEAD, and GET if the server will not answer HEAD."""
-        host = urlsplit(url).hostname or ""
-        if not self.allow_private and _private(host):
-            return Answer(skipped=True)
-        answer = self._request(url, "HEAD")
+        try:
+            target = web_target(url)
+            addresses = self._addresses(target)  # judged before anything is sent
+        except BadURL as error:
+            return Answer(malformed=str(error))
+        except NotAsked as reason:
+            return Answer(skipped=str(reason))
+        except (OSError, UnicodeError) as error:
+            return Answer(error=self._why(error))
+        answer = self._request(target, "HEAD", addresses)
         if answer.status in (403, 404, 405, 501) or answer.error:
-            fallback = self._request(url, "GET")
+            fallback = self._request(target, "GET", addresses)
             if fallback.status or not answer.status:
                 answer = fallback
         return answer
 
-    def _request(self, url: str, method: str) -> Answer:
-        request = urllib.request.Request(url, method=method,
-                                         headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
-        opener = urllib.request.build_opener(_PublicRedirects(self.allow_private))
+    def _addresses(self, target: WebTarget) -> list[str]:
+        """The addresses to connect to for ``target``, each judged; ``NotAsked`` if the
+        host is local or any of its addresses is not public."""
+        if target.address is not None:
+            addresses = [str(target.address)]
+        elif local_name(target.host):
+            raise NotAsked(f"'{target.host}' names this machine or its local network")
+        else:
+            addresses = self.resolver(target.host, target.port)
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%")[0])
+            if not public_address(ip) and str(ip) not in self.allow:
+                raise NotAsked(f"'{target.host}' is the address {ip}, which is not public"
+                               if target.address is None or str(ip) != target.host
+                               else f"{ip} is not a public address")
+        return addresses
+
+    def _request(self, target: WebTarget, method: str, addresses: list[str]) -> Answer:
+        """``method`` on ``target`` at ``addresses`` (judged), following redirects, each
+        decoded, resolved once and judged as the first."""
+        for hop in range(MAX_REDIRECTS + 1):
+            try:
+                if hop:
+                    addresses = self._addresses(target)
+                status, location = self._exchange(target, method, addresses)
+            except NotAsked as reason:
+                return Answer(error=f"redirected to {target.url[:120]}, which is not asked: "
+                                    f"{reason}")
+            except BadURL as error:
+                return Answer(error=f"redirected to a malformed URL: {error}")
+            except (OSError, http.client.HTTPException, ValueError) as error:
+                return Answer(error=self._why(error))
+            if status in (301, 302, 303, 307, 308) and location:
+                try:
+                    target = web_target(urljoin(target.url, location))
+                except BadURL as error:
+                    return Answer(error=f"redirected to a malformed URL: {error}")
+                except ValueError:
+                    return Answer(error="redirected to a malformed URL")
+                continue
+            return Answer(status)
+        return Answer(error=f"more than {MAX_REDIRECTS} redirects")
+
+    def _exchange(self, target: WebTarget, method: str,
+                  addresses: list[str]) -> tuple[int, str]:
+        """One request to ``target`` on one of ``addresses``: its status and Location."""
+        if target.scheme == "https":
+            connection = _PinnedHTTPS(target.host, target.port, addresses, self.timeout,
+                                      ssl.create_default_context())
+        else:
+            connection = _PinnedHTTP(target.host, target.port, addresses, self.timeout)
         try:
-            with opener.open(request, timeout=self.timeout) as response:
-                return Answer(response.status)
-        except urllib.error.HTTPError as error:
-            return Answer(error.code)
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            return Answer(error=self._why(getattr(error, "reason", error)))
+            connection.request(method, target.path,
+                               headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
+            response = connection.getresponse()
+            return response.status, response.getheader("Location") or ""
+        finally:
+            connection.close()  # the body is never read
 
     def _why(self, reason) -> str:
         """A reader's words for a failure to connect."""
@@ -171,36 +269,36 @@ class LinkChecker:
             return "the connection was refused"
         if isinstance(reason, ssl.SSLError):
             return f"its TLS certificate or connection failed ({reason.reason or reason})"
+        if isinstance(reason, http.client.HTTPException):
+            return f"the answer was not HTTP ({type(reason).__name__})"
         return str(reason) or type(reason).__name__
 
 
-class _PublicRedirects(urllib.request.HTTPRedirectHandler):
-    """Redirects are followed only to public addresses (see ``_private``)."""
+def _pinned(addresses: list[str], port: int):
+    """``socket.create_connection`` that connects to ``addresses`` (judged), whatever
+    host it is given: the name stays in the request, the look-up is not repeated."""
+    def connect(_address, timeout=None, source_address=None):
+        error: OSError | None = None
+        for address in addresses:
+            try:
+                return socket.create_connection((address, port), timeout, source_address)
+            except OSError as failure:
+                error = failure
+        raise error or OSError("no address to connect to")
+    return connect
 
-    def __init__(self, allow_private: bool) -> None:
-        self.allow_private = allow_private
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        if not self.allow_private and _private(urlsplit(newurl).hostname or ""):
-            raise urllib.error.URLError(f"redirected to a private address ({newurl})")
-        new = super().redirect_request(req, fp, code, msg, headers, newurl)
-        if new is not None and req.get_method() == "HEAD":
-            new.method = "HEAD"  # urllib would follow with a GET, fetching the page
-        return new
+class _PinnedHTTP(http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._create_connection = _pinned(addresses, port)
 
 
-def _private(host: str) -> bool:
-    """True when ``host`` is, or resolves to, an address on this machine's networks."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (socket.gaierror, UnicodeError, ValueError):
-        return False  # unknown: the request will say so
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if (address.is_private or address.is_loopback or address.is_link_local
-                or address.is_reserved or address.is_multicast or address.is_unspecified):
-            return True
-    return False
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float,
+                 context: ssl.SSLContext) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._create_connection = _pinned(addresses, port)
 
 
 def check_links(document: Document, reporter: Reporter, checker: LinkChecker) -> None:
@@ -210,9 +308,12 @@ def check_links(document: Document, reporter: Reporter, checker: LinkChecker) ->
     findings = []
     for url, places in links.items():
         answer = answers[url]
-        if answer.skipped:
+        if answer.malformed:
+            message, code = (f"link target '{url}' is malformed: {answer.malformed}; it "
+                             "was not checked", "bad-url")
+        elif answer.skipped:
             message, code = (f"link target '{url}' is on a local or private network and "
-                             "was not checked", "link-not-checked")
+                             f"was not checked ({answer.skipped})", "link-not-checked")
         elif answer.error:
             message, code = (f"link target '{url}' could not be reached: {answer.error}",
                              "unreachable-link")

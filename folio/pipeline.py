@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import multiprocessing
 import os
 import pickle
@@ -32,10 +33,10 @@ from .guard import guard_manuscript
 from .language import FALLBACK_LANGUAGE, detect_language
 from .linkcheck import check_links
 from .metadata import complete_metadata, read_metadata
-from .outputs import all_or_nothing
+from .outputs import all_or_nothing, remove_stale
 from .parse import parse_markdown, unwrap_positions
 from .sandbox import Child, Workers, can_fork, remove_stale_scratch
-from .templates import make_environment
+from .templates import TEMPLATE_MEMORY_MIB, make_environment, render_limited, template_seconds
 from .transforms import transform_book
 from .transforms.structure import first_heading_title
 from .transforms.syntax import read_syntax
@@ -64,6 +65,8 @@ class BookResult:
 def read_book(source: str | Path | BookSource, reporter: Reporter) -> Document:
     """Load (unless loaded), parse, check and transform one book."""
     book = source if isinstance(source, BookSource) else load_book(source)
+    for note in book.notes:
+        reporter.add(note)
     # pandoc runs are processes: parse the files of a book folder side by side.
     with concurrent.futures.ThreadPoolExecutor(min(4, len(book.files))) as pool:
         parsed = list(pool.map(parse_markdown, book.files))
@@ -152,10 +155,16 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
                 raise BuildError(book.display, "warnings are errors with --strict; "
                                  "nothing was written", code="strict")
             # 4. Render and write every format; all of them are replaced, or none.
-            output = _output_for(document, builders, outdir, options, children, cache)
-            with all_or_nothing():
-                written = _write_formats(document, builders, output, options, children,
-                                         timings, progress, reporter)
+            environment = make_environment(document.root)
+            with _template_worker(environment, book.display) as templates:
+                output = _output_for(document, builders, outdir, options, children, cache,
+                                     environment, templates)
+                with all_or_nothing(outdir / book.slug):
+                    written = _write_formats(document, builders, output, options,
+                                             children, timings, progress, reporter)
+            for builder in builders:
+                for diagnostic in builder.diagnostics:
+                    reporter.add(diagnostic)
     finally:
         reporter.listeners.remove(collected.append)
     outputs = {name: result.path for name, result in written.items() if result}
@@ -163,8 +172,9 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
     # 5. Remember the build, so that an unchanged book is not built again (not when a
     #    format is missing: it is tried again once the library is there).
     if cache is not None and key and not missing:
+        images = [*document.images.values(), *([document.cover] if document.cover else [])]
         cache.store(book.slug, key, outputs, outdir / book.slug, collected,
-                    [image.path for image in document.images.values()], timings)
+                    {image.path: image.digest for image in images}, timings)
     return BookResult(book.display, outputs, timings, missing=missing)
 
 
@@ -185,20 +195,38 @@ def _isolated_children(builders: list[Builder], display: str, options: dict):
             pool.close()
 
 
+@contextlib.contextmanager
+def _template_worker(environment, display: str):
+    """A ``sandbox.Child`` for a book with templates of its own (they come from
+    whoever made the book: bounded in time, memory and size), else None. Forked
+    here, before the builders' threads start."""
+    if not environment.folio_book_templates or not can_fork():
+        yield None
+        return
+    worker = Child(display=display, what="the book's templates",
+                   handler=functools.partial(render_limited, environment),
+                   timeout=template_seconds(), memory_mib=TEMPLATE_MEMORY_MIB,
+                   limit_hint="")
+    try:
+        yield worker
+    finally:
+        worker.close()
+
+
 def _output_for(document: Document, builders: list[Builder], outdir: Path, options: dict,
-                workers: dict[str, Workers],
-                cache: BuildCache | None) -> Callable[[Builder], Output]:
+                workers: dict[str, Workers], cache: BuildCache | None, environment,
+                templates: Child | None) -> Callable[[Builder], Output]:
     """Where each builder writes: the book's folder, its templates, its options, its
     worker processes and its cache folder."""
     slug = document.source.slug
     downloads = [{"label": b.download, "href": b.file_name(slug)}
                  for b in builders if b.download]
-    environment = make_environment(document.root)
 
     def output(builder: Builder) -> Output:
         return Output(outdir / slug, slug, environment, downloads, options,
                       workers.get(builder.name, Workers([])),
-                      cache.folder_of(slug, builder.name) if cache is not None else None)
+                      cache.folder_of(slug, builder.name) if cache is not None else None,
+                      templates)
 
     return output
 
@@ -314,30 +342,59 @@ def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter:
     is in ``reporter``). ``force`` ignores the cache (and rewrites it).
     """
     remove_stale_scratch()  # what a killed build left in the temporary folder
+    remove_stale(outdir)    # … and in the output folder
     cache = BuildCache(outdir, force=force)
     options = dict(options or {})
     results: list[BookResult | None] = [None] * len(sources)
     stale: list[tuple[int, BookSource, str]] = []
+    #: slug -> (index, book) of the first book that writes to ``outdir/slug``.
+    claimed: dict[str, tuple[int, BookSource]] = {}
+    twins: list[tuple[int, int]] = []
     for index, source in enumerate(sources):
         book = _guarded(source, reporter, load_book, source)
         if book is None:
             continue
+        if book.slug in claimed:
+            first, other = claimed[book.slug]
+            if [f.path for f in other.files] == [f.path for f in book.files]:
+                reporter.warn(book.display, 0, f"is the book '{other.display}' named again; "
+                              "it is built once", "duplicate-book")
+                twins.append((index, first))
+            else:
+                reporter.error(book.display, 0, f"its outputs would go to "
+                               f"'{outdir / book.slug}', where those of '{other.display}' go; "
+                               "it is not built: rename one of them, or build them into "
+                               "different output folders (-o)", "duplicate-book")
+            continue
+        claimed[book.slug] = (index, book)
         key = cache.key(book, formats, options)
-        entry = cache.lookup(book.slug, key)
+        entry = cache.lookup(book.slug, key, formats)
         if entry is None:
             stale.append((index, book, key))
         else:
             results[index] = _guarded(source, reporter, _from_cache, book, entry, cache,
                                       reporter, strict, progress)
+    _build_stale(stale, results, outdir, formats, reporter, strict, options, force,
+                 progress, jobs, cache)
+    for index, first in twins:
+        results[index] = results[first]
+    return results
+
+
+def _build_stale(stale: list, results: list, outdir: Path, formats: list[str],
+                 reporter: Reporter, strict: bool, options: dict, force: bool,
+                 progress: Progress | None, jobs: int | None, cache: BuildCache) -> None:
+    """Build the books not answered from the cache, into ``results``: one after the
+    other, or in a process pool when there are several and the system can fork."""
+    jobs = min(jobs or os.cpu_count() or 1, len(stale))
     cores = os.cpu_count() or 1
-    jobs = min(jobs or cores, len(stale))
     # The cores a book's layout may use: those the books built at once leave it.
     options = dict(options, layout_workers=layout_workers(cores, jobs), fresh=force)
     if jobs <= 1 or not can_fork():
         for index, book, key in stale:
             results[index] = _guarded(book.display, reporter, build_book, book, outdir,
                                       formats, reporter, strict, options, cache, key, progress)
-        return results
+        return
     context = multiprocessing.get_context("fork")
     events = context.Queue()
     with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context,
@@ -352,7 +409,6 @@ def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter:
             for future in done:
                 results[futures[future]] = future.result()
         _drain(events, reporter, progress)
-    return results
 
 
 def layout_workers(cores: int, books_at_once: int) -> int:
@@ -387,6 +443,11 @@ def check_books(sources: list[Path], reporter: Reporter, links=None) -> int:
     links are asked over the network too."""
     def check(source):
         document = read_book(source, reporter)
+        for builder_class in BUILDERS.values():  # what the formats would tell a build
+            builder = builder_class()
+            builder.pieces(document, {})
+            for diagnostic in builder.diagnostics:
+                reporter.add(diagnostic)
         if links is not None:
             check_links(document, reporter, links)
         return document

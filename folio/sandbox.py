@@ -27,6 +27,7 @@ in-process without limits.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import os
 import pickle
@@ -49,6 +50,8 @@ LAYOUT_TIMEOUT = 300.0
 LAYOUT_MEMORY = 6 * 1024
 #: Prefix of a child's temporary folder; the parent's pid follows it.
 SCRATCH_PREFIX = "folio-child-"
+#: Errors of a full or broken disk, which the parent reports as such.
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG}
 
 
 def _limit(name: str, default: float) -> float:
@@ -74,18 +77,31 @@ def can_fork() -> bool:
 class Child:
     """A forked child process that runs jobs under limits, one after another.
 
-    Forked when made (while the caller is still small); ``run`` sends a job and
-    waits for its result (a child serves as many jobs as it is given); ``close``
-    ends the child, reaps it and removes its temporary folder. Use it as a context
-    manager. Only the process that made the child may use it, one job at a time.
+    Forked when made (while the caller is still small, or -- with a ``handler`` --
+    while everything the handler needs is in memory, so that only its arguments
+    travel); ``run(function, *args)`` sends a job, ``ask(*args)`` asks the handler,
+    and each waits for the result (a child serves as many as it is given, one at a
+    time: callers from several threads take turns); ``close`` ends the child, reaps
+    it and removes its temporary folder. Use it as a context manager. Only the
+    process that made the child may use it.
+
+    ``timeout`` (seconds a job may take) and ``memory_mib`` (MiB the child may add
+    to what it holds at its first job) default to the layout's limits;
+    ``limit_hint`` says how to change them.
     """
 
     def __init__(self, preload: tuple[str, ...] = (), *, display: str = "",
-                 what: str = "the job") -> None:
+                 what: str = "the job", handler=None, timeout: float | None = None,
+                 memory_mib: float | None = None,
+                 limit_hint: str = " (FOLIO_LAYOUT_MEMORY=MiB sets the limit)") -> None:
         self.display = display
         self.what = what
+        self.timeout = timeout
+        self.memory_mib = memory_mib
+        self.limit_hint = limit_hint
         self.parent = os.getpid()
         self._lock = threading.Lock()
+        self._turn = threading.Lock()
         self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{self.parent}-")
         job_read, job_write = os.pipe()
         result_read, result_write = os.pipe()
@@ -97,7 +113,7 @@ class Child:
                 os.close(job_write)
                 os.close(result_read)
                 _become_child(self.parent, self.scratch)
-                status = _serve(job_read, result_write, preload)
+                status = _serve(job_read, result_write, preload, handler)
             finally:
                 os._exit(status)
         gc.unfreeze()
@@ -112,14 +128,23 @@ class Child:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def ask(self, *args):
+        """The child's ``handler(*args)`` (see ``run``)."""
+        return self.run(None, *args)
+
     def run(self, function, *args, timeout: float | None = None,
             memory_mib: float | None = None):
         """``function(*args)`` computed in the child; raises ``BuildError`` when it takes
         longer than ``timeout`` seconds, needs more than ``memory_mib`` MiB (the cap is
         set at the first job), dies, or raises (a ``BuildError`` raised in the child is
         raised here as it was). After a time-out or a death the child is closed."""
-        timeout = layout_timeout() if timeout is None else timeout
-        memory_mib = layout_memory() if memory_mib is None else memory_mib
+        with self._turn:
+            return self._run(function, args, timeout, memory_mib)
+
+    def _run(self, function, args: tuple, timeout: float | None,
+             memory_mib: float | None):
+        timeout = timeout or self.timeout or layout_timeout()
+        memory_mib = memory_mib or self.memory_mib or layout_memory()
         if not self.pid:
             raise BuildError(self.display, f"{self.what} was stopped", code="crash")
         data = pickle.dumps((memory_mib, function, args), pickle.HIGHEST_PROTOCOL)
@@ -143,13 +168,15 @@ class Child:
         reader.join(timeout)
         if reader.is_alive():
             self.close()
+            hint = ("; the book may be very long or contain a pathological pattern "
+                    "(FOLIO_LAYOUT_TIMEOUT=seconds sets the limit)") if self.limit_hint else ""
             raise BuildError(self.display, f"{self.what} took longer than {timeout:g} s and "
-                             "was stopped; the book may be very long or contain a "
-                             "pathological pattern (FOLIO_LAYOUT_TIMEOUT=seconds sets the "
-                             "limit)", code="timeout")
+                             f"was stopped{hint}", code="timeout")
         if received and received[0]:
-            return _decode(received[0], 0, self.display, self.what, memory_mib)
-        return _decode(b"", self._reap(), self.display, self.what, memory_mib)
+            return _decode(received[0], 0, self.display, self.what, memory_mib,
+                           self.limit_hint)
+        return _decode(b"", self._reap(), self.display, self.what, memory_mib,
+                       self.limit_hint)
 
     def _take_pid(self) -> int:
         """The child's pid, once: whoever takes it (``run`` or ``close``) reaps it."""
@@ -285,7 +312,7 @@ def _become_child(parent: int, scratch: str) -> None:
             os._exit(1)
 
 
-def _serve(job_read: int, result_write: int, preload: tuple[str, ...]) -> int:
+def _serve(job_read: int, result_write: int, preload: tuple[str, ...], handler=None) -> int:
     """Load ``preload``, then run each job that comes and send its outcome back,
     until the parent closes the pipe."""
     import importlib
@@ -305,18 +332,51 @@ def _serve(job_read: int, result_write: int, preload: tuple[str, ...]) -> int:
                 _cap_memory(memory_mib)
                 capped = True
             try:
-                outcome = ("ok", function(*args))
+                outcome = ("ok", (function or handler)(*args))
             except BuildError as error:
                 outcome = ("build-error", error.diagnostic)
             except MemoryError:
                 outcome = ("memory",)
+            except OSError as error:
+                if error.errno not in _DISK_ERRORS:
+                    outcome = _failure(error)
+                else:  # raised again in the parent, which knows the file: "the disk is full"
+                    outcome = ("oserror", error.errno, error.strerror or str(error))
             except BaseException as error:  # noqa: BLE001 - sent to the parent
-                outcome = ("error", f"{type(error).__name__}: {error}", traceback.format_exc())
-            data = pickle.dumps(outcome)
+                outcome = _failure(error)
+            try:
+                data = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+            except MemoryError:
+                data = pickle.dumps(("memory",))
             results.write(len(data).to_bytes(8, "big") + data)
             results.flush()
             del outcome, data, function, args
             gc.collect()  # the job's cycles go now, and with them its temporary files
+
+
+def _failure(error: BaseException) -> tuple:
+    """The outcome to send for ``error``: ``memory`` when the process came close to its
+    cap (C code that cannot allocate often fails with a ``SystemError``, or some other
+    error, instead of a ``MemoryError``: 50,000 headings ended in "internal error:
+    SystemError"), else the error itself."""
+    if _came_near_cap():
+        return ("memory",)
+    return ("error", f"{type(error).__name__}: {error}", traceback.format_exc())
+
+
+def _came_near_cap(share: float = 0.9) -> bool:
+    """True when this process's peak address space reached ``share`` of its cap."""
+    try:
+        import resource
+        cap = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if cap in (resource.RLIM_INFINITY, -1) or cap <= 0:
+            return False
+        with open("/proc/self/status", encoding="ascii") as status:
+            peak = next(int(line.split()[1]) * 1024 for line in status
+                        if line.startswith("VmPeak:"))
+    except (OSError, ValueError, StopIteration, ImportError):
+        return False
+    return peak >= share * cap
 
 
 def _cap_memory(memory_mib: float) -> None:
@@ -333,7 +393,8 @@ def _cap_memory(memory_mib: float) -> None:
 
 # --- back in the parent ----------------------------------------------------------------
 
-def _decode(data: bytes, status: int | None, display: str, what: str, memory_mib: float):
+def _decode(data: bytes, status: int | None, display: str, what: str, memory_mib: float,
+            hint: str = " (FOLIO_LAYOUT_MEMORY=MiB sets the limit)"):
     """The child's result, or the ``BuildError`` that says why there is none."""
     if not data:
         if status is None:
@@ -350,9 +411,11 @@ def _decode(data: bytes, status: int | None, display: str, what: str, memory_mib
         error = BuildError(outcome[1].path, outcome[1].message)
         error.diagnostic = outcome[1]
         raise error
+    if outcome[0] == "oserror":
+        raise OSError(outcome[1], outcome[2])
     if outcome[0] == "memory":
         raise BuildError(display, f"{what} needed more than {memory_mib:g} MiB and was "
-                         "stopped (FOLIO_LAYOUT_MEMORY=MiB sets the limit)", code="memory")
+                         f"stopped{hint}", code="memory")
     if os.environ.get("FOLIO_DEBUG"):
         raise BuildError(display, f"internal error in {what}: {outcome[1]}\n{outcome[2]}",
                          code="internal")

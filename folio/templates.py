@@ -8,7 +8,9 @@ the blocks it changes.
 
 A book folder may come from anyone, and so may its templates: they run in
 Jinja2's sandbox, which refuses access to Python internals
-(``cycler.__init__.__globals__.os`` and the like)."""
+(``cycler.__init__.__globals__.os`` and the like), and they are read inside the
+book folder only (``folio.confined``): neither a template nor the ``templates``
+folder itself may be a link that leads out of it."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import jinja2
 import jinja2.sandbox
 from markupsafe import Markup
 
+from .confined import NotAFile, Outside, TooLarge, open_inside, read_inside
 from .diagnostics import BuildError
 
 #: The built-in templates, one folder per format (shipped inside the package).
@@ -55,12 +58,59 @@ class FolderLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+#: Largest template a book may bring, in bytes.
+MAX_TEMPLATE_BYTES = 1024 * 1024
+
+
+class BookLoader(jinja2.BaseLoader):
+    """A book's own ``templates/``, each file read once inside the book folder
+    (``folio.confined``): a template that is a link out of it is not found."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def get_source(self, environment, template):
+        relative = "/".join(["templates", *jinja2.loaders.split_template_path(template)])
+        try:
+            read = read_inside(self.root, relative, MAX_TEMPLATE_BYTES)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, NotAFile,
+                Outside):
+            raise jinja2.TemplateNotFound(template) from None
+        except TooLarge as error:
+            raise BuildError(self.root / relative, f"template is {error.size // 1024} KiB; "
+                             f"the limit is {error.limit // 1024} KiB", code="template") \
+                from None
+        filename = str(self.root / read.relative)
+        try:
+            text = read.data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise BuildError(filename, "template is not UTF-8 text", code="template") \
+                from None
+        return text, filename, lambda: True  # read once: the build uses what it read
+
+
+def book_templates(book_root: Path | None) -> bool:
+    """True if the book brings templates of its own (a ``templates`` folder, which
+    must not lead out of the book folder)."""
+    if book_root is None or not (book_root / "templates").is_dir():
+        return False
+    try:
+        fd, _ = open_inside(book_root, "templates", folder=True)
+    except Outside:
+        raise BuildError(book_root / "templates", "is a link to a folder outside the book "
+                         "folder; its templates are not used", code="outside") from None
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
 def make_environment(book_root: Path | None = None) -> jinja2.Environment:
     """An environment for one book: its ``templates/`` override ours file by file."""
     builtin = FolderLoader(str(BUILTIN_TEMPLATES))
     loaders: list[jinja2.BaseLoader] = []
-    if book_root is not None and (book_root / "templates").is_dir():
-        loaders.append(FolderLoader(str(book_root / "templates")))
+    if book_templates(book_root):
+        loaders.append(BookLoader(book_root))
     loaders.append(jinja2.PrefixLoader({BUILTIN_PREFIX: builtin}, delimiter=":"))
     loaders.append(builtin)
     environment = jinja2.sandbox.SandboxedEnvironment(
@@ -73,14 +123,55 @@ def make_environment(book_root: Path | None = None) -> jinja2.Environment:
     )
     environment.filters["css_string"] = css_string
     environment.filters["json"] = lambda value: Markup(json.dumps(value))
+    #: True when the book brings templates of its own (they run bounded, and what
+    #: they make is checked: ``formats.base.Builder.render``).
+    environment.folio_book_templates = isinstance(loaders[0], BookLoader)
     return environment
+
+
+#: Limits for a book's own templates, which run in a worker process of their own
+#: (``sandbox.Child``): seconds for one page, MiB for the worker, characters of one
+#: page ("A" * 1500000000 took 5.75 GB; nested range(100000) loops never ended).
+TEMPLATE_SECONDS = 60.0
+TEMPLATE_MEMORY_MIB = 1024.0
+TEMPLATE_OUTPUT = 64 * 1024 * 1024
+
+
+def template_seconds() -> float:
+    """``TEMPLATE_SECONDS``, or ``FOLIO_TEMPLATE_TIMEOUT`` when that is a positive number."""
+    try:
+        value = float(os.environ.get("FOLIO_TEMPLATE_TIMEOUT", ""))
+    except ValueError:
+        return TEMPLATE_SECONDS
+    return value if value > 0 else TEMPLATE_SECONDS
+
+
+def render_limited(environment: jinja2.Environment, name: str, context: dict) -> str:
+    """``render_template``, stopped once the page grows beyond ``TEMPLATE_OUTPUT``
+    characters (run in the worker, which also bounds time and memory)."""
+    def generate() -> str:
+        parts, size = [], 0
+        for part in environment.get_template(name).generate(**context):
+            size += len(part)
+            if size > TEMPLATE_OUTPUT:
+                raise BuildError(name, f"template makes a page of more than "
+                                 f"{TEMPLATE_OUTPUT // (1024 * 1024)} million characters; it "
+                                 "was stopped", code="template")
+            parts.append(part)
+        return "".join(parts)
+
+    return _rendered(generate, name)
 
 
 def render_template(environment: jinja2.Environment, name: str, **context) -> str:
     """Render template ``name``; a fault in a (book's own) template is a BuildError
     naming the template file and line where it happened."""
+    return _rendered(lambda: environment.get_template(name).render(**context), name)
+
+
+def _rendered(render, name: str) -> str:
     try:
-        return environment.get_template(name).render(**context)
+        return render()
     except jinja2.TemplateSyntaxError as error:
         raise BuildError(error.filename or name, f"template syntax error: {error.message}",
                          error.lineno or 0, code="template") from None

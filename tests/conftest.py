@@ -3,8 +3,10 @@ the README's own command, and every test reads those outputs."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,39 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from helpers import CONTENT, FIXTURES, run_build  # noqa: E402
+
+
+#: What folio (and WeasyPrint under it) may never leave in the temporary folder.
+LITTER = ("weasyprint-", "folio-")
+
+
+def pytest_configure(config) -> None:
+    """The whole run gets a temporary folder of its own (the controller's choice
+    reaches every xdist worker and every build they start), so that what it leaves
+    there can be told apart from what other programs leave."""
+    if hasattr(config, "workerinput") or os.environ.get("FOLIO_TEST_TMPDIR"):
+        return
+    folder = tempfile.mkdtemp(prefix="pytest-folio-tmp-")
+    os.environ["TMPDIR"] = os.environ["FOLIO_TEST_TMPDIR"] = folder
+    tempfile.tempdir = None
+    config.folio_tmpdir = folder
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """After the run, the temporary folder holds no ``weasyprint-*`` or ``folio-*``
+    entry: every build cleaned up after itself, killed builds included (the next
+    build removes what they left). Anything left fails the run and is named."""
+    folder = getattr(session.config, "folio_tmpdir", None)
+    if folder is None:
+        return
+    left = sorted(p.name for p in Path(folder).iterdir() if p.name.startswith(LITTER))
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"the tests left in {folder}: {', '.join(left)}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class Built:

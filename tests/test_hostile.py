@@ -9,6 +9,7 @@ earlier outputs left as they were when a build fails.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -37,7 +38,7 @@ DIAGNOSTIC = re.compile(r"^(?P<path>.+?):(?P<line>\d+)(?::(?P<col>\d+))?: "
                         r"(?P<severity>warning|error): (?P<message>.*?)"
                         r"(?: \[(?P<code>[\w-]+)\])?$")
 #: ``path: error: message [code]`` (no line: the book as a whole)
-BOOK_ERROR = re.compile(r"^(?P<path>.+?): (?P<severity>error): (?P<message>.*?)"
+BOOK_ERROR = re.compile(r"^(?P<path>.+?): (?P<severity>warning|error): (?P<message>.*?)"
                         r"(?: \[(?P<code>[\w-]+)\])?$")
 
 
@@ -146,9 +147,13 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def build(source: Path, out: Path, *args: str, env: dict | None = None,
+def build(source: Path | str, out: Path, *args: str, env: dict | None = None,
           timeout: float = 120) -> subprocess.CompletedProcess:
-    result = run_build(str(source), "-o", str(out), *args, env=env, timeout=timeout)
+    """``build.py SOURCE -o OUT ARGS``; ``build("check", SOURCE, ...)`` runs ``check``."""
+    if source == "check":
+        result = run_build("check", *map(str, [out, *args]), env=env, timeout=timeout)
+    else:
+        result = run_build(str(source), "-o", str(out), *args, env=env, timeout=timeout)
     assert "Traceback" not in result.stderr, result.stderr
     assert "internal error" not in result.stderr, result.stderr
     return result
@@ -333,6 +338,441 @@ def test_a_fifo_or_a_device_in_the_book_folder_does_not_hang_the_build(tmp_path)
     result = run_build(str(tmp_path / "book"), "-o", str(tmp_path / "dist"), "--format", "html",
                        timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_manuscript_or_book_folder_that_is_a_link_to_a_private_place_is_refused(scene):
+    """Before: a single-file manuscript (or a book folder) that was a symbolic link to a
+    private file was published in all three formats."""
+    outside = scene / "outside"
+    write(outside / "private.md", f"---\ntitle: T\nlang: en\n---\n{SECRET}\n")
+    write(outside / "private" / "01.md", f"# One\n\n{SECRET}\n")
+    (scene / "book" / "book.md").symlink_to(outside / "private.md")
+    (scene / "linked-book").symlink_to(outside / "private", target_is_directory=True)
+    out = scene / "dist"
+    for source in (scene / "book" / "book.md", scene / "linked-book"):
+        result = build(source, out)
+        assert result.returncode == 1, result.stderr
+        errors = [d for d in diagnostics(result.stderr) if d["severity"] == "error"]
+        assert [(e["path"], e["code"]) for e in errors] == [(str(source), "outside")], errors
+    result = build("check", scene / "book" / "book.md", scene / "linked-book")
+    assert result.returncode == 1 and result.stderr.count("[outside]") == 2, result.stderr
+    assert not out.exists() or not any(out.rglob("*.html"))
+    # A link to a draft beside the manuscript stays inside its folder: it is read.
+    write(scene / "book" / "drafts" / "draft.md", "---\ntitle: Draft\nlang: en\n---\nOK.\n")
+    (scene / "book" / "current.md").symlink_to("drafts/draft.md")
+    assert build(scene / "book" / "current.md", out, "--format", "html").returncode == 0
+    assert_no_secret(out)
+
+
+def test_book_templates_that_are_a_link_to_the_folder_above_are_refused(scene):
+    """A book folder named ``html`` whose ``templates`` is a link to ``..``: its templates
+    could include files from the folder above."""
+    book = scene / "html"
+    write(book / "book.yaml", "title: T\nlang: en\n")
+    write(book / "01.md", "# One\n\nText.\n")
+    write(book / "page.html", '<html><body>{% include "secret.txt" %}</body></html>\n')
+    (scene / "secret.txt").write_text(SECRET, encoding="utf-8")
+    (book / "templates").symlink_to("..", target_is_directory=True)
+    result = build(book, scene / "dist", "--format", "html,epub")
+    assert result.returncode == 1, result.stderr
+    errors = [d for d in diagnostics(result.stderr) if d["severity"] == "error"]
+    assert errors[0]["code"] == "outside" and errors[0]["path"].endswith("templates"), errors
+    assert_no_secret(scene / "dist")
+
+
+def test_a_file_swapped_for_a_link_during_the_build_never_reaches_an_output(scene):
+    """An image checked when the book is read and read again, unchecked, when the outputs
+    were written: swapped for a link to a secret meanwhile, the secret shipped in the
+    EPUB and the HTML. Here the image and the manuscript are swapped over and over
+    while the book builds: each is read once, and what was read is what is written."""
+    book = scene / "book"
+    good = png(b"the real picture")
+    (book / "good.png").write_bytes(good)
+    source = write(book / "book.md", "---\ntitle: Race\nlang: en\n---\n# Race\n\n"
+                   "![a picture](pic.png)\n\n" + "Some text to read. " * 2000 + "\n")
+    (book / "good.md").write_bytes(source.read_bytes())
+    stop = threading.Event()
+
+    def swap() -> None:
+        secret = scene / "outside" / "secret.png"
+        while not stop.is_set():
+            for name, real in (("pic.png", "good.png"), ("book.md", "good.md")):
+                link = book / f".{name}.link"
+                with contextlib.suppress(FileNotFoundError):
+                    link.unlink()
+                link.symlink_to(os.path.relpath(secret if name == "pic.png"
+                                                else scene / "outside" / "secret.txt", book))
+                os.replace(link, book / name)
+                time.sleep(0.001)
+                copy = book / f".{name}.copy"
+                with contextlib.suppress(FileNotFoundError):
+                    copy.unlink()
+                os.link(book / real, copy)
+                os.replace(copy, book / name)
+            time.sleep(0.001)
+
+    (book / "pic.png").write_bytes(good)
+    swapper = threading.Thread(target=swap, daemon=True)
+    swapper.start()
+    out = scene / "dist"
+    outcomes = []
+    try:
+        for _ in range(4):
+            result = build(source, out, "--force", "--format", "epub,html")
+            outcomes.append(result.returncode)
+            assert_no_secret(out)
+    finally:
+        stop.set()
+        swapper.join(5)
+    assert set(outcomes) <= {0, 1}, outcomes  # refused (a link out) or built, never leaked
+
+
+def test_a_chapter_that_is_a_fifo_is_named_not_skipped_silently(tmp_path):
+    write(tmp_path / "book" / "book.yaml", "title: T\nlang: en\n")
+    write(tmp_path / "book" / "01.md", "# One\n\nText.\n")
+    os.mkfifo(tmp_path / "book" / "02-pipe.md")
+    result = build(tmp_path / "book", tmp_path / "dist", "--format", "html", timeout=60)
+    assert result.returncode == 0, result.stderr
+    found = [d for d in diagnostics(result.stderr) if d["code"] == "not-a-file"]
+    assert [(d["path"], d["severity"]) for d in found] == [
+        (str(tmp_path / "book" / "02-pipe.md"), "warning")], result.stderr
+    assert "named pipe" in found[0]["message"]
+    check = build("check", tmp_path / "book", timeout=60)
+    assert "02-pipe.md: warning:" in check.stderr and "[not-a-file]" in check.stderr
+
+
+# --- faults: dates, names, images (issue 12) -----------------------------------------
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims ``width`` x ``height`` pixels (its data is one row)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * (width + 1))) + chunk(b"IEND", b""))
+
+
+def test_times_beyond_what_a_zip_can_hold_still_build(tmp_path):
+    """Before: a manuscript modified after 2107, or a huge SOURCE_DATE_EPOCH, ended the
+    build with an internal error (the EPUB's zip dates)."""
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\nText.\n")
+    os.utime(source, (4_300_000_000, 4_300_000_000))  # 2106 … 2200
+    os.utime(source, (7_258_118_400, 7_258_118_400))  # the year 2200
+    out = tmp_path / "dist"
+    result = build(source, out, "--format", "epub,html")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(out / "book" / "book.epub") as archive:
+        assert archive.infolist()[0].date_time[0] == 2107
+    for epoch in ("99999999999999999999", "-5", "soon"):
+        result = build(source, out, "--format", "epub", "--force",
+                       env={"SOURCE_DATE_EPOCH": epoch})
+        assert result.returncode == 0, (epoch, result.stderr)
+
+
+def test_two_books_with_the_same_name_in_one_run_are_not_lost_silently(tmp_path):
+    """Before: a/book.md and b/book.md both went to dist/book/, one overwriting the other."""
+    first = write(tmp_path / "a" / "book.md", "---\ntitle: First\nlang: en\n---\nOne.\n")
+    second = write(tmp_path / "b" / "book.md", "---\ntitle: Second\nlang: en\n---\nTwo.\n")
+    out = tmp_path / "dist"
+    result = run_build(str(first), str(second), str(first), "-o", str(out), "--format", "html")
+    assert result.returncode == 1, result.stderr
+    found = [d for d in diagnostics(result.stderr) if d["code"] == "duplicate-book"]
+    assert [(d["path"], d["severity"]) for d in found] == [(str(second), "error"),
+                                                           (str(first), "warning")], found
+    assert "First" in (out / "book" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("data, code, words", [
+    (png_claiming(30000, 30000), "image-too-large", "more pixels than"),
+    (png_claiming(50000, 10), "image-too-large", "50000 × 10"),
+    (png(b"x" * 400)[:-40], "bad-image", "truncated"),
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 50, "bad-image", "truncated or damaged"),
+], ids=["30000-square", "wide-header", "truncated-png", "truncated-jpeg"])
+def test_an_image_no_book_can_carry_is_left_out_of_every_format_with_a_warning(
+        tmp_path, data, code, words):
+    """Before: a 30000 × 30000 PNG shipped in EPUB and HTML without a word and was
+    missing from the PDF; a truncated image and a header claiming tens of thousands of
+    pixels a side went unreported."""
+    (tmp_path / "huge.png").write_bytes(data)
+    (tmp_path / "fine.png").write_bytes(png())
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\n# One\n\n"
+                   "![a huge picture](huge.png)\n\n![a fine one](fine.png)\n")
+    out = tmp_path / "dist"
+    result = build(source, out, "--format", "epub,html")
+    assert result.returncode == 0, result.stderr
+    found = [d for d in diagnostics(result.stderr) if d["code"] == code]
+    assert len(found) == 1 and int(found[0]["line"]) == 7 and words in found[0]["message"], \
+        result.stderr
+    with zipfile.ZipFile(out / "book" / "book.epub") as archive:
+        images = [n for n in archive.namelist() if n.startswith("EPUB/images/img-")]
+    assert len(images) == 1 and len(list((out / "book" / "images").iterdir())) == 1
+    assert "a huge picture" in (out / "book" / "index.html").read_text(encoding="utf-8")
+
+
+# --- file names are data; output errors in words (issue 12) -------------------------
+
+def test_any_byte_in_a_chapter_name_is_handled_and_never_forges_a_line(tmp_path):
+    """Before: a non-UTF-8 byte in a chapter's name failed every build (the cache key),
+    and a newline in a name split a diagnostic in two, so a name could forge one."""
+    folder = tmp_path / "book"
+    write(folder / "book.yaml", "title: T\nlang: en\n")
+    (folder / os.fsdecode(b"01-\xff\xfe.md")).write_text("# One\n\n[x](#)\n", encoding="utf-8")
+    (folder / "02-a\n01.md:1:1: error: forged [x].md").write_text("# Two\n\n[y](#)\n",
+                                                                  encoding="utf-8")
+    for command in (["check", str(folder)], [str(folder), "-o", str(tmp_path / "dist")]):
+        result = run_build(*command, env={"NO_COLOR": "1"})
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.startswith(str(folder))]
+        assert len(lines) == 2, result.stderr
+        assert lines[0] == (f"{folder}/01-\\xff\\xfe.md:3:1: warning: link 'x' has a "
+                            "placeholder target '#'; it is printed as plain text "
+                            "[placeholder-link]"), lines[0]
+        assert lines[1].startswith(f"{folder}/02-a\\n01.md:1:1: error: forged [x].md:3:1: "
+                                   "warning:"), lines[1]
+        assert "error(s)" in result.stderr and " 0 error(s)" in result.stderr
+    assert (tmp_path / "dist" / "book" / "index.html").exists()
+
+
+def test_an_output_folder_below_a_file_is_named_in_words(tmp_path):
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\nText.\n")
+    (tmp_path / "file.txt").write_text("not a folder")
+    result = build(source, tmp_path / "file.txt" / "out", "--format", "html,epub")
+    assert result.returncode == 1
+    errors = [d for d in diagnostics(result.stderr) if d["severity"] == "error"]
+    assert len(errors) == 1 and errors[0]["code"] == "output", result.stderr
+    assert "a part of the path is a file, not a folder" in errors[0]["message"]
+    assert errors[0]["path"].startswith(str(tmp_path / "file.txt"))
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 KiB file system of its own (tmpfs), or the test is skipped where this
+    machine may not mount one."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small file system here")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_a_full_or_read_only_disk_is_named_and_earlier_outputs_are_kept(tmp_path, small_disk):
+    """Before: 'internal error: OSError … No space left on device', no path named."""
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\n# One\n\nFine.\n")
+    out = small_disk / "dist"
+    assert build(source, out, "--format", "epub").returncode == 0
+    before = fingerprint(out)
+    noise = "".join(f"{n:08x}{os.urandom(24).hex()} " for n in range(20000))
+    write(source, "---\ntitle: T\nlang: en\n---\n# One\n\n" + noise + "\n")
+    result = build(source, out, "--format", "epub")
+    assert result.returncode == 1, result.stderr
+    errors = [d for d in diagnostics(result.stderr) if d["severity"] == "error"]
+    assert len(errors) == 1 and errors[0]["code"] == "output", result.stderr
+    assert "cannot write: the disk is full; earlier outputs are kept" in errors[0]["message"]
+    assert errors[0]["path"].startswith(str(out))
+    assert fingerprint(out) == before
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") and ".folio" not in
+                str(p)], list(out.rglob(".*"))
+    write(source, "---\ntitle: T\nlang: en\n---\n# One\n\nChanged.\n")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    result = build(source, out, "--format", "epub")
+    assert result.returncode == 1, result.stderr
+    assert "cannot write: the file system is read-only" in result.stderr, result.stderr
+    assert fingerprint(out) == before
+
+
+def test_what_a_killed_build_left_is_removed_by_the_next(tmp_path):
+    """Before: .tmp files and the journal of a build killed with SIGKILL stayed."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    source = write(tmp_path / "book.md", long_book(200))
+    out = tmp_path / "dist"
+    process = subprocess.Popen([sys.executable, str(REPO / "build.py"), str(source), "-o",
+                                str(out)], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while not list(out.rglob("*.tmp")) and process.poll() is None:
+        assert time.monotonic() < deadline, "the build never started writing"
+        time.sleep(0.02)
+    process.kill()
+    process.wait()
+    assert list(out.rglob("*.tmp")) and list(scratch.glob("folio-journal-*")), \
+        "the kill left litter (else this test proves nothing)"
+    small = write(tmp_path / "other.md", "---\ntitle: T\nlang: en\n---\nText.\n")
+    assert run_build(str(small), "-o", str(out), "--format", "html",
+                     env={"TMPDIR": str(scratch)}).returncode == 0
+    assert not list(out.rglob("*.tmp")), list(out.rglob("*.tmp"))
+    assert sorted(p.name for p in scratch.iterdir()) == [], list(scratch.iterdir())
+
+
+# --- nothing lost without a line, no fault unreported (issue 12) ---------------------
+
+FAULTS = """---
+title: Faults
+lang: en
+---
+# Faults
+
+A paragraph[^twice] with a note, an ![image](pic.png){width=100000in} far too wide,
+and <img src="pic.png" alt="raw" height="900000"> a raw one.
+
+[^twice]: The first definition.
+
+[^twice]: The second definition, left out.
+
+A [broken escape](https://example.org/100%zz-sure) and a mirror: ab\u202edc.
+
+```{=html5}
+<iframe src="https://example.org/frame"></iframe>
+```
+
+```{=latex}
+\\newpage
+```
+
+## A heading {#note-1}
+
+| c1 | c2 | c3 | c4 | c5 | c6 | c7 | c8 | c9 | c10 | c11 | c12 | c13 | c14 |
+|----|----|----|----|----|----|----|----|----|-----|-----|-----|-----|-----|
+| value-1 | value-2 | value-3 | value-4 | value-5 | value-6 | value-7 | value-8 | value-9 | value-10 | value-11 | value-12 | value-13 | value-14 |
+
+This paragraph was cut by a page break in the middle of a hyphen-
+
+ated word, and goes on here.
+
+Before the comment.
+
+<!-- a comment that is never closed
+
+END-OF-BOOK: hidden from every output.
+"""
+FAULT_CODES = {"[^twice]: The second": "duplicate-footnote", "{width=100000in}": "image-size",
+               'height="900000"': "image-size", "100%zz": "bad-url",
+               "a mirror": "invisible-character", "<iframe": "raw-html",
+               "{=latex}": "raw-format", "{#note-1}": "reserved-id", "| c1 |": "wide-table",
+               "hyphen-": "broken-word", "<!-- a comment": "unclosed-comment"}
+
+
+def test_silent_losses_and_unreported_faults_get_a_line_each(tmp_path):
+    """An unclosed comment hid the rest of the manuscript, a {=html5} <iframe>
+    vanished, and none of these were reported: a footnote defined twice, a word
+    hyphenated across a page break, an id a footnote has, a malformed % escape, a table
+    too wide to print, image sizes of 100000in, a bidi override (which reached the
+    outputs). ``check`` and a build report each one at its line."""
+    (tmp_path / "pic.png").write_bytes(png())
+    source = write(tmp_path / "book.md", FAULTS)
+    out = tmp_path / "dist"
+    checked = build("check", source)
+    built = build(source, out)
+    assert built.returncode == 0 and checked.returncode == 0, built.stderr
+    for result in (checked, built):
+        for needle, code in FAULT_CODES.items():
+            assert reported(result.stderr, source, line_of(source, needle), {code}), \
+                (needle, code, result.stderr)
+    markup = chapter_html(out, "book")
+    assert "\u202e" not in markup and "abdc" in markup, "the override is left out"
+    assert "<iframe" not in markup and "END-OF-BOOK" not in markup
+    assert "100%25zz-sure" in markup and "100000in" not in markup and "900000" not in markup
+    assert "\u202e" not in " ".join(pdf_text(out / "book" / "book.pdf"))
+
+
+def pdf_text(pdf: Path) -> list[str]:
+    from helpers import pdf_pages
+    return pdf_pages(pdf)
+
+
+# --- a book's own templates: bounded, and no safer than the manuscript (issue 12) -------
+
+@pytest.mark.parametrize("template, code, words", [
+    ("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+     "timeout", "took longer than 3 s"),
+    ('{{ "A" * 1500000000 }}', "memory", "needed more than"),
+    ('{% for a in range(1000) %}{{ "A" * 100000 }}{% endfor %}', "template",
+     "more than 64 million characters"),
+], ids=["nested-loops", "huge-string", "huge-page"])
+def test_a_book_template_that_never_ends_or_grows_without_bound_is_stopped(
+        tmp_path, template, code, words):
+    """Before: nested range(100000) loops ran until killed; "A" * 1500000000 peaked at
+    5.75 GB (the layout's memory cap does not cover templates)."""
+    write(tmp_path / "templates" / "html" / "page.html", f"<html><body>{template}</body></html>")
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\nText.\n")
+    result = build(source, tmp_path / "dist", "--format", "html",
+                   env={"FOLIO_TEMPLATE_TIMEOUT": "3"}, timeout=120)
+    assert result.returncode == 1, result.stderr
+    errors = [d for d in diagnostics(result.stderr) if d["severity"] == "error"]
+    assert len(errors) == 1 and errors[0]["code"] == code and words in errors[0]["message"], \
+        result.stderr
+    assert not (tmp_path / "dist" / "book" / "index.html").exists()
+
+
+@pytest.mark.parametrize("name, template", [
+    ("html/page.html", '{% extends "folio:html/page.html" %}{% block head %}'
+                       '<script>alert(1)</script>{% endblock %}'),
+    ("html/page.html", '{% extends "folio:html/page.html" %}{% block footer %}'
+                       '<img src="https://tracker.example/pixel.gif" alt="">{% endblock %}'),
+    ("html/page.html", '{% extends "folio:html/page.html" %}{% block footer %}'
+                       '<!-- --!><script>alert(1)</script> -->{% endblock %}'),
+    ("html/book.css", '{% extends "folio:html/book.css" %}{% block theme %}'
+                      'body { background: \\75rl("https://tracker.example/p.png"); }'
+                      '{% endblock %}'),
+    ("html/book.css", '@import "https://tracker.example/theme.css";'),
+    ("epub/chapter.xhtml", '<?xml version="1.0" encoding="UTF-8"?><html xmlns='
+                           '"http://www.w3.org/1999/xhtml"><body onload="x()">'
+                           '{{ chapter.html }}</body></html>'),
+    ("epub/package.opf", '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf">'
+                         '<manifest><item href="https://tracker.example/p.png" id="p" '
+                         'media-type="image/png"/></manifest></package>'),
+], ids=["script", "remote-pixel", "comment-trick", "css-pixel", "css-import", "epub-handler",
+        "opf-remote"])
+def test_a_theme_cannot_put_scripts_or_remote_resources_into_the_book(tmp_path, name,
+                                                                      template):
+    """Before: a theme's <script> and remote pixel reached index.html and the EPUB,
+    against "no scripts in every format"."""
+    write(tmp_path / "templates" / name, template)
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\n# One\n\nText.\n")
+    out = tmp_path / "dist"
+    result = build(source, out, "--format", "epub,html")
+    assert result.returncode == 1, result.stderr
+    errors = [d for d in diagnostics(result.stderr) if d["severity"] == "error"]
+    assert len(errors) == 1 and errors[0]["code"] == "unsafe-template", result.stderr
+    assert errors[0]["path"] == str(tmp_path / "templates" / name), errors
+    assert not (out / "book").exists() or not any((out / "book").iterdir())
+
+
+def test_a_harmless_theme_still_builds_every_format(tmp_path):
+    write(tmp_path / "templates" / "html" / "book.css", '{% extends "folio:html/book.css" %}'
+          '{% block theme %}:root { --link: #8b1a1a; } body { background: url(fonts/x.png) }'
+          '{% endblock %}')
+    write(tmp_path / "templates" / "print" / "print.css", '{% extends "folio:print/print.css" %}'
+          '{% block theme %}@page { @bottom-center { content: "Themed"; } }{% endblock %}')
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\n# One\n\n"
+                   "Text with a [link](https://example.org).\n")
+    result = build(source, tmp_path / "dist")
+    assert result.returncode == 0, result.stderr
+    assert "--link: #8b1a1a" in (tmp_path / "dist" / "book" / "book.css").read_text()
+
+
+def test_builds_leave_nothing_in_the_temporary_folder(tmp_path):
+    """Before: every PDF build left a weasyprint-* folder of 3.4 MB in the temporary
+    folder (539 of them, 1.8 GB, in a day). Built, failed, or stopped: nothing stays."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {"TMPDIR": str(scratch)}
+    write(tmp_path / "templates" / "html" / "book.css", "body { color: #222; }")
+    source = write(tmp_path / "book.md", "---\ntitle: T\nlang: en\n---\n# One\n\nText.\n")
+    assert build(source, tmp_path / "dist", env=env).returncode == 0
+    assert list(scratch.iterdir()) == []
+    write(source, long_book(60))
+    failed = build(source, tmp_path / "dist", env={**env, "FOLIO_LAYOUT_TIMEOUT": "0.5"})
+    assert failed.returncode == 1 and "[timeout]" in failed.stderr, failed.stderr
+    assert list(scratch.iterdir()) == []
 
 
 # --- raw HTML cut down to a safe subset ----------------------------------------------
@@ -734,6 +1174,26 @@ def test_the_sandbox_reports_memory_crashes_and_errors_of_the_child():
         run_limited(divmod, 1, 0, **limits)
     assert caught.value.diagnostic.code == "internal"
     assert "ZeroDivisionError" in caught.value.diagnostic.message
+
+
+def _fail_near_the_cap(mib: int) -> None:
+    held = bytearray(mib * 1024 * 1024)  # noqa: F841 - the memory the process holds
+    raise SystemError("error return without exception set")
+
+
+def test_a_child_that_fails_at_its_memory_cap_is_reported_as_memory():
+    """Before: 50,000 headings ended in "internal error: SystemError" -- C code that
+    cannot allocate often raises that rather than MemoryError -- instead of the
+    layout's memory message. A failure once the child came near its cap is memory."""
+    from folio.diagnostics import BuildError
+
+    limits = {"display": "book.md", "what": "the PDF layout", "timeout": 30}
+    with pytest.raises(BuildError) as caught:
+        run_limited(_fail_near_the_cap, 150, memory_mib=160, **limits)
+    assert caught.value.diagnostic.code == "memory", caught.value.diagnostic
+    with pytest.raises(BuildError) as caught:
+        run_limited(_fail_near_the_cap, 1, memory_mib=512, **limits)
+    assert caught.value.diagnostic.code == "internal", "far from the cap: an error"
 
 
 def _temporary_folder() -> str:

@@ -26,8 +26,10 @@ from pathlib import Path
 
 import jinja2
 
+from ..diagnostics import BuildError, Diagnostic
 from ..document import Document
 from ..language import labels_for, words_for
+from ..safety import page_problem
 from ..sandbox import Workers
 from ..templates import render_template
 from ..typography import bind_short_words, colon, long_date
@@ -54,6 +56,9 @@ class Output:
     workers: Workers = dataclasses.field(default_factory=lambda: Workers([]))
     #: A folder the builder may keep work in between builds (a cache), or None.
     cache: Path | None = None
+    #: For a book with templates of its own: a ``sandbox.Child`` whose handler renders
+    #: ``(name, context)`` under the template limits (``templates.render_limited``).
+    templates: object | None = None
 
 
 @dataclasses.dataclass
@@ -83,6 +88,12 @@ class Builder:
     #: Modules the isolated children import while the book is being read.
     preload: tuple[str, ...] = ()
 
+    def __init__(self) -> None:
+        #: What ``pieces`` found to tell the author (file:line), e.g. a table that had
+        #: to be split to fit the page; the pipeline reports them, in a build and in
+        #: ``check``.
+        self.diagnostics: list[Diagnostic] = []
+
     def worker_count(self, options: dict) -> int:
         """How many child processes an isolated builder wants (``options``: the
         command line's, with ``layout_workers``, the cores this book may use)."""
@@ -103,7 +114,29 @@ class Builder:
         raise NotImplementedError
 
     def render(self, output: Output, name: str, **context) -> str:
-        return render_template(output.environment, name, **context)
+        """Template ``name`` rendered. A book's own templates run in their worker, under
+        time, memory and size limits, and what they make is checked as strictly as
+        the manuscript: no script, frame, form, event handler or remote resource
+        (``safety.page_problem``) -- a page that has one is refused, naming it."""
+        if output.templates is None:
+            return render_template(output.environment, name, **context)
+        text = output.templates.ask(name, context)
+        problem = page_problem(text, name)
+        if problem:
+            raise BuildError(_template_file(output.environment, name),
+                             f"the book's templates make '{name}' unsafe: {problem}; a "
+                             "book's templates may add no scripts, frames, forms, event "
+                             "handlers or anything loaded from elsewhere",
+                             code="unsafe-template")
+        return text
+
+
+def _template_file(environment: jinja2.Environment, name: str) -> str:
+    """The file a template ``name`` comes from (the book's, or folio's own)."""
+    try:
+        return environment.loader.get_source(environment, name)[1] or name
+    except jinja2.TemplateNotFound:
+        return name
 
 
 def font_face_css(prefix: str, woff2: bool = False) -> str:
@@ -116,14 +149,21 @@ def font_face_css(prefix: str, woff2: bool = False) -> str:
     return re.sub(r'url\("([^"/]+)"\)', lambda m: f'url("{prefix}{m.group(1)}")', css)
 
 
+#: The latest time an output can carry: the end of the year 9999.
+LATEST_SECONDS = 253402300799
+
+
 def build_time(document: Document) -> datetime.datetime:
     """The time stamped into outputs: ``SOURCE_DATE_EPOCH`` if set, else the
-    newest modification time of the manuscript files (so rebuilds are identical)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        seconds = int(epoch)
+    newest modification time of the manuscript files when they were read (so
+    rebuilds are identical); a time beyond the year 9999 (a clock gone wrong, a
+    huge ``SOURCE_DATE_EPOCH``) counts as its end, one before 1970 as 1970."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isascii() and epoch.isdigit():
+        seconds = int(epoch[:20])
     else:
-        seconds = int(max(f.path.stat().st_mtime for f in document.source.files))
+        seconds = int(max(f.mtime for f in document.source.files))
+    seconds = min(max(seconds, 0), LATEST_SECONDS)
     return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
 
 

@@ -24,14 +24,15 @@ from __future__ import annotations
 import copy
 import json
 import re
-from pathlib import Path
+import tempfile
+from pathlib import Path, PurePosixPath
 
 from ..ast import expand, get_attr, parse_pos
+from ..confined import Outside, TooLarge, read_inside
 from ..diagnostics import BuildError, Reporter
 from ..document import Chapter, Document, Heading
 from ..language import labels_for
 from ..parse import api_version, run_pandoc
-from ..safety import resolve_inside
 from .crossrefs import is_citation_span, is_crossref
 from .structure import ids_in
 
@@ -75,41 +76,65 @@ def _where(span: dict) -> tuple[int, int]:
     return parse_pos(get_attr(span, "data-pos"))
 
 
-def _files(document: Document, reporter: Reporter) -> tuple[list[Path], Path | None]:
-    """The bibliography files and the style, resolved inside the book folder."""
+#: Largest bibliography or style file read, in bytes.
+MAX_BIBLIOGRAPHY_BYTES = 10 * 1024 * 1024
+
+
+def _read(document: Document, name: str, key: str, reporter: Reporter) -> bytes | None:
+    """A file the metadata names, read once inside the book folder (``confined``), or
+    None with a warning at the metadata's ``key`` line."""
     raw = document.source.metadata
-    root = document.root
+    problem = ""
+    try:
+        return read_inside(document.root, name, MAX_BIBLIOGRAPHY_BYTES).data
+    except Outside:
+        problem = "lies outside the book folder"
+    except FileNotFoundError:
+        problem = "does not exist"
+    except TooLarge:
+        problem = f"is larger than {MAX_BIBLIOGRAPHY_BYTES // 1024 // 1024} MiB"
+    except OSError as error:
+        problem = f"cannot be read ({error.strerror or error})"
+    what = "bibliography" if key == "bibliography" else "citation style"
+    reporter.warn(raw.display, raw.lines.get(key, 0), f"{what} '{name[:80]}' {problem}; "
+                  + ("it is not read" if key == "bibliography"
+                     else "Chicago author-date is used"), "bad-bibliography")
+    return None
+
+
+def _files(document: Document, reporter: Reporter) -> tuple[list[tuple[str, bytes]],
+                                                            bytes | None]:
+    """The bibliography files (name, bytes) and the style's bytes (None: the default),
+    read inside the book folder."""
+    raw = document.source.metadata
     files = []
     for name in document.metadata.bibliography:
-        path = resolve_inside(root, root, name)
-        if path is None or not path.is_file() or path.suffix.lower() not in \
-                BIBLIOGRAPHY_SUFFIXES:
-            why = ("lies outside the book folder" if path is None else "does not exist"
-                   if not path.is_file() else "is not a .bib, .json or .yaml file")
+        suffix = PurePosixPath(name).suffix.lower()
+        if suffix not in BIBLIOGRAPHY_SUFFIXES:
             reporter.warn(raw.display, raw.lines.get("bibliography", 0), f"bibliography "
-                          f"'{name[:80]}' {why}; it is not read", "bad-bibliography")
+                          f"'{name[:80]}' is not a .bib, .json or .yaml file; it is not "
+                          "read", "bad-bibliography")
             continue
-        files.append(path)
-    style = DEFAULT_CSL
+        data = _read(document, name, "bibliography", reporter)
+        if data is not None:
+            files.append((f"bibliography-{len(files) + 1}{suffix}", data))
+    style = None
     if document.metadata.csl:
-        path = resolve_inside(root, root, document.metadata.csl)
-        problem = ("lies outside the book folder" if path is None else "does not exist"
-                   if not path.is_file() else "")
-        if not problem:
-            head = path.read_bytes()[:65536]
-            if b"independent-parent" in head:
-                problem = "is a dependent style (it names a parent style on the web)"
-        if problem:
+        data = _read(document, document.metadata.csl, "csl", reporter)
+        if data is not None and b"independent-parent" in data[:65536]:
             reporter.warn(raw.display, raw.lines.get("csl", 0), f"citation style "
-                          f"'{document.metadata.csl[:80]}' {problem}; Chicago author-date is "
-                          "used", "bad-bibliography")
-        else:
-            style = path
+                          f"'{document.metadata.csl[:80]}' is a dependent style (it names a "
+                          "parent style on the web); Chicago author-date is used",
+                          "bad-bibliography")
+            data = None
+        style = data
     return files, style
 
 
-def _run_citeproc(document: Document, found: list, files: list[Path], style: Path,
-                  warnings: list[str]) -> dict:
+def _run_citeproc(document: Document, found: list, files: list[tuple[str, bytes]],
+                  style: bytes | None, warnings: list[str]) -> dict:
+    """citeproc on the citations; pandoc gets copies of the files in a folder of its
+    own (the book's files were read once, inside the book folder)."""
     blocks = []
     for span, in_note, _display in found:
         cite = copy.deepcopy(span["c"][1][0])
@@ -119,11 +144,18 @@ def _run_citeproc(document: Document, found: list, files: list[Path], style: Pat
         blocks.append(para)
     source = {"pandoc-api-version": document.api_version or api_version(), "meta": {},
               "blocks": blocks}
-    args = ["--sandbox", "-f", "json", "-t", "json", "--citeproc", f"--csl={style}",
-            "-M", f"lang={document.metadata.lang}", "-M", "link-citations=true"]
-    args += [f"--bibliography={path}" for path in files]
-    return json.loads(run_pandoc(args, json.dumps(source), document.source.display,
-                                 timeout=CITEPROC_TIMEOUT, warnings=warnings))
+    with tempfile.TemporaryDirectory(prefix="folio-citeproc-") as folder:
+        csl = DEFAULT_CSL
+        if style is not None:
+            csl = Path(folder) / "style.csl"
+            csl.write_bytes(style)
+        args = ["--sandbox", "-f", "json", "-t", "json", "--citeproc", f"--csl={csl}",
+                "-M", f"lang={document.metadata.lang}", "-M", "link-citations=true"]
+        for name, data in files:
+            (Path(folder) / name).write_bytes(data)
+            args.append(f"--bibliography={Path(folder) / name}")
+        return json.loads(run_pandoc(args, json.dumps(source), document.source.display,
+                                     timeout=CITEPROC_TIMEOUT, warnings=warnings))
 
 
 def _formatted(block: dict, in_note: bool) -> list | None:

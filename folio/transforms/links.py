@@ -16,14 +16,52 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from ..ast import Span, position, stringify, visit
 from ..diagnostics import Reporter
 from ..document import Document, Image
-from ..safety import (LINK_SCHEMES, MAX_IMAGE_BYTES, resolve_inside, sniff_image,
-                      svg_problem, url_scheme)
+from ..safety import (LINK_SCHEMES, MAX_IMAGE_BYTES, ImageFault, NotAFile, Outside,
+                      TooLarge, inspect_image, read_in_book, sniff_image, svg_problem,
+                      url_scheme)
+
+#: A '%' not followed by two hexadecimal digits: no escape, an invalid URL.
+BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+#: The largest size an image may be given, in inches (a page is smaller), by unit.
+MAX_IMAGE_INCHES = 40
+_INCHES = {"in": 1, "cm": 1 / 2.54, "mm": 1 / 25.4, "pt": 1 / 72, "pc": 1 / 6, "px": 1 / 96,
+           "em": 1 / 6, "rem": 1 / 6, "ex": 1 / 12, "ch": 1 / 12, "": 1 / 96}
+_SIZE = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(%|in|cm|mm|pt|pc|px|em|rem|ex|ch|)\s*",
+                   re.IGNORECASE)
+
+
+def size_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an image's width or height on a page, or None."""
+    found = _SIZE.fullmatch(value)
+    if found is None:
+        return "is not a length"
+    number, unit = float(found.group(1)), found.group(2).lower()
+    if unit == "%":
+        return "is more than the page's width" if number > 100 else None
+    if number * _INCHES[unit] > MAX_IMAGE_INCHES:
+        return f"is larger than any page ({MAX_IMAGE_INCHES} in)"
+    return None
+
+
+def _image_sizes(attr: list, display: str, src: str, reporter: Reporter, line: int,
+                 col: int) -> None:
+    """Drop a width or height no page can hold (``{width=100000in}``), with a warning."""
+    kept = []
+    for key, value in attr[2]:
+        problem = size_problem(value) if key in ("width", "height") else None
+        if problem:
+            reporter.warn(display, line, f"image '{src[:80]}': {key} '{value[:40]}' {problem}; "
+                          "the image is set at its own size", "image-size", col)
+        else:
+            kept.append([key, value])
+    attr[2] = kept
+
 
 #: Media types a cover may have (GIF, WebP and SVG are not shown by every reader).
 COVER_TYPES = {"image/jpeg": "jpg", "image/png": "png"}
@@ -110,6 +148,11 @@ def resolve_link(node: dict, display: str, document: Document, file_anchors: dic
         return _plain(node, "placeholder-link")
     scheme = url_scheme(url)
     if scheme in LINK_SCHEMES:
+        if BAD_ESCAPE.search(url):
+            fixed = BAD_ESCAPE.sub("%25", url)
+            reporter.warn(display, line, f"link '{shown}' has a '%' that starts no escape "
+                          f"in '{url[:80]}'; it is written '{fixed[:80]}'", "bad-url", col)
+            node["c"][2][0] = fixed
         _add_class(attr, "folio-url" if same_as_url(text, url) else "folio-ext")
         return None
     if scheme is not None:
@@ -155,6 +198,7 @@ def resolve_image(node: dict, display: str, document: Document, reporter: Report
     if name is None:
         return fallback
     node["c"][2] = ["images/" + name, title]
+    _image_sizes(attr, display, src, reporter, line, col)
     if not alt and not any(key == "alt" for key, _ in attr[2]):
         attr[2].append(["alt", ""])  # decorative: HTML needs alt="" rather than none
     return None
@@ -209,45 +253,60 @@ def image_file(src: str, display: str, document: Document, reporter: Reporter,
         reporter.warn(display, line, f"{what} '{src[:80]}' is not fetched; its alt text is "
                       "printed instead", "remote-image", col)
         return None
-    base = Path(_source_path(document, display)).parent
-    path = resolve_inside(document.root, base, src)
-    if path is None:
+    try:
+        read = read_in_book(document.root, _source_folder(document, display), src,
+                            MAX_IMAGE_BYTES)
+    except Outside:
         reporter.warn(display, line, f"image '{src[:80]}' lies outside the book folder and is "
                       "left out; its alt text is printed instead", "image-outside", col)
         return None
-    if not path.is_file():
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         reporter.warn(display, line, f"image '{src[:80]}' does not exist; its alt text is "
                       "printed instead", "missing-image", col)
         return None
-    try:
-        if path.stat().st_size > MAX_IMAGE_BYTES:
-            raise OSError("too large")
-        data = path.read_bytes()
-    except OSError:
-        reporter.warn(display, line, f"image '{src[:80]}' cannot be read or is too large; "
-                      "its alt text is printed instead", "missing-image", col)
+    except (NotAFile, TooLarge) as error:
+        reporter.warn(display, line, f"image '{src[:80]}' {error.strerror}; its alt text is "
+                      "printed instead", "missing-image", col)
         return None
+    except OSError as error:
+        reporter.warn(display, line, f"image '{src[:80]}' cannot be read "
+                      f"({error.strerror or error}); its alt text is printed instead",
+                      "missing-image", col)
+        return None
+    data = read.data
     sniffed = sniff_image(data)
     if sniffed is None:
         reporter.warn(display, line, f"'{src[:80]}' is not a PNG, JPEG, GIF, WebP or SVG "
                       "image; its alt text is printed instead", "bad-image", col)
         return None
     media_type, suffix = sniffed
-    problem = svg_problem(data) if media_type == "image/svg+xml" else None
-    if problem:
-        reporter.warn(display, line, f"SVG image '{src[:80]}' is left out: {problem}; its "
-                      "alt text is printed instead", "unsafe-image", col)
+    try:
+        if media_type == "image/svg+xml":
+            problem = svg_problem(data)
+            if problem:
+                raise ImageFault("unsafe-image", problem)
+        else:
+            inspect_image(data, media_type)
+    except ImageFault as fault:
+        what = "SVG image" if media_type == "image/svg+xml" else "image"
+        reporter.warn(display, line, f"{what} '{src[:80]}' is left out: {fault}; its alt "
+                      "text is printed instead", fault.code, col)
         return None
     name = "img-" + hashlib.sha256(data).hexdigest()[:16] + suffix
-    document.images[name] = Image(path, media_type, name)
+    document.images[name] = Image(document.root / read.relative, media_type, name, data)
     return name
 
 
-def _source_path(document: Document, display: str) -> Path:
+def _source_folder(document: Document, display: str) -> PurePosixPath:
+    """The folder of the manuscript file shown as ``display``, relative to the book
+    folder (where its image paths start)."""
     for file in document.source.files:
         if file.display == display:
-            return file.path
-    return document.root / "book.md"
+            try:
+                return PurePosixPath(file.path.parent.relative_to(document.root).as_posix())
+            except ValueError:
+                break
+    return PurePosixPath(".")
 
 
 def resolve_cover(document: Document, reporter: Reporter) -> None:
@@ -257,21 +316,21 @@ def resolve_cover(document: Document, reporter: Reporter) -> None:
     if not wanted:
         return
     problem = ""
-    path = resolve_inside(document.root, document.root, wanted)
-    if path is None:
+    try:
+        read = read_in_book(document.root, PurePosixPath("."), wanted, MAX_IMAGE_BYTES)
+        sniffed = sniff_image(read.data)
+        if sniffed is None or sniffed[0] not in COVER_TYPES:
+            problem = "is not a JPEG or PNG image"
+        else:
+            inspect_image(read.data, sniffed[0])
+    except Outside:
         problem = "lies outside the book folder"
-    elif not path.is_file():
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         problem = "does not exist"
-    else:
-        try:
-            if path.stat().st_size > MAX_IMAGE_BYTES:
-                problem = "is too large"
-            else:
-                sniffed = sniff_image(path.read_bytes()[:4096])
-                if sniffed is None or sniffed[0] not in COVER_TYPES:
-                    problem = "is not a JPEG or PNG image"
-        except OSError:
-            problem = "cannot be read"
+    except ImageFault as fault:
+        problem = f"cannot be used: {fault}"
+    except OSError as error:
+        problem = error.strerror or "cannot be read"
     if problem:
         raw = document.source.metadata
         reporter.warn(raw.display, raw.lines.get("cover", 0),
@@ -279,4 +338,5 @@ def resolve_cover(document: Document, reporter: Reporter) -> None:
                       "instead", "bad-cover")
         return
     media_type = sniffed[0]
-    document.cover = Image(path, media_type, f"cover.{COVER_TYPES[media_type]}")
+    document.cover = Image(document.root / read.relative, media_type,
+                           f"cover.{COVER_TYPES[media_type]}", read.data)

@@ -30,7 +30,7 @@ from urllib.parse import unquote
 from ..diagnostics import Reporter
 from ..document import Document
 from ..safety import FORBIDDEN_TAGS, LINK_SCHEMES, start_tags, url_scheme
-from .links import file_name_of, find_anchor, image_file
+from .links import file_name_of, find_anchor, image_file, size_problem
 
 
 def _start_tag(tag: str, attrs: list, self_closing: bool) -> str:
@@ -54,7 +54,7 @@ class RawHtmlLinks:
     def resolve(self, node: dict, display: str):
         """The walk action for ``RawInline`` and ``RawBlock``: None, or the new node."""
         kind, raw = node["c"]
-        if kind != "html" or "<" not in raw:
+        if kind.lower() not in ("html", "html4", "html5") or "<" not in raw:
             return None
         lines = raw.split("\n")
         offsets = [0]
@@ -113,6 +113,13 @@ class RawHtmlLinks:
             if name is None:
                 return html.escape(alt)
             attrs = [(k, v) for k, v in attrs if k not in ("src", "srcset")]
+            for key, value in list(attrs):
+                problem = size_problem(value or "") if key in ("width", "height") else None
+                if problem:
+                    self.reporter.warn(display, line, f"image '{src[:80]}': {key} "
+                                       f"'{(value or '')[:40]}' {problem}; the image is set at "
+                                       "its own size", "image-size", col)
+                    attrs.remove((key, value))
             attrs.insert(0, ("src", "images/" + name))
             if not any(k == "alt" for k, _ in attrs):
                 attrs.append(("alt", ""))

@@ -157,6 +157,11 @@ def _normalise_levels(blocks_per_file: list[list]) -> None:
     visit(blocks_per_file, lower)
 
 
+#: Ids folio gives its own elements in the outputs: footnotes and their calls, and the
+#: EPUB's page markers. A manuscript's id of this form is renamed.
+RESERVED_IDS = re.compile(r"(?:note|noteref|page)-\d+")
+
+
 def _assign_ids(source: BookSource, blocks_per_file: list[list],
                 reporter: Reporter) -> dict[str, dict[str, str]]:
     """Give every heading an id, unique across the book; rename duplicates.
@@ -183,6 +188,13 @@ def _assign_ids(source: BookSource, blocks_per_file: list[list],
             if node["t"] == "Header" and not ident:
                 ident = _unique(heading_id(stringify(node["c"][2])), used)
                 attr[0] = ident
+            elif ident and RESERVED_IDS.fullmatch(ident):
+                line, col = position(node)
+                new = _unique(ident, used)
+                kind = "page marker" if ident.startswith("page") else "footnote"
+                reporter.warn(file.display, line, f"id '{ident}' is the id of a {kind} in "
+                              f"the outputs; this one is renamed '{new}'", "reserved-id", col)
+                ident = attr[0] = new
             elif ident:
                 if ident in used:
                     line, col = position(node)
@@ -211,7 +223,9 @@ def _written_id(file, line: int, ident: str) -> bool:
 
 
 def _unique(base: str, used: set[str]) -> str:
-    if base not in used:
+    """``base``, or ``base-1``, ``base-2`` …: the first not in ``used`` and not of the
+    form folio keeps for its own ids (``RESERVED_IDS``)."""
+    if base not in used and not RESERVED_IDS.fullmatch(base):
         return base
     number = 1
     while f"{base}-{number}" in used:

@@ -12,7 +12,7 @@ The floors, top to bottom (README, "Layout of the package"):
     reading      book, metadata, parse, document, guard, cache
     policy       safety
     ground       ast, diagnostics, templates, outputs, sandbox, language, typography,
-                 folio
+                 confined, folio
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ FLOORS: list[tuple[str, bool, list[list[str]]]] = [
     ("policy", False, [["folio.safety"]]),
     ("ground", False, [["folio.ast", "folio.diagnostics", "folio.templates",
                         "folio.outputs", "folio.sandbox", "folio.language",
-                        "folio.typography", "folio.glyphs", "folio"]]),
+                        "folio.typography", "folio.glyphs", "folio.confined", "folio"]]),
 ]
 #: The only modules that may print or write to the standard streams.
 PRINTERS = {"folio.cli", "folio.console"}

@@ -63,7 +63,7 @@ def store(cache, folder, outputs):
     for name in outputs:
         (out / name).write_text(name)
     cache.store(loaded.slug, key, {"epub": out / outputs[0]}, out,
-                [Diagnostic("b.md", 3, 1, "warning", "w", "code")], [], {"read": 0.1})
+                [Diagnostic("b.md", 3, 1, "warning", "w", "code")], {}, {"read": 0.1})
     return loaded, key
 
 
@@ -109,3 +109,157 @@ def test_a_damaged_entry_is_a_miss_not_a_crash(tmp_path):
     for damage in ("{not json", json.dumps({"key": key}), "[]", ""):
         entry.write_text(damage)
         assert cache.lookup(loaded.slug, key) is None, damage
+
+
+def test_a_folder_of_large_files_is_keyed_without_reading_them(tmp_path):
+    """100 sparse 63 MiB files made every build, a cached one too, read 6.3 GB (~30 s).
+    The key counts them by name, size and times; /proc's count of bytes read says
+    that nothing of them was read."""
+    cache = BuildCache(tmp_path / "dist")
+    folder = book(tmp_path)
+    for number in range(100):
+        with open(folder / f"data-{number:03d}.bin", "wb") as handle:
+            handle.truncate(63 * 1024 * 1024)
+    loaded = load_book(folder)
+
+    def bytes_read() -> int:
+        with open("/proc/self/io") as io:
+            return next(int(line.split()[1]) for line in io if line.startswith("rchar"))
+
+    cache.key(loaded, ["epub"], {})  # folio's own digest is worked out once per process
+    before = bytes_read()
+    first = cache.key(loaded, ["epub"], {})
+    assert bytes_read() - before < 1024 * 1024
+    assert cache.key(loaded, ["epub"], {}) == first
+    with open(folder / "data-042.bin", "r+b") as handle:
+        handle.seek(1000)
+        handle.write(b"x")
+    assert cache.key(load_book(folder), ["epub"], {}) != first
+
+
+DAMAGED = {
+    "diagnostics of the wrong shape": lambda e: e.update(diagnostics=[{"x": 1}]),
+    "a diagnostic with a wrong type": lambda e: e["diagnostics"][0].update(line="3"),
+    "stamps that are no pairs": lambda e: e.update(stamps={"book/book.epub": "x"}),
+    "an output outside the folder": lambda e: e.update(outputs={"epub": "../../etc/passwd"}),
+    "an output without a stamp": lambda e: e["stamps"].clear(),
+    "a format missing": lambda e: e.update(outputs={}, formats=[]),
+    "a dependency that is no hash": lambda e: e.update(depends={"../book/01.md": 7}),
+    "an extra field": lambda e: e.update(extra=1),
+    "deep nesting": lambda e: '{"key": ' + "[" * 100000 + "]" * 100000 + "}",
+    "a key that is a number": lambda e: e.update(key=12),
+    "timings as text": lambda e: e.update(timings={"read": "slow"}),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGED), ids=list(DAMAGED))
+def test_a_damaged_entry_is_a_miss_never_a_crash(tmp_path, damage):
+    cache = BuildCache(tmp_path / "dist")
+    folder = book(tmp_path)
+    loaded, key = store(cache, folder, ["book.epub"])
+    path = cache.folder / f"{loaded.slug}.json"
+    assert cache.lookup(loaded.slug, key, ["epub"]) is not None
+    data = json.loads(path.read_text())
+    raw = DAMAGED[damage](data)  # changes ``data``, or gives the text to write
+    path.write_text(raw if isinstance(raw, str) else json.dumps(data))
+    assert cache.lookup(loaded.slug, key, ["epub"]) is None
+
+
+def test_an_entry_without_a_format_asked_for_is_a_miss(tmp_path):
+    """Before: an entry (damaged or from another run) without the PDF answered a build
+    of EPUB and PDF with "(unchanged)" and no PDF."""
+    cache = BuildCache(tmp_path / "dist")
+    loaded, key = store(cache, book(tmp_path), ["book.epub"])
+    assert cache.lookup(loaded.slug, key, ["epub"]) is not None
+    assert cache.lookup(loaded.slug, key, ["epub", "pdf"]) is None
+
+
+def test_an_entry_naming_a_fifo_does_not_hang_the_lookup(tmp_path):
+    import threading
+
+    cache = BuildCache(tmp_path / "dist")
+    loaded, key = store(cache, book(tmp_path), ["book.epub"])
+    os.mkfifo(tmp_path / "dist" / "pipe")
+    path = cache.folder / f"{loaded.slug}.json"
+    data = json.loads(path.read_text())
+    data["depends"] = {"pipe": "0" * 64}
+    path.write_text(json.dumps(data))
+    found = []
+    worker = threading.Thread(target=lambda: found.append(cache.lookup(loaded.slug, key)),
+                              daemon=True)
+    worker.start()
+    worker.join(30)
+    assert found == [None], "the lookup returned, with a miss"
+
+
+def test_every_format_of_a_book_is_switched_in_one_step(tmp_path):
+    """Before: the files moved into place one at a time at the end of the block, so a
+    kill in that step could leave a new EPUB beside an old PDF. Now the book's folder
+    is exchanged whole: its inode changes, and nothing is left beside it."""
+    folder = tmp_path / "dist" / "book"
+    for name in ("book.epub", "book.pdf", "index.html", "images/img-1.png"):
+        write_text(folder / name, "old " + name)
+    (folder / "fonts").mkdir()
+    (folder / "fonts" / "kept.ttf").write_text("a font not written again")
+    before = os.stat(folder).st_ino
+    with all_or_nothing(folder):
+        for name in ("book.epub", "book.pdf", "index.html", "images/img-2.png"):
+            write_text(folder / name, "new " + name)
+        assert (folder / "book.epub").read_text() == "old book.epub"
+    assert os.stat(folder).st_ino != before, "the folder was exchanged, not filled in"
+    assert {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*")
+            if p.is_file()} == {
+        "book.epub": "new book.epub", "book.pdf": "new book.pdf", "index.html": "new index.html",
+        "images/img-1.png": "old images/img-1.png", "images/img-2.png": "new images/img-2.png",
+        "fonts/kept.ttf": "a font not written again"}
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["book"]
+
+
+def test_a_failure_while_switching_leaves_every_old_file(tmp_path, monkeypatch):
+    folder = tmp_path / "dist" / "book"
+    for name in ("book.epub", "book.pdf"):
+        write_text(folder / name, "old")
+    real = os.replace
+    calls = []
+
+    def failing(source, target):
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(source, target)
+
+    monkeypatch.setattr(os, "replace", failing)
+    from folio.diagnostics import BuildError
+    with pytest.raises(BuildError) as caught, all_or_nothing(folder):
+        write_text(folder / "book.epub", "new")
+        write_text(folder / "book.pdf", "new")
+    assert "the disk is full" in caught.value.diagnostic.message
+    assert {p.name: p.read_text() for p in folder.iterdir()} == {"book.epub": "old",
+                                                                 "book.pdf": "old"}
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["book"]
+
+
+def test_leftovers_of_a_build_that_no_longer_runs_are_removed(tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    from folio.outputs import remove_stale
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    out = tmp_path / "dist"
+    leftover = out / "book" / f".book.epub.{dead.pid}-abc123.tmp"
+    staging = out / f".book.{dead.pid}-xyz.new"
+    alive = out / "book" / f".book.pdf.{os.getppid()}-abc.tmp"
+    for path in (leftover, alive, staging / "book.epub"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    listed = out / "book" / ".listed-only"
+    listed.write_text("x")
+    journal = tmp_path / "tmp" / f"folio-journal-{dead.pid}-q.jsonl"
+    journal.write_text(json.dumps([str(listed)]) + "\n")
+    remove_stale(out)
+    assert not leftover.exists() and not staging.exists() and not listed.exists()
+    assert not journal.exists() and alive.exists(), "a running build's file is left alone"

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -31,11 +31,42 @@ def test_paths_stay_inside_the_book(tmp_path):
     (book / "images" / "a.png").write_bytes(b"x")
     (tmp_path / "secret.png").write_bytes(b"s")
     (book / "link.png").symlink_to(tmp_path / "secret.png")
-    inside = safety.resolve_inside(book, book, "images/a.png")
-    assert inside == (book / "images" / "a.png").resolve()
+    (book / "up.png").symlink_to("../secret.png")
+    (book / "images" / "back.png").symlink_to("../images/./a.png")
+    (book / "loop.png").symlink_to("loop.png")
+    here = PurePosixPath(".")
+    read = safety.read_in_book(book, here, "images/a.png", 100)
+    assert (read.data, read.relative) == (b"x", PurePosixPath("images/a.png"))
+    assert safety.read_in_book(book, PurePosixPath("images"), "back.png", 100).data == b"x"
     for escape in ("../secret.png", "..%2Fsecret.png", "images\\..\\..\\secret.png",
-                   "/etc/passwd", "C:/x", "link.png", ""):
-        assert safety.resolve_inside(book, book, escape) is None, escape
+                   "/etc/passwd", "C:/x", "link.png", "up.png", "", "loop.png",
+                   "images/../../book/../secret.png"):
+        with pytest.raises(safety.Outside):
+            safety.read_in_book(book, here, escape, 100)
+    with pytest.raises(safety.TooLarge):
+        safety.read_in_book(book, here, "images/a.png", 0)
+
+
+def test_a_file_is_read_once_through_the_descriptor_that_was_checked(tmp_path):
+    """A FIFO is never read (it would block), a folder is no file, and what was read
+    is what the check saw, whatever the path points to afterwards."""
+    import os
+
+    from folio.confined import NotAFile, read_inside
+
+    book = tmp_path / "book"
+    book.mkdir()
+    os.mkfifo(book / "pipe.png")
+    (book / "dir.png").mkdir()
+    with pytest.raises(NotAFile) as caught:
+        read_inside(book, "pipe.png")
+    assert "named pipe" in caught.value.strerror
+    with pytest.raises(NotAFile) as caught:
+        read_inside(book, "dir.png")
+    assert "folder" in caught.value.strerror
+    (book / "folder-link").symlink_to(tmp_path, target_is_directory=True)
+    with pytest.raises(safety.Outside):
+        read_inside(book, "folder-link/book/dir.png/../pipe.png")
 
 
 def test_an_image_is_known_by_its_bytes_not_its_name():
@@ -97,3 +128,26 @@ def test_a_footnote_that_refers_to_itself_is_found_through_other_notes():
     text = "Text[^a].\n\n[^a]: see [^b]\n\n[^b]: and [^A]\n"
     assert footnote_cycle(text) == ("a", 3)
     assert footnote_cycle("Text[^a].\n\n[^a]: plain\n") is None
+
+
+@pytest.mark.parametrize("svg", [
+    b'<?xml version="1.0"?><?xml-stylesheet href="http://x/a.css"?>'
+    b'<svg xmlns="http://www.w3.org/2000/svg"/>',
+    b'<svg xmlns="http://www.w3.org/2000/svg"><?xml-stylesheet href="a.css"?></svg>',
+    b'<svg xmlns="http://www.w3.org/2000/svg"><style>@\\69mport "http://x/a.css";</style></svg>',
+    b'<svg xmlns="http://www.w3.org/2000/svg"><style>a{fill:\\75rl(http://x/y)}</style></svg>',
+    b'<svg xmlns="http://www.w3.org/2000/svg"><style><![CDATA[@import url(x)]]></style></svg>',
+    b'<svg xmlns="http://www.w3.org/2000/svg"><rect fill="\\75 rl(x.png)"/></svg>',
+    b'<svg xmlns="http://www.w3.org/2000/svg"><style>rect{background:image-set("x.png" 1x)}'
+    b"</style></svg>",
+], ids=["stylesheet-pi", "inner-pi", "escaped-import", "escaped-url", "cdata-import",
+        "escaped-url-attribute", "image-set"])
+def test_svg_stylesheets_are_read_as_a_browser_reads_them(svg):
+    """Before: a processing instruction and CSS escapes passed the SVG check."""
+    assert safety.svg_problem(svg), svg
+
+
+def test_self_contained_svgs_still_pass():
+    assert safety.svg_problem(b'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns='
+                              b'"http://www.w3.org/2000/svg"><style>rect{fill:url(#g)}</style>'
+                              b'<rect fill="url(#g)"/></svg>') is None

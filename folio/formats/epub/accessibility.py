@@ -111,16 +111,17 @@ def summary(facts: Facts) -> str:
     return " ".join(parts)
 
 
-def is_animated(path, media_type: str) -> bool:
-    """True if the image file at ``path`` moves: more than one frame, or SVG animation."""
+def is_animated(data: bytes, media_type: str) -> bool:
+    """True if the image ``data`` moves: more than one frame, or SVG animation."""
     if media_type == "image/svg+xml":
-        data = path.read_bytes()
         return any(word in data for word in (b"<animate", b"<set", b"@keyframes",
                                              b"animation"))
     try:
+        import io
+
         from PIL import Image
 
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(data)) as image:
             return bool(getattr(image, "is_animated", False))
     except Exception:  # noqa: BLE001 - an unreadable image cannot be vouched for
         return True

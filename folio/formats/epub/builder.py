@@ -111,7 +111,7 @@ class EpubBuilder(Builder):
         facts = Facts(
             lang=document.metadata.lang, lang_given=not document.metadata.lang_detected,
             image_alts=[alt for body in bodies for alt in image_alts(body)],
-            animated=any(is_animated(i.path, i.media_type) for i in document.images.values()),
+            animated=any(is_animated(i.data, i.media_type) for i in document.images.values()),
             tables_have_headers=all(tables_have_headers(body) for body in bodies),
             has_headings=any(c.headings for c in document.chapters),
             has_notes=any(e.get("epub:type") == "footnote" for b in bodies for e in b.iter()),
@@ -138,11 +138,12 @@ class EpubBuilder(Builder):
                                                 code_css=Markup(code_css("epub")), **context))
         files[f"EPUB/images/{cover.name}"] = cover.data
         for image in document.images.values():
-            files[f"EPUB/images/{image.name}"] = image.path.read_bytes()
+            files[f"EPUB/images/{image.name}"] = image.data
 
         target = output.folder / self.file_name(output.slug)
+        # A zip can date its entries from 1980 to 2107 only (MS-DOS time).
         stamp = build_time(document).timetuple()[:6]
-        stamp = max(stamp, (1980, 1, 1, 0, 0, 0))
+        stamp = min(max(stamp, (1980, 1, 1, 0, 0, 0)), (2107, 12, 31, 23, 59, 58))
         with atomic_path(target) as temporary:
             write_zip(temporary, files, stamp)
         return Written(target)

@@ -26,6 +26,10 @@ from ..base import FONTS_DIR
 
 #: Width and height of a generated cover, in pixels.
 SIZE = (1600, 2400)
+#: The advance of Noto Serif's narrowest letters, in em: no more characters than the
+#: lines of a text at its smallest size hold of these can be shown on the cover.
+NARROWEST_EM = 0.2
+ELLIPSIS = "\u2026"
 
 
 @dataclasses.dataclass
@@ -42,7 +46,7 @@ def make_cover(document: Document) -> Cover:
     """The book's cover: the named image, else a typographic one."""
     if document.cover is not None:
         image = document.cover
-        return Cover(image.path.read_bytes(), image.media_type, image.name)
+        return Cover(image.data, image.media_type, image.name)
     meta = document.metadata
     data = typographic_cover(meta.title, meta.subtitle, meta.authors, meta.publisher)
     return Cover(data, "image/png", "cover.png")
@@ -103,17 +107,47 @@ def _wrap(text: str, font, width: int, cut: bool = False) -> list[str] | None:
     return lines
 
 
+def _shown(text: str, smallest: int, width: int, max_lines: int) -> str:
+    """``text`` cut (at a space where there is one, with an ellipsis) to what
+    ``max_lines`` lines at the ``smallest`` size could hold: a 100 kB title or 100,000
+    authors are not measured word by word (that took minutes), only what can show."""
+    limit = max_lines * int(width / (smallest * NARROWEST_EM))
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + ELLIPSIS
+
+
+def _at_most(lines: list[str], font, width: int, max_lines: int) -> list[str]:
+    """The first ``max_lines`` lines; the last one ends in an ellipsis if any were left."""
+    if len(lines) <= max_lines:
+        return lines
+    last = lines[max_lines - 1]
+    while last and font.getlength(last + ELLIPSIS) > width:
+        last = last[:-1]
+    return lines[:max_lines - 1] + [last.rstrip(" ,;:") + ELLIPSIS]
+
+
 def _fit(text: str, name: str, largest: int, smallest: int, width: int,
          max_lines: int) -> tuple[object, list[str]]:
-    """The largest font size (down to ``smallest``) at which ``text`` fits."""
+    """The largest font size (down to ``smallest``) at which ``text`` fits; at the
+    smallest size, at most ``max_lines`` lines of it."""
+    text = _shown(text, smallest, width, max_lines)
     size = largest
     while True:
         font = _font(name, size)
+        # Even lines where the title is short enough to balance; else simply filled.
         lines = title_lines(text, font.getlength, width)
-        if lines is not None and (len(lines) <= max_lines or size <= smallest):
+        if lines is None or any(font.getlength(line) > width for line in lines):
+            lines = _wrap(text, font, width)
+        if lines is not None and len(lines) <= max_lines:
             return font, lines
         if size <= smallest:
-            return font, _wrap(text, font, width, cut=True)
+            lines = lines if lines is not None else _wrap(text, font, width, cut=True)
+            return font, _at_most(lines, font, width, max_lines)
         size = max(smallest, int(size * 0.9))
 
 

@@ -88,7 +88,7 @@ class HtmlBuilder(Builder):
             write_bytes(output.folder / "fonts" / woff2_name(font),
                         subset_woff2(font, characters))
         for image in document.images.values():
-            write_bytes(output.folder / "images" / image.name, image.path.read_bytes())
+            write_bytes(output.folder / "images" / image.name, image.data)
         write_text(output.folder / "book.css", css)
         target = output.folder / self.file_name(output.slug)
         write_text(target, page)

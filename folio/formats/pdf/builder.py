@@ -18,6 +18,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from ...ast import RawBlock, expand, stringify
+from ...diagnostics import Diagnostic
 from ...document import Document
 from ...outputs import atomic_path
 from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
@@ -28,7 +29,7 @@ from ..pagemap import PageMap
 from .engine import BASE_URL, INDEX_MARK, LaidOut, lay_out
 from .index import fill_index, print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
-                     running_head)
+                     running_head, wide_tables)
 from .maths import formulas_as_drawings
 from .merge import merge_parts
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
@@ -79,10 +80,15 @@ class PdfBuilder(Builder):
         geometry = geometry_for((options or {}).get("page_size"), document.metadata.page_size)
         #: Formula drawings (name -> SVG) for ``write``, made with the pieces.
         self.drawings: dict[str, bytes] = {}
-        return [fit_for_print(formulas_as_drawings(
-                    place_notes(self._blocks(document, chapter), AtPageFoot()),
-                    self.drawings), geometry)
-                for chapter in document.chapters]
+        pieces = [fit_for_print(formulas_as_drawings(
+                      place_notes(self._blocks(document, chapter), AtPageFoot()),
+                      self.drawings), geometry)
+                  for chapter in document.chapters]
+        self.diagnostics = [
+            Diagnostic(chapter.source, line, col, "warning", message, "wide-table")
+            for chapter, piece in zip(document.chapters, pieces)
+            for line, col, message in wide_tables(piece, geometry)]
+        return pieces
 
     @staticmethod
     def _blocks(document: Document, chapter) -> list:
@@ -147,7 +153,7 @@ class PrintBook:
         self.files = {BASE_URL + "fonts/" + p.name: (p, "font/ttf")
                       for p in FONTS_DIR.glob("*.ttf")}
         for image in document.images.values():
-            self.files[BASE_URL + "images/" + image.name] = (image.path, image.media_type)
+            self.files[BASE_URL + "images/" + image.name] = (image.data, image.media_type)
         for name, svg in getattr(builder, "drawings", {}).items():
             self.files[BASE_URL + "images/" + name] = (svg, "image/svg+xml")
         meta = document.metadata

@@ -29,7 +29,7 @@ import math
 import re
 
 from ... import glyphs
-from ...ast import RawBlock, Span, expand, stringify, visit, walk
+from ...ast import RawBlock, Span, expand, position, stringify, visit, walk
 from ...metadata import PAGE_SIZES
 from ...typography import title_lines
 from ..code import code_block, inline_code
@@ -118,6 +118,33 @@ def _merge_words(inlines: list) -> list:
             else node for node in out]
 
 
+_SPACES = {"Space", "SoftBreak", "LineBreak"}
+
+
+def _break_long_runs(inlines: list) -> list:
+    """A break opportunity (``<wbr>``) in a "word" that runs on through many inline
+    elements without a space (``<b><i>x</b></i>`` thirty thousand times): WeasyPrint
+    looks for a place to break such a run again and again, in time that grows with the
+    square of its length (30,000 did not lay out in 600 s)."""
+    if len(inlines) < 2 * LONG_WORD:
+        return inlines
+    out: list = []
+    run = 0
+    for node in inlines:
+        kind = node.get("t") if isinstance(node, dict) else None
+        if kind in _SPACES:
+            run = 0
+        elif kind == "Str":
+            if run >= LONG_WORD:
+                out.append({"t": "RawInline", "c": ["html", "<wbr>"]})
+                run = 0
+            run += len(node["c"])
+        elif kind not in ("RawInline", None):
+            run += len(stringify([node])) or 1
+        out.append(node)
+    return out
+
+
 # --- link notes too long for the foot of a page ----------------------------------------
 
 #: A link target longer than this is printed in the text, after its link, rather
@@ -156,7 +183,7 @@ def _inline_runs(tree):
     ("Hyphena-" alone on a line). A text box that ends without a space is safe.
     """
     if isinstance(tree, list):
-        out = _merge_words([_inline_runs(item) for item in tree])
+        out = _break_long_runs(_merge_words([_inline_runs(item) for item in tree]))
         for index in range(len(out) - 1):
             node, after = out[index], out[index + 1]
             if (isinstance(node, dict) and node.get("t") in ("Space", "SoftBreak")
@@ -380,6 +407,35 @@ def _fit_table(node: dict, room: float, body_size: float) -> list[dict]:
             part[1] = [None, []]  # the caption once, above the first group
         parts.append({"t": "Table", "c": part})
     return parts
+
+
+def wide_tables(blocks: list, geometry: PageGeometry) -> list[tuple[int, int, str]]:
+    """(line, col, message) for each table of fitted ``blocks`` that was too wide for
+    the page at a readable size, saying what was done to it (``_fit_table``)."""
+    groups: dict[tuple[int, int], list[list[str]]] = {}
+
+    def collect(node: dict) -> None:
+        if node["t"] == "Table":
+            attr = node["c"][0]
+            groups.setdefault(position(node), []).append(attr[1])
+
+    visit(blocks, collect)
+    size = TABLE_SIZES[-1] * geometry.font_size
+    found = []
+    for (line, col), parts in groups.items():
+        classes = set(parts[0])
+        if f"folio-table-{len(TABLE_SIZES) - 1}" not in classes:
+            continue
+        done = [f"set in {size:g} pt"]
+        if "folio-split" in classes:
+            done.append(f"split into {len(parts)} groups of columns, each repeating the "
+                        "first")
+        if any("folio-table-tight" in part for part in parts):
+            done.append("its words may break anywhere")
+        found.append((line, col, f"table is too wide for the page ({geometry.size}): "
+                      + ", ".join(done[:-1]) + (" and " if len(done) > 1 else "") + done[-1]
+                      + "; fewer or narrower columns print better"))
+    return found
 
 
 # --- the pass -----------------------------------------------------------------------
