@@ -18,6 +18,7 @@ from ...diagnostics import MISSING_LIBRARY, BuildError
 from ..pagemap import PageMap, page_map
 from .index import fill_index
 from .maths import tag_formulas_as_formula
+from .weasyprint_fixes import apply as apply_fixes
 
 #: What the print HTML holds when its index still waits for its page numbers (the
 #: document is then laid out twice; a part gets its index filled in beforehand).
@@ -96,57 +97,6 @@ def _xmp_metadata_class():
     return BookMetadata
 
 
-def _page_references_once() -> None:
-    """pydyf 0.13's ``PDF.page_references`` builds the tuple of every page's reference
-    each time it is read, and WeasyPrint reads it for every tagged element and every
-    link: time grew with pages × elements (3,000 one-line chapters did not lay out in
-    300 s). The tuple is kept until a page is added (pages are only ever appended)."""
-    import pydyf
-
-    if getattr(pydyf.PDF, "_folio_references", False):
-        return
-
-    def page_references(pdf):
-        kids = pdf.pages["Kids"]
-        cached = pdf.__dict__.get("_folio_page_references")
-        if cached is None or cached[0] != len(kids):
-            cached = (len(kids), tuple(f"{number} 0 R".encode("ascii")
-                                       for number in kids[::3]))
-            pdf.__dict__["_folio_page_references"] = cached
-        return cached[1]
-
-    pydyf.PDF.page_references = property(page_references)
-    pydyf.PDF._folio_references = True
-
-
-def _page_styles_per_page() -> None:
-    """WeasyPrint 70's ``set_page_type_computed_styles`` looks for a page's margin
-    boxes by walking every cascaded style of the document, for every page: time grew
-    with pages × elements. The same margin boxes are found from the ``@page`` rules
-    (the only place that adds them), in the order of those rules."""
-    from weasyprint.layout import page as page_module
-
-    if getattr(page_module, "_folio_page_styles", False):
-        return
-
-    def set_page_type_computed_styles(page_type, html, style_for):
-        style_for.add_page_declarations(page_type)
-        style_for.set_computed_styles(page_type, root=html.etree_element,
-                                      parent=html.etree_element, base_url=html.base_url)
-        cascaded = style_for.get_cascaded_styles()
-        pseudo_types = dict.fromkeys(
-            selector[1] for sheet, _, _ in style_for._sheets
-            for _, selectors, _ in sheet.page_rules for selector in selectors)
-        for pseudo_type in pseudo_types:
-            if pseudo_type and (page_type, pseudo_type) in cascaded:
-                style_for.set_computed_styles(page_type, pseudo_type=pseudo_type,
-                                              root=html.etree_element, parent=page_type,
-                                              base_url=html.base_url)
-
-    page_module.set_page_type_computed_styles = set_page_type_computed_styles
-    page_module._folio_page_styles = True
-
-
 def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: dict[str, str],
             temporary: Path) -> LaidOut:
     """Lay out ``html`` into the PDF ``temporary``; return what the layout tells.
@@ -163,8 +113,7 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
                          code=MISSING_LIBRARY) from None
 
     tag_formulas_as_formula()
-    _page_references_once()
-    _page_styles_per_page()
+    apply_fixes()
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     def render(markup: str):
