@@ -25,8 +25,11 @@ import re
 
 from ..ast import Para, RawBlock, RawInline, Space, Str, classes_of, expand, stringify
 
-#: Characters after which a long URL may break (no hyphen is added).
-_URL_BREAK = re.compile(r"([/.\-_?&=])")
+#: A URL's pieces: a %XX escape, a mark it may break after, or a run of the rest.
+_URL_PIECES = re.compile(r"(%[0-9A-Fa-f]{2})|([/._?&=#])|([^%/._?&=#]+|%)")
+#: A run of more characters than this without a break point (a hash, a token) may
+#: break anywhere, inside ``span.url-run``; nothing else in a URL does.
+LONG_RUN = 20
 #: Blocks at which the URLs noted "in this paragraph" start afresh.
 PARAGRAPHS = ("Para", "Plain", "Header", "LineBlock", "Table")
 
@@ -36,15 +39,50 @@ def url_text(url: str) -> str:
     return re.sub(r"^(mailto|tel):", "", url)
 
 
-def breakable_url_html(url: str) -> str:
-    """HTML for a URL that may break after / . - _ ? & = (with ``<wbr>``)."""
+@dataclasses.dataclass(frozen=True)
+class UrlBreaks:
+    """How a URL's break points are written: ``mark`` is a break opportunity,
+    ``after_hyphen`` what follows a hyphen in the URL."""
+
+    mark: str
+    after_hyphen: str
+
+
+#: Screens: ``<wbr>``, which copying leaves out; a browser may break after "-" too.
+SCREEN = UrlBreaks("<wbr>", "<wbr>")
+#: Print: U+200B in the text, not ``<wbr>``: WeasyPrint makes each ``<wbr>`` an inline
+#: box with a pseudo-element holding U+200B, and a note of a dozen boxes cost twice
+#: the layout time of one text box. U+2060 WORD JOINER after a hyphen: a break there
+#: reads as a hyphenated word, and Pango's line breaking would take it. Neither
+#: character is written into the PDF's text: copying the URL gives the URL.
+PRINT = UrlBreaks("\u200b", "\u2060")
+
+
+def breakable_url_html(url: str, breaks: UrlBreaks = SCREEN) -> str:
+    """HTML for a URL that may break after ``://``, / . _ ? & = # and around %XX
+    escapes (never inside one); a run longer than ``LONG_RUN`` goes into
+    ``span.url-run``, which may break anywhere."""
     text = url_text(url)
-    parts = _URL_BREAK.split(text)
-    out = []
-    for part in parts:
-        out.append(html.escape(part, quote=True))
-        if _URL_BREAK.fullmatch(part or "x"):
-            out.append("<wbr>")
+    scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text)
+    out = [html.escape(scheme.group()) + breaks.mark] if scheme else []
+    previous = "mark" if scheme else None
+    for escape, mark, run in _URL_PIECES.findall(text[scheme.end():] if scheme else text):
+        if escape:
+            if previous in ("escape", "run"):
+                out.append(breaks.mark)
+            out.append(escape)
+            previous = "escape"
+        elif mark:
+            out.append(html.escape(mark) + breaks.mark)
+            previous = "mark"
+        else:
+            if previous == "escape":
+                out.append(breaks.mark)
+            piece = html.escape(run, quote=True).replace("-", "-" + breaks.after_hyphen)
+            if len(run) > LONG_RUN:
+                piece = f'<span class="url-run">{piece}</span>'
+            out.append(piece)
+            previous = "run"
     return '<span class="url">' + "".join(out) + "</span>"
 
 
@@ -84,6 +122,10 @@ def urls_in_note(tree: list, mark) -> list:
 
 def _url_in_brackets(url: str) -> list:
     return [Space(), Str("("), RawInline(breakable_url_html(url)), Str(")")]
+
+
+def _url_in_brackets_for_print(url: str) -> list:
+    return [Space(), Str("("), RawInline(breakable_url_html(url, PRINT)), Str(")")]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,11 +208,11 @@ class AtPageFoot(Placement):
     """PDF: every note an inline element that WeasyPrint floats to the foot of its page."""
 
     def link(self, node: dict, url: str, site: Site) -> list:
-        return [node, RawInline('<span class="footnote link-note">' + breakable_url_html(url)
-                                + "</span>")]
+        return [node, RawInline('<span class="footnote link-note">'
+                                + breakable_url_html(url, PRINT) + "</span>")]
 
     def footnote(self, node: dict, site: Site) -> list:
-        content = urls_in_note(flatten_note(node["c"]), _url_in_brackets)
+        content = urls_in_note(flatten_note(node["c"]), _url_in_brackets_for_print)
         return [RawInline('<span class="footnote">'), *content, RawInline("</span>")]
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import textwrap
 
 from folio.diagnostics import Reporter
 from folio.formats.notes import (AtChapterEnd, AtPageFoot, InMargin, NoteCounter,
-                                 breakable_url_html, note_section, place_notes)
+                                 PRINT, breakable_url_html, note_section, place_notes)
 from folio.pipeline import read_book
 
 MANUSCRIPT = """\
@@ -63,7 +64,7 @@ def test_one_note_per_url_in_a_paragraph_and_again_in_the_next(tmp_path):
     blocks = place_notes(chapter_blocks(tmp_path), AtPageFoot())
     notes = [raw for raw in raw_html(blocks) if "link-note" in raw]
     urls = [raw.split('class="url">', 1)[1] for raw in notes]
-    assert [u.replace("<wbr>", "") for u in urls] == [
+    assert [u.replace("\u200b", "") for u in urls] == [
         "https://a.example/x</span></span>", "https://b.example/</span></span>",
         "https://a.example/x</span></span>", "https://t.example/</span></span>",
         "https://h.example/</span></span>"]
@@ -124,7 +125,23 @@ def test_placing_notes_leaves_the_chapter_untouched(tmp_path):
 
 def test_urls_break_after_their_separators_without_hyphens():
     markup = breakable_url_html("https://example.org/a_b?c=d&e")
-    assert markup == ('<span class="url">https:/<wbr>/<wbr>example.<wbr>org/<wbr>a_<wbr>'
+    assert markup == ('<span class="url">https://<wbr>example.<wbr>org/<wbr>a_<wbr>'
                       'b?<wbr>c=<wbr>d&amp;<wbr>e</span>')
     assert breakable_url_html("mailto:ada@example.org") == (
         '<span class="url">ada@example.<wbr>org</span>')
+
+
+def test_print_urls_break_with_zero_width_spaces_never_inside_an_escape_or_after_a_hyphen():
+    markup = breakable_url_html("https://ex.org/a%20b%2Fc-d", PRINT)
+    assert markup == ('<span class="url">https://\u200bex.\u200borg/\u200b'
+                      'a\u200b%20\u200bb\u200b%2F\u200bc-\u2060d</span>')
+    # What a reader copies is the URL: the break characters are all zero-width.
+    text = re.sub(r"<[^>]+>", "", markup).replace("\u200b", "").replace("\u2060", "")
+    assert text == "https://ex.org/a%20b%2Fc-d"
+
+
+def test_only_a_long_run_without_break_points_may_break_anywhere():
+    token = "A" * 21
+    markup = breakable_url_html(f"https://ex.org/{token}?q=short", PRINT)
+    assert f'<span class="url-run">{token}</span>' in markup
+    assert "url-run" not in breakable_url_html("https://ex.org/" + "A" * 20, PRINT)

@@ -65,6 +65,14 @@ def caption_lists(document: Document) -> list[dict]:
     return lists
 
 
+def note_hang(fragments: list[str]) -> float:
+    """The width (em) of the hanging note numbers: room for the longest number of a
+    chapter (notes are numbered per chapter) and a gap; 1.3 em up to 99."""
+    most = max((fragment.count('<span class="footnote') for fragment in fragments),
+               default=0)
+    return round(max(1.3, 0.52 * len(str(most)) + 0.35), 2)
+
+
 class PdfBuilder(Builder):
     name = "pdf"
     suffix = "pdf"
@@ -144,6 +152,7 @@ class PrintBook:
                                                                    fragments))]
         self.css = builder.render(output, "print/print.css", book=book, page=geometry,
                                   printing=printing, table_sizes=TABLE_SIZES,
+                                  note_hang=note_hang(fragments),
                                   code_css=Markup(code_css("print")),
                                   fonts_css=Markup(font_face_css("fonts/")))
         self.render = lambda **context: builder.render(
