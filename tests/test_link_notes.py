@@ -1,0 +1,96 @@
+"""Link notes at the foot of the PDF's pages, checked on the PDF a reader gets: every
+note printed once, on the page of its call, in the order of the calls; numbers that do
+not break in their hanging box; URLs that break only where a URL may.
+
+The books are long and dense (tests/fixtures/pdf/linkbooks.py): WeasyPrint 70.0 as
+released lost 5 of the dense book's 843 notes and set 16 pages with notes that were
+not their calls' (folio/formats/pdf/weasyprint_fixes fixes it). The PDF is read with
+pdfminer (tests/notecheck.py): calls, the rule above the notes, markers and URLs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import FIXTURES, pdf_pages, run_build
+
+sys.path.insert(0, str(FIXTURES / "pdf"))
+import linkbooks  # noqa: E402
+from notecheck import read_pdf, rule_violations, url_breaks  # noqa: E402
+
+
+def build(manuscript: linkbooks.Manuscript, folder: Path, *, workers: int = 1,
+          env: dict | None = None) -> Path:
+    book = folder / "book"
+    book.mkdir(parents=True)
+    (book / "book.md").write_text(manuscript.text(), encoding="utf-8")
+    result = run_build(str(book), "-o", str(folder / "dist"), "--format", "pdf",
+                       env={"FOLIO_LAYOUT_WORKERS": str(workers), **(env or {})},
+                       timeout=900)
+    assert result.returncode == 0, result.stderr
+    return folder / "dist" / "book" / "book.pdf"
+
+
+@pytest.fixture(scope="module")
+def dense(tmp_path_factory):
+    """Six chapters, about 100 A5 pages and 850 notes, 1 to 25 on a page, laid out in
+    parts on two workers and merged."""
+    manuscript = linkbooks.dense_book(chapters=6)
+    pdf = build(manuscript, tmp_path_factory.mktemp("dense"), workers=2)
+    return manuscript, read_pdf(pdf)
+
+
+def test_every_note_of_a_long_dense_book_stands_once_on_its_calls_page(dense):
+    manuscript, pages = dense
+    assert len(pages) > 80 and len(manuscript.urls) > 800
+    assert sum(len(page.notes) for page in pages) == len(manuscript.urls)
+    assert max(len(page.notes) for page in pages) >= 15
+    assert rule_violations(pages, manuscript.urls) == {
+        "lost": [], "twice": [], "unknown": [], "not_with_their_calls": [],
+        "out_of_order": []}
+
+
+def test_note_numbers_past_99_stay_whole_and_urls_break_only_at_their_marks(dense):
+    manuscript, pages = dense
+    assert max(note.number for page in pages for note in page.notes) >= 100
+    counts = url_breaks(pages)["counts"]
+    assert counts["split_markers"] == 0
+    assert counts["in_escape"] == 0 and counts["after_hyphen"] == 0
+    # Mid-token breaks happen only inside long runs without a break point.
+    assert counts["after_mark"] > 50
+
+
+def test_a_call_in_the_last_line_of_a_page_takes_its_note_along(tmp_path):
+    """A link after N words, N stepping through the page's last lines; a forward
+    cross-reference on the next page makes WeasyPrint lay that page out again."""
+    manuscript = linkbooks.last_line_sweep()
+    pages = read_pdf(build(manuscript, tmp_path))
+    assert rule_violations(pages, manuscript.urls) == {
+        "lost": [], "twice": [], "unknown": [], "not_with_their_calls": [],
+        "out_of_order": []}
+    # The sweep did reach the foot of a page: some call stands in its page's last
+    # text line (the note area right below it).
+    assert any(page.calls and page.notes and page.calls[-1].y > page.rule_y - 30
+               for page in pages)
+
+
+def test_the_kept_footnote_heights_equal_a_full_layout_of_the_area(tmp_path):
+    """FOLIO_FOOTNOTE_VERIFY lays every page's footnote area out in full beside the
+    heights kept note by note, and fails the layout on any difference."""
+    manuscript = linkbooks.dense_book(chapters=1, seed=3)
+    pdf = build(manuscript, tmp_path, env={"FOLIO_FOOTNOTE_VERIFY": "1"})
+    assert rule_violations(read_pdf(pdf), manuscript.urls)["lost"] == []
+
+
+def test_a_list_of_links_keeps_every_note_with_its_item(tmp_path):
+    manuscript = linkbooks.link_list(300)
+    pdf = build(manuscript, tmp_path)
+    pages = read_pdf(pdf)
+    assert rule_violations(pages, manuscript.urls) == {
+        "lost": [], "twice": [], "unknown": [], "not_with_their_calls": [],
+        "out_of_order": []}
+    # What a reader copies from a note is the URL, without break characters.
+    text = "".join(pdf_pages(pdf))
+    assert "\u200b" not in text and "\u2060" not in text
+    assert manuscript.urls[-1].split("://")[1][:30] in text.replace("\n", "")
