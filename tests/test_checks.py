@@ -23,7 +23,7 @@ from folio.parse import parse_markdown
 #: The codes ``run_checks`` reports.
 CHECK_CODES = {"broken-paragraph", "punctuation-start", "missing-alt", "duplicate-heading",
                "undefined-footnote", "unused-footnote", "invisible-character", "heading-skip",
-               "font-fallback", "missing-glyph"}
+               "font-fallback", "missing-glyph", "unclosed-comment"}
 
 
 def make_files(folder: Path, files: dict[str, str]) -> None:
