@@ -172,16 +172,18 @@ class EpubBuilder(Builder):
             return [], {}
         placed = insert_page_markers(bodies, page_map.pages)
         positions = [_positions(body) for body in bodies]
-        front = {start.part: start.number for start in page_map.pages
-                 if start.part in ("title-page", "imprint")}
-        pages = [{"label": str(number), "href": f"title.xhtml#page-{number}",
+        front_starts = sorted((start for start in page_map.pages
+                               if start.part in ("title-page", "imprint")),
+                              key=lambda start: start.number)
+        front = {start.part: start.printed for start in front_starts}
+        pages = [{"label": label, "href": f"title.xhtml#page-{label}",
                   "order": (_TITLE_SPINE, index)}
-                 for index, number in enumerate(sorted(front.values()))]
-        for number, chapter in sorted(placed.items()):
-            pages.append({"label": str(number),
-                          "href": f"{document.chapters[chapter].file_name}#page-{number}",
+                 for index, label in enumerate(dict.fromkeys(front.values()))]
+        for label, chapter in placed.items():
+            pages.append({"label": label,
+                          "href": f"{document.chapters[chapter].file_name}#page-{label}",
                           "order": (_CHAPTER_SPINE + chapter,
-                                    positions[chapter].get(f"page-{number}", -1))})
+                                    positions[chapter].get(f"page-{label}", -1))})
         pages.sort(key=lambda page: page["order"])
         return pages, front
 

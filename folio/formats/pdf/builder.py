@@ -30,7 +30,8 @@ from .index import fill_index, print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      running_head)
 from .maths import formulas_as_drawings
-from .merge import merge_parts
+from .merge import MergeResult, merge_parts
+from .numbering import ARABIC, ROMAN, label, runs_of
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
                     literal_page_css, number_links, part_css, plans, referred_anchors, split)
 from .store import PartStore
@@ -111,6 +112,8 @@ class PdfBuilder(Builder):
             if laid_out is None:  # one piece (a short book, or parts that never settled)
                 laid_out, = output.workers.map([(lay_out, (book.html(), book.files,
                                                            book.dublin_core, temporary))])
+                laid_out.page_map = labelled(laid_out.page_map,
+                                             runs_of(laid_out.main_start, True))
         return Written(target, {"page_map": laid_out.page_map})
 
 
@@ -182,13 +185,14 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
         referred = [referred_anchors(text) for text in markup]
         owned = [set(anchor_ids(text)) for text in markup]
         opens_right = [book.opens_right(part) for part in parts]
+        roman_front = book.document.layout != "article"
         page_css = literal_page_css(book.css)
         numbers = store.last_numbers(parts) or Numbers(anchors=estimated_anchors(
             parts, [anchor_ids(chapter["html"]) for chapter in book.chapters],
             anchor_ids(book.front_html())))
         done: dict[str, LaidOut] = {}
         for _round in range(MAX_ROUNDS):
-            part_plans = plans(parts, numbers, opens_right, referred)
+            part_plans = plans(parts, numbers, opens_right, referred, roman_front)
             htmls = [_part_markup(book, part, plan, owned[part.index], page_css)
                      for part, plan in zip(parts, part_plans)]
             keys = [store.key(html, book.files) for html in htmls]
@@ -205,17 +209,18 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
             numbers = Numbers({part.index: done[key].pages for part, key in zip(parts, keys)},
                               {part.index: done[key].anchors
                                for part, key in zip(parts, keys)})
-            if plans(parts, numbers, opens_right, referred) == part_plans:
+            if plans(parts, numbers, opens_right, referred, roman_front) == part_plans:
                 break
         else:
             return None
-        merge_parts([store.pdf(key) for key in keys], target,
-                    first_numbers=[plan.first_number for plan in part_plans],
-                    blank_before=[plan.blank_before for plan in part_plans])
+        merged = merge_parts(
+            [store.pdf(key) for key in keys], target,
+            first_numbers=[plan.first_number for plan in part_plans],
+            blank_before=[plan.blank_before for plan in part_plans],
+            label_styles=[ROMAN if roman_front and part.front else ARABIC for part in parts])
         store.remember(parts, numbers, keys)
-        return LaidOut(_joined_page_map(parts, part_plans, [done[key] for key in keys]),
-                       sum(done[key].pages for key in keys)
-                       + sum(plan.blank_before for plan in part_plans), {})
+        return LaidOut(_joined_page_map(parts, merged, [done[key] for key in keys]),
+                       merged.pages, {})
 
 
 def _part_markup(book: PrintBook, part: Part, plan: Plan, own: set[str],
@@ -226,15 +231,21 @@ def _part_markup(book: PrintBook, part: Part, plan: Plan, own: set[str],
     return number_links(markup, plan, own)
 
 
-def _joined_page_map(parts: list[Part], part_plans: list[Plan],
+def _joined_page_map(parts: list[Part], merged: MergeResult,
                      laid_out: list[LaidOut]) -> PageMap:
-    """The page maps of the parts as one: printed numbers from each part's first,
-    chapters counted from each part's first chapter."""
+    """The page maps of the parts as one: pages counted from each part's first page
+    in the merged PDF, labelled as the merge labelled them, chapters counted from
+    each part's first chapter."""
     starts = []
-    for part, plan, result in zip(parts, part_plans, laid_out):
+    for part, first, result in zip(parts, merged.part_starts, laid_out):
         for start in result.page_map.pages:
             chapter = start.chapter + part.first if start.part == "chapter" else start.chapter
-            starts.append(dataclasses.replace(start, number=start.number + plan.first_number
-                                              - 1, chapter=chapter))
-    last = part_plans[-1].first_number + laid_out[-1].pages - 1
-    return PageMap(starts, last)
+            starts.append(dataclasses.replace(start, number=start.number + first,
+                                              chapter=chapter))
+    return labelled(PageMap(starts, merged.pages), merged.labels)
+
+
+def labelled(page_map: PageMap, runs: list) -> PageMap:
+    """``page_map`` with each page's printed label under ``runs`` (``numbering``)."""
+    return PageMap([dataclasses.replace(start, label=label(start.number - 1, runs))
+                    for start in page_map.pages], page_map.page_count)

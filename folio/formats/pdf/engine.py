@@ -18,6 +18,7 @@ from ...diagnostics import MISSING_LIBRARY, BuildError
 from ..pagemap import PageMap, page_map
 from .index import fill_index
 from .maths import tag_formulas_as_formula
+from .numbering import MAIN_ANCHOR, Run, runs_of
 
 #: What the print HTML holds when its index still waits for its page numbers (the
 #: document is then laid out twice; a part gets its index filled in beforehand).
@@ -34,6 +35,9 @@ class LaidOut:
     pages: int
     #: Anchor id -> the page (of this PDF, from 1) it stands on.
     anchors: dict[str, int]
+    #: The page (0-based) where the main matter begins (``numbering.MAIN_ANCHOR``),
+    #: or None if this PDF has none (the front matter laid out as a part).
+    main_start: int | None = None
 
 #: The base URL of the print HTML; never fetched, only mapped by ``BookFetcher``.
 BASE_URL = "https://book.folio.invalid/"
@@ -127,10 +131,26 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
     # The file identifier is stable: the book's identifier and the build time
     # (pydyf adds a hash of the content as the second part).
     stamp = f"{dublin_core['identifier']}\n{rendered.metadata.modified}".encode()
-    rendered.write_pdf(temporary, pdf_variant="pdf/ua-1",
-                       pdf_identifier=hashlib.md5(stamp).hexdigest().encode())
     anchors: dict[str, int] = {}
     for number, page in enumerate(rendered.pages, 1):
         for anchor in page.anchors:
             anchors.setdefault(anchor, number)  # the first of two anchors wins
-    return LaidOut(page_map(rendered), len(rendered.pages), anchors)
+    main_start = anchors[MAIN_ANCHOR] - 1 if MAIN_ANCHOR in anchors else None
+    rendered.write_pdf(temporary, pdf_variant="pdf/ua-1",
+                       pdf_identifier=hashlib.md5(stamp).hexdigest().encode(),
+                       finisher=page_labels_finisher(runs_of(main_start, True)))
+    return LaidOut(page_map(rendered), len(rendered.pages), anchors, main_start)
+
+
+def page_labels_finisher(runs: list[Run]):
+    """A WeasyPrint finisher that writes ``runs`` as the PDF's ``/PageLabels``."""
+    def finish(document, pdf) -> None:
+        import pydyf
+        numbers = pydyf.Array()
+        for run in runs:
+            entry = pydyf.Dictionary({"S": f"/{run.style}"})
+            if run.first != 1:
+                entry["St"] = run.first
+            numbers.extend([run.start, entry])
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": numbers})
+    return finish
