@@ -140,12 +140,18 @@ class EpubBuilder(Builder):
         for image in document.images.values():
             files[f"EPUB/images/{image.name}"] = image.path.read_bytes()
 
+        files = self.adapt(files)
         target = output.folder / self.file_name(output.slug)
         stamp = build_time(document).timetuple()[:6]
         stamp = max(stamp, (1980, 1, 1, 0, 0, 0))
         with atomic_path(target) as temporary:
             write_zip(temporary, files, stamp)
         return Written(target)
+
+    def adapt(self, files: dict[str, bytes]) -> dict[str, bytes]:
+        """The package's files as this builder zips them (an edition changes them:
+        ``kobo``)."""
+        return files
 
     def _chapter_trees(self, document: Document, fragments: list[str]) -> list:
         """Every chapter parsed, made valid, with unique ids and working links."""
