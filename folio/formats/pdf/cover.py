@@ -110,7 +110,9 @@ def barcode_svg(ean: str) -> bytes:
         "module_width": 0.33, "module_height": 22.85, "quiet_zone": 3.63,
         "font_size": 9, "text_distance": 3.5, "background": "white",
         "foreground": "black", "font_path": None})
-    return out.getvalue()
+    # The digits in folio's monospaced face (the SVG names none: the machine's default
+    # serif would be embedded instead).
+    return out.getvalue().replace(b"font-size:", b"font-family:'Folio Mono';font-size:")
 
 
 # --- the sheet's context for the template ---------------------------------------------

@@ -70,7 +70,8 @@ class PrintEditionBuilder(PdfBuilder):
         geometry = book.geometry
         wrap = wrap_for(geometry.width, geometry.height, pages, document.metadata.paper)
         files = {url: entry for url, entry in book.files.items()
-                 if url.startswith(BASE_URL + "fonts/") or url == PROFILE_URL}
+                 if url.startswith(BASE_URL + "fonts/")}
+        files[PROFILE_URL] = (PROFILE, "application/vnd.iccprofile")
         front = None
         if document.cover is not None:
             front = BASE_URL + "images/cover-" + document.cover.name

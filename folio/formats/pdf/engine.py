@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import logging
 from pathlib import Path
+from urllib.parse import urljoin
 from xml.etree import ElementTree as ET
 
 from ...diagnostics import MISSING_LIBRARY, BuildError
@@ -138,7 +139,9 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
     # The file identifier is stable: the book's identifier and the build time
     # (pydyf adds a hash of the content as the second part).
     stamp = f"{dublin_core['identifier']}\n{rendered.metadata.modified}".encode()
-    rendered.metadata = _xmp_metadata_class()(dublin_core, (variant, stamp),
+    # XMP's document ID: the same stamp and the document (a part, a cover) laid out.
+    document_id = stamp + hashlib.sha256(html.encode("utf-8")).digest()
+    rendered.metadata = _xmp_metadata_class()(dublin_core, (variant, document_id),
                                               **vars(rendered.metadata))
     anchors: dict[str, int] = {}
     for number, page in enumerate(rendered.pages, 1):
@@ -163,7 +166,7 @@ def image_resolutions(rendered) -> dict[str, float]:
             box = stack.pop()
             image = getattr(box, "replacement", None)
             element = getattr(box, "element", None)
-            url = element.get("src") if element is not None else None
+            url = urljoin(BASE_URL, element.get("src") or "") if element is not None else None
             width = getattr(box, "width", 0)
             if url and type(image).__name__ == "RasterImage" and width:
                 dpi = image.width / (width / 96)
