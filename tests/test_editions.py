@@ -53,13 +53,15 @@ def making_books(tmp_path_factory):
 @pytest.fixture(scope="module")
 def long_book(tmp_path_factory):
     """A book long enough to be laid out in parts on two workers, with an ISBN, a
-    small image and cream paper: the print and archive editions merged from parts."""
+    small image and cream paper: the print (PDF/X-1a: PDF 1.4, no transparency) and
+    archive editions merged from parts."""
     folder = tmp_path_factory.mktemp("long-editions")
     book = manuscripts.technical_book(folder / "manual", chapters=12)
     with (book / "book.yaml").open("a", encoding="utf-8") as meta:
         meta.write("paper: cream\n")
     result = build(str(book), "-o", str(folder / "out"), "--format", "epub",
-                   "--edition", "print,archive", env={"FOLIO_LAYOUT_WORKERS": "2"})
+                   "--edition", "print,archive", "--pdf-x", "x-1a",
+                   env={"FOLIO_LAYOUT_WORKERS": "2"})
     return {"folder": folder / "out" / "manual", "stderr": result.stderr,
             "parts": folder / "out" / ".folio-cache" / "print" / "manual"}
 
@@ -101,9 +103,10 @@ def test_the_print_edition_is_pdf_x4_in_cmyk_with_bleed(making_books):
     assert screen.pages[0].obj.MediaBox == screen.pages[0].obj.TrimBox, "no bleed on screen"
 
 
-def test_the_print_edition_is_pdf_x4_when_laid_out_in_parts(long_book):
+def test_the_print_edition_is_pdf_x_when_laid_out_in_parts(long_book):
     assert len(list(long_book["parts"].glob("*.pdf"))) >= 3, "laid out in parts"
-    check_print_pdf(long_book["folder"] / "manual-print.pdf")
+    check_print_pdf(long_book["folder"] / "manual-print.pdf", "PDF/X-1a:2003")
+    check_print_pdf(long_book["folder"] / "manual-cover.pdf", "PDF/X-1a:2003")
 
 
 def test_pdf_x1a_when_asked(tmp_path):

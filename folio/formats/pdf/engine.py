@@ -133,9 +133,7 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
 
     rendered = render(html)
     if INDEX_MARK in html:  # the index's page numbers come from the first layout
-        pages = {anchor: number for number, page in enumerate(rendered.pages, 1)
-                 for anchor in page.anchors}
-        rendered = render(fill_index(html, pages))
+        rendered = render(fill_index(html, printed_numbers(rendered)))
     # The file identifier is stable: the book's identifier and the build time
     # (pydyf adds a hash of the content as the second part).
     stamp = f"{dublin_core['identifier']}\n{rendered.metadata.modified}".encode()
@@ -155,6 +153,17 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
         for_print(temporary, variant)
     return LaidOut(page_map(rendered), len(rendered.pages), anchors, main_start,
                    image_resolutions(rendered))
+
+
+def printed_numbers(rendered) -> dict[str, int]:
+    """Anchor -> the number printed on its page: counted from the first page of the
+    main matter when front matter goes before it (``numbering``)."""
+    pages = {}
+    for number, page in enumerate(rendered.pages, 1):
+        for anchor in page.anchors:
+            pages.setdefault(anchor, number)  # the first of two anchors wins
+    before = pages.get(MAIN_ANCHOR, 1) - 1
+    return {anchor: number - before for anchor, number in pages.items() if number > before}
 
 
 def image_resolutions(rendered) -> dict[str, float]:

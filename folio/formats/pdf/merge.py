@@ -525,7 +525,10 @@ def _save(pdf: pikepdf.Pdf, target: Path, version: str) -> None:
     half kept from the parts: WeasyPrint's stable book ID), object streams, no
     linearisation, no time stamps (qpdf adds none), and the parts' PDF version
     (PDF/UA-1 is PDF 1.7; qpdf alone would write 1.5, the least it needs)."""
+    # Object streams need PDF 1.5: a PDF/X-1a (PDF 1.4) is written without them.
+    streams = tuple(map(int, version.split("."))) >= (1, 5)
     pdf.save(target, deterministic_id=True, linearize=False, static_id=False,
              min_version=version,
-             object_stream_mode=pikepdf.ObjectStreamMode.generate,
+             object_stream_mode=pikepdf.ObjectStreamMode.generate if streams
+             else pikepdf.ObjectStreamMode.disable,
              compress_streams=True, qdf=False, fix_metadata_version=False)
