@@ -11,6 +11,9 @@ transparency, annotations, and the fonts with poppler's pdffonts.
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import re
 import sys
 import zipfile
@@ -41,13 +44,33 @@ def build(*args: str, env: dict | None = None):
     return result
 
 
+def shared(tmp_path_factory, name: str, make) -> dict:
+    """``make(folder)`` run once for the whole test run, whichever worker asks first
+    (as tests/test_pdf.py's builds): its dict of strings, kept as JSON."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the folder all workers share
+    folder = root / f"editions-{name}"
+    with open(root / f"editions-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = folder / "done.json"
+        if not done.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            done.write_text(json.dumps(make(folder)), encoding="utf-8")
+    data = json.loads(done.read_text(encoding="utf-8"))
+    return {key: Path(value) if key in ("folder", "parts") else value
+            for key, value in data.items()}
+
+
 @pytest.fixture(scope="module")
 def making_books(tmp_path_factory):
     """content/making-books with every edition (and the formats), in one build."""
-    out = tmp_path_factory.mktemp("editions")
-    result = build(str(CONTENT / "making-books"), "-o", str(out),
-                   "--edition", "print,kobo,archive")
-    return {"folder": out / "making-books", "stdout": result.stdout, "stderr": result.stderr}
+    def make(out: Path) -> dict:
+        result = build(str(CONTENT / "making-books"), "-o", str(out),
+                       "--edition", "print,kobo,archive")
+        return {"folder": str(out / "making-books"), "stdout": result.stdout,
+                "stderr": result.stderr}
+    return shared(tmp_path_factory, "making-books", make)
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +78,16 @@ def long_book(tmp_path_factory):
     """A book long enough to be laid out in parts on two workers, with an ISBN, a
     small image and cream paper: the print (PDF/X-1a: PDF 1.4, no transparency) and
     archive editions merged from parts."""
-    folder = tmp_path_factory.mktemp("long-editions")
-    book = manuscripts.technical_book(folder / "manual", chapters=12)
-    with (book / "book.yaml").open("a", encoding="utf-8") as meta:
-        meta.write("paper: cream\n")
-    result = build(str(book), "-o", str(folder / "out"), "--format", "epub",
-                   "--edition", "print,archive", "--pdf-x", "x-1a",
-                   env={"FOLIO_LAYOUT_WORKERS": "2"})
-    return {"folder": folder / "out" / "manual", "stderr": result.stderr,
-            "parts": folder / "out" / ".folio-cache" / "print" / "manual"}
+    def make(folder: Path) -> dict:
+        book = manuscripts.technical_book(folder / "manual", chapters=12)
+        with (book / "book.yaml").open("a", encoding="utf-8") as meta:
+            meta.write("paper: cream\n")
+        result = build(str(book), "-o", str(folder / "out"), "--format", "epub",
+                       "--edition", "print,archive", "--pdf-x", "x-1a",
+                       env={"FOLIO_LAYOUT_WORKERS": "2"})
+        return {"folder": str(folder / "out" / "manual"), "stderr": result.stderr,
+                "parts": str(folder / "out" / ".folio-cache" / "print" / "manual")}
+    return shared(tmp_path_factory, "long", make)
 
 
 def check_print_pdf(path: Path, version: str = "PDF/X-4") -> None:
@@ -226,8 +250,10 @@ def test_the_epub_page_list_has_the_same_numbers(making_books):
 
 @pytest.fixture(scope="module")
 def kobo_books(tmp_path_factory):
-    out = tmp_path_factory.mktemp("kobo")
-    build(str(CONTENT), "-o", str(out), "--format", "epub", "--edition", "kobo")
+    def make(out: Path) -> dict:
+        build(str(CONTENT), "-o", str(out), "--format", "epub", "--edition", "kobo")
+        return {"folder": str(out)}
+    out = shared(tmp_path_factory, "kobo", make)["folder"]
     books = sorted(out.glob("*/*.kepub.epub"))
     assert len(books) == len([p for p in CONTENT.iterdir() if not p.name.startswith(".")])
     return books
@@ -321,3 +347,10 @@ def test_the_editions_are_listed_with_their_times(making_books):
                  "making-books-archive.pdf"):
         assert any(re.search(rf"{re.escape(name)}  \(\d+\.\d s\)", line) for line in lines), \
             (name, lines)
+
+
+def test_the_editions_are_cached_like_the_formats(making_books):
+    again = build(str(CONTENT / "making-books"), "-o", str(making_books["folder"].parent),
+                  "--edition", "print,kobo,archive")
+    lines = again.stdout.splitlines()
+    assert len(lines) == 7 and all(line.endswith("(unchanged)") for line in lines), lines
