@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 books: $(STAMP)
 	@echo "Building every book in content/. The German article is kept as its author"
 	@echo "delivered it, flaws included: its warnings below are expected."
-	$(PY) build.py
+	$(PY) build.py --edition kobo
 
 $(TOOLS): tests/install-tools.sh
 	bash tests/install-tools.sh

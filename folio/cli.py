@@ -18,7 +18,7 @@ from pathlib import Path
 from . import __version__
 from .console import Display
 from .diagnostics import BuildError, Reporter
-from .formats import BUILDERS
+from .formats import BUILDERS, EDITIONS, FORMATS
 from .linkcheck import LinkChecker
 from .metadata import PAGE_SIZES
 from .pipeline import build_books, check_books, discover_books, expand_sources
@@ -69,14 +69,20 @@ def make_parser() -> argparse.ArgumentParser:
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("-o", "--output", default="dist", metavar="OUTDIR",
                         help="output folder (default: dist)")
-    output.add_argument("--format", default=",".join(BUILDERS), metavar="LIST",
+    output.add_argument("--format", default=",".join(FORMATS), metavar="LIST",
                         help="comma-separated formats: epub,pdf,html (default: all)")
+    output.add_argument("--edition", default="", metavar="LIST",
+                        help="comma-separated editions besides the formats: print (PDF/X "
+                             "for a print-on-demand service and its wrap cover), kobo "
+                             "(.kepub.epub), archive (PDF/A-2u)")
+    output.add_argument("--pdf-x", choices=("x-4", "x-1a"), default="x-4", type=str.lower,
+                        help="the print edition's standard: PDF/X-4 (default) or PDF/X-1a")
     output.add_argument("--page-size", metavar="SIZE", choices=sorted(PAGE_SIZES),
                         type=str.lower,
                         help="PDF page size, overriding the metadata: "
                              + ", ".join(sorted(PAGE_SIZES)))
     output.add_argument("--print", action="store_true", dest="print_pdf",
-                        help="a print-shop PDF: 3 mm bleed, crop marks, no link colour")
+                        help="the same as --edition print")
     output.add_argument("--force", action="store_true",
                         help="rebuild from scratch, ignoring the cache in OUTDIR/.folio-cache")
     output.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
@@ -89,7 +95,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     build = command("build", [sources, output],
                     "  python build.py build\n  python build.py build content/my-book.md -o out\n"
-                    "  python build.py build book/ --format pdf --page-size a4 --print\n")
+                    "  python build.py build book/ --format pdf --page-size a4\n"
+                    "  python build.py build book/ --format pdf --edition print,kobo,archive\n")
     # build is the default command: the top-level help lists its options too.
     options = build.format_help().split("options:\n", 1)[1].split("\nexamples:", 1)[0]
     options = "\n".join(line for line in options.splitlines() if "--help" not in line)
@@ -132,12 +139,19 @@ def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
     formats = []
     if args.command != "check":
         wanted = [f.strip().lower() for f in args.format.split(",") if f.strip()]
-        unknown = [f for f in wanted if f not in BUILDERS]
+        unknown = [f for f in wanted if f not in FORMATS]
         if unknown or not wanted:
             _command_parser(parser, args.command).error(
                 f"--format: unknown format {', '.join(unknown) or '(none)'}; choose from "
-                f"{', '.join(BUILDERS)} (comma-separated, e.g. --format epub,pdf)")
-        formats = [name for name in BUILDERS if name in wanted]
+                f"{', '.join(FORMATS)} (comma-separated, e.g. --format epub,pdf)")
+        editions = [e.strip().lower() for e in args.edition.split(",") if e.strip()]
+        editions += ["print"] if args.print_pdf else []
+        unknown = [e for e in editions if e not in EDITIONS]
+        if unknown:
+            _command_parser(parser, args.command).error(
+                f"--edition: unknown edition {', '.join(unknown)}; choose from "
+                f"{', '.join(EDITIONS)} (comma-separated, e.g. --edition print,kobo)")
+        formats = [name for name in BUILDERS if name in wanted or name in editions]
 
     sources = expand_sources([Path(s) for s in args.sources])
     if not sources:
@@ -193,7 +207,11 @@ def _stop_on_sigterm():
 
 def options_of(args) -> dict:
     """Command-line options that reach the builders."""
-    return {"print": args.print_pdf, "page_size": args.page_size}
+    options = {"page_size": args.page_size}
+    editions = [e.strip().lower() for e in getattr(args, "edition", "").split(",")]
+    if "print" in editions or args.print_pdf:
+        options["pdf_x"] = args.pdf_x  # (only the print edition reads it: the cache key)
+    return options
 
 
 def _build(args, sources: list[Path], formats: list[str], stdout, stderr) -> int:

@@ -99,7 +99,9 @@ class Display:
         if self.quiet or result is None or self.showed_table:
             return
         for name, path in result.outputs.items():
-            note = "unchanged" if result.cached else f"{result.timings.get(name, 0.0):.1f} s"
+            # A file written beside another (the print edition's cover): its builder's time.
+            seconds = result.timings.get(name, result.timings.get(name.split("-")[0], 0.0))
+            note = "unchanged" if result.cached else f"{seconds:.1f} s"
             print(f"{path}  ({note})", file=self.stdout, flush=True)
 
     def stop(self, failed: int = 0) -> None:

@@ -41,6 +41,8 @@ FIELDS = {
     "cover": "path of the cover image inside the book folder",
     "page-size": "A5, A4, letter or 6x9in",
     "chapter-start": "'any' or 'right' (chapters start on a right-hand page)",
+    "paper": "the print edition's paper: 'white' (the default), 'cream' or 'colour' "
+             "(the spine width of its cover)",
     # Scholarly books (issue 14).
     "bibliography": "a bibliography file (BibTeX, BibLaTeX, CSL JSON or YAML) in the book "
                     "folder, or a list of them",
@@ -56,7 +58,8 @@ FIELDS = {
 
 #: Keys whose value is one of a few words: key -> (the words, what happens otherwise).
 CHOICES = {"chapter-start": (("any", "right"), "'any' is used"),
-           "layout": (("book", "article"), "the manuscript's structure decides")}
+           "layout": (("book", "article"), "the manuscript's structure decides"),
+           "paper": (("white", "cream", "colour"), "'white' is used")}
 
 
 @dataclasses.dataclass
@@ -89,6 +92,8 @@ class Metadata:
     list_of_tables: bool = False
     #: "book", "article", or "" when the metadata does not say (the structure decides).
     layout: str = ""
+    #: The print edition's paper ("white", "cream", "colour"): its cover's spine.
+    paper: str = "white"
     #: True if the language was detected rather than given.
     lang_detected: bool = False
 
@@ -213,6 +218,7 @@ def complete_metadata(clean: dict, title: str, lang: str, lang_detected: bool) -
         list_of_figures=_yes(clean.get("list-of-figures", "")),
         list_of_tables=_yes(clean.get("list-of-tables", "")),
         layout=clean.get("layout", "").lower(),
+        paper=clean.get("paper", "white").lower(),
     )
 
 

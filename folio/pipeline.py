@@ -168,6 +168,9 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
     finally:
         reporter.listeners.remove(collected.append)
     outputs = {name: result.path for name, result in written.items() if result}
+    for name, result in written.items():  # the print edition's cover beside its PDF
+        for companion, path in (result.companions if result else {}).items():
+            outputs[f"{name}-{companion}"] = path
     missing = [name for name, result in written.items() if result is None]
     # 5. Remember the build, so that an unchanged book is not built again (not when a
     #    format is missing: it is tried again once the library is there).
@@ -274,6 +277,8 @@ def _write_formats(document: Document, builders: list[Builder],
     def write(builder: Builder, fragments: list[str], rendered: float):
         began = time.perf_counter()
         result = builder.write(document, fragments, output(builder), given(builder))
+        for diagnostic in result.diagnostics:
+            reporter.add(diagnostic)
         return result, time.perf_counter() - began + rendered
 
     isolated = [b for b in builders if b.isolated]

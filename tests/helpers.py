@@ -91,6 +91,17 @@ def pdffonts(pdf: Path) -> list[dict]:
     return fonts
 
 
+def page_labels(pdf: Path) -> list[str]:
+    """The number printed on each page of ``pdf``, as its page labels say (i, ii …
+    for the front matter, 1, 2 … from the first chapter)."""
+    import pikepdf
+
+    from pdfcheck import page_labels as labels_of
+
+    with pikepdf.open(pdf) as document:
+        return labels_of(document) or [str(n) for n in range(1, len(document.pages) + 1)]
+
+
 def squeeze(text: str) -> str:
     """Text with all whitespace removed (a URL broken over lines reads as one)."""
     return "".join(text.split())

@@ -90,8 +90,19 @@ def bookmarks(pdf: pikepdf.Pdf) -> list[tuple[int, str, int | None]]:
     return out
 
 
+def _roman(number: int) -> str:
+    out = ""
+    for value, letters in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"),
+                           (90, "xc"), (50, "l"), (40, "xl"), (10, "x"), (9, "ix"),
+                           (5, "v"), (4, "iv"), (1, "i")):
+        count, number = divmod(number, value)
+        out += letters * count
+    return out
+
+
 def page_labels(pdf: pikepdf.Pdf) -> list[str] | None:
-    """The label of every page (decimal labels only), or None without /PageLabels."""
+    """The label of every page (decimal and lower-case roman labels), or None
+    without /PageLabels."""
     if "/PageLabels" not in pdf.Root:
         return None
     runs = sorted((int(k), v) for k, v in NumberTree(pdf.Root.PageLabels).items())
@@ -101,7 +112,8 @@ def page_labels(pdf: pikepdf.Pdf) -> list[str] | None:
         number = int(label.get("/St", 1)) + index - start
         style = label.get("/S")
         prefix = str(label.get("/P", ""))
-        labels.append(prefix + (str(number) if style == Name.D else f"?{style}{number}"))
+        labels.append(prefix + (str(number) if style == Name.D else _roman(number)
+                                if style == Name.r else f"?{style}{number}"))
     return labels
 
 
@@ -315,8 +327,11 @@ def verify(single: Path, merged: Path) -> list[tuple[str, bool, str]]:
           "single has no /PageLabels: expected 1..n" if la is None else "")
     # The page number stands alone on the last line of a page that shows one.
     printed = [(t.rstrip().splitlines() or [""])[-1].strip() for t in tb]
-    footer_ok = bool(lb) and all(not p.isdigit() or p == lb[i] for i, p in enumerate(printed))
-    shown = sum(p.isdigit() for p in printed)
+    def is_number(text: str) -> bool:
+        return text.isdigit() or (bool(text) and set(text) <= set("ivxlc"))
+
+    footer_ok = bool(lb) and all(not is_number(p) or p == lb[i] for i, p in enumerate(printed))
+    shown = sum(map(is_number, printed))
     check("page labels agree with the numbers printed at the page foot", footer_ok,
           f"{shown} pages show a number")
     da, db = named_dests(a), named_dests(b)

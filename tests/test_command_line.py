@@ -48,8 +48,14 @@ def test_help_lists_the_build_options():
     result = run_build("--help")
     assert result.returncode == 0
     for option in ("--format LIST", "--page-size SIZE", "--print", "--force", "-o OUTDIR",
-                   "--strict"):
+                   "--strict", "--edition LIST", "--pdf-x"):
         assert option in result.stdout, option
+
+
+def test_an_unknown_edition_is_named_with_the_choices(tmp_path):
+    result = run_build("--edition", "print,kindle", str(tmp_path / "x.md"))
+    assert result.returncode == 2
+    assert "unknown edition kindle; choose from print, kobo, archive" in result.stderr
 
 
 def test_an_unknown_format_is_named_with_the_command_s_usage(tmp_path):

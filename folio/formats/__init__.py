@@ -9,13 +9,17 @@ schedules them by what they declare.
 from __future__ import annotations
 
 from .base import Builder, Output, Written
-from .epub import EpubBuilder
+from .epub import EpubBuilder, KoboBuilder
 from .html import HtmlBuilder
-from .pdf import PdfBuilder
+from .pdf import ArchiveBuilder, PdfBuilder, PrintEditionBuilder
 
-#: Builders by format name, in the order their outputs are reported.
+#: Builders by name, in the order their outputs are reported: the formats
+#: (``--format``), then the editions (``--edition``).
 BUILDERS: dict[str, type[Builder]] = {
-    builder.name: builder for builder in (EpubBuilder, PdfBuilder, HtmlBuilder)
+    builder.name: builder for builder in (EpubBuilder, PdfBuilder, HtmlBuilder,
+                                          PrintEditionBuilder, KoboBuilder, ArchiveBuilder)
 }
+FORMATS = tuple(name for name, builder in BUILDERS.items() if not builder.edition)
+EDITIONS = tuple(name for name, builder in BUILDERS.items() if builder.edition)
 
-__all__ = ["BUILDERS", "Builder", "Output", "Written"]
+__all__ = ["BUILDERS", "EDITIONS", "FORMATS", "Builder", "Output", "Written"]

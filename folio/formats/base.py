@@ -7,6 +7,8 @@ the pipeline schedules by these declarations, never by a format's name:
 - ``download``: the label of the reading page's download link ("" for none);
 - ``uses`` / ``gives``: artefacts it takes from, or hands to, the other builders of
   the same run (the PDF gives its ``page_map``; the EPUB uses it for its page list);
+- ``edition``: an edition (``--edition``: print, kobo, archive) rather than one of
+  the formats built by default;
 - ``isolated``: its heavy work runs in child processes of its own, under the layout
   limits (``Output.workers``), beside the other builders; ``preload``: what those
   children import while the book is read; ``worker_count(options)``: how many.
@@ -49,7 +51,7 @@ class Output:
     environment: jinja2.Environment
     #: Links to the book's other files for the reading page: {label, href}.
     downloads: list[dict] = dataclasses.field(default_factory=list)
-    #: Options from the command line, e.g. ``{"print": True, "page_size": "A4"}``.
+    #: Options from the command line, e.g. ``{"page_size": "a4", "pdf_x": "x-4"}``.
     options: dict = dataclasses.field(default_factory=dict)
     #: The builder's child processes (``folio.sandbox.Workers``): ``workers.map(jobs)``
     #: runs ``(function, args)`` jobs in them under the layout limits, side by side.
@@ -68,6 +70,11 @@ class Written:
     path: Path
     #: Artefacts for the other builders of the run (``Builder.gives``).
     artefacts: dict = dataclasses.field(default_factory=dict)
+    #: Files written beside ``path`` (the print edition's cover): name -> path.
+    companions: dict[str, Path] = dataclasses.field(default_factory=dict)
+    #: Warnings about what the file could not do well (an image printed at too low a
+    #: resolution), reported with the book's other diagnostics.
+    diagnostics: list = dataclasses.field(default_factory=list)
 
 
 class Builder:
@@ -83,6 +90,8 @@ class Builder:
     uses: tuple[str, ...] = ()
     #: Artefacts it gives to the others (``Written.artefacts``).
     gives: tuple[str, ...] = ()
+    #: True for an edition (``--edition``), False for a format (``--format``).
+    edition = False
     #: True if its heavy work runs in child processes of its own, beside the others.
     isolated = False
     #: Modules the isolated children import while the book is being read.

@@ -50,7 +50,7 @@ FINGERPRINT = 32
 class PageStart:
     """Where one printed page begins."""
 
-    #: The page number as printed (the PDF's page counter).
+    #: The page's place in the PDF, from 1.
     number: int
     #: "chapter", or the class of a front part ("title-page", "imprint").
     part: str
@@ -62,6 +62,13 @@ class PageStart:
     fingerprint: str = ""
     #: Letters and digits of the block that stood on earlier pages.
     offset: int = 0
+    #: The page number as printed ("iii", "12"); ``number`` is the page's place in
+    #: the PDF. Set by the PDF builder once the numbering is known.
+    label: str = ""
+
+    @property
+    def printed(self) -> str:
+        return self.label or str(self.number)
 
 
 @dataclasses.dataclass
@@ -249,16 +256,18 @@ def epub_excluded(element: ET.Element) -> bool:
     return "noteref" in kind or "pagebreak" in kind
 
 
-def marker(number: int) -> ET.Element:
-    """``<span epub:type="pagebreak" role="doc-pagebreak" id="page-N" aria-label="N"/>``"""
+def marker(label: str) -> ET.Element:
+    """``<span epub:type="pagebreak" role="doc-pagebreak" id="page-N" aria-label="N"/>``
+    for the page printed ``label`` ("12", "iii")."""
     return ET.Element(f"{_XHTML}span", {EPUB_TYPE: "pagebreak", "role": "doc-pagebreak",
-                                        "id": f"page-{number}", "aria-label": str(number)})
+                                        "id": f"page-{label}", "aria-label": label})
 
 
-def insert_page_markers(bodies: list[ET.Element], starts: list[PageStart]) -> dict[int, int]:
+def insert_page_markers(bodies: list[ET.Element], starts: list[PageStart]) -> dict[str, int]:
     """Put the markers of the pages that start in chapters into ``bodies`` (the
-    chapters' parsed XHTML, in order); return page number -> chapter index."""
-    placed: dict[int, int] = {}
+    chapters' parsed XHTML, in order); return printed page label -> chapter index,
+    in the order of the pages."""
+    placed: dict[str, int] = {}
     by_chapter: dict[int, list[PageStart]] = {}
     for start in starts:
         if start.part == "chapter" and 0 <= start.chapter < len(bodies):
@@ -275,7 +284,7 @@ def insert_page_markers(bodies: list[ET.Element], starts: list[PageStart]) -> di
                 continue
             last = found
             _insert(body, parents, blocks[found], start)
-            placed[start.number] = chapter
+            placed[start.printed] = chapter
     return placed
 
 
@@ -296,7 +305,7 @@ def _match(prints: list[str], start: PageStart, last: int) -> int | None:
 
 
 def _insert(body: ET.Element, parents: dict, block: ET.Element, start: PageStart) -> None:
-    mark = marker(start.number)
+    mark = marker(start.printed)
     name = block.tag.rsplit("}", 1)[-1]
     if start.offset == 0 or name in NAMING:
         target, parent = _before_target(block, parents)

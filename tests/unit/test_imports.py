@@ -7,7 +7,7 @@ The floors, top to bottom (README, "Layout of the package"):
     pipeline     pipeline
     formats      formats (the registry)
                  formats.epub | formats.pdf | formats.html   (wings: never each other)
-                 formats.base, .notes, .pagemap, .render, .maths, .code
+                 formats.base, .notes, .pagemap, .render, .maths, .code, .covers
     transforms   transforms, checks, linkcheck
     reading      book, metadata, parse, document, guard, cache
     policy       safety
@@ -37,7 +37,8 @@ FLOORS: list[tuple[str, bool, list[list[str]]]] = [
                             ["folio.formats.html"]]),
     ("format commons", False, [["folio.formats.base", "folio.formats.notes",
                                 "folio.formats.pagemap", "folio.formats.render",
-                                "folio.formats.maths", "folio.formats.code"]]),
+                                "folio.formats.maths", "folio.formats.code",
+                                "folio.formats.covers"]]),
     ("transforms and checks", False, [["folio.transforms", "folio.checks",
                                        "folio.linkcheck"]]),
     ("reading", False, [["folio.book", "folio.metadata", "folio.parse", "folio.document",

@@ -140,6 +140,7 @@ class EpubBuilder(Builder):
         for image in document.images.values():
             files[f"EPUB/images/{image.name}"] = image.data
 
+        files = self.adapt(files)
         target = output.folder / self.file_name(output.slug)
         # A zip can date its entries from 1980 to 2107 only (MS-DOS time).
         stamp = build_time(document).timetuple()[:6]
@@ -147,6 +148,11 @@ class EpubBuilder(Builder):
         with atomic_path(target) as temporary:
             write_zip(temporary, files, stamp)
         return Written(target)
+
+    def adapt(self, files: dict[str, bytes]) -> dict[str, bytes]:
+        """The package's files as this builder zips them (an edition changes them:
+        ``kobo``)."""
+        return files
 
     def _chapter_trees(self, document: Document, fragments: list[str]) -> list:
         """Every chapter parsed, made valid, with unique ids and working links."""
@@ -173,16 +179,18 @@ class EpubBuilder(Builder):
             return [], {}
         placed = insert_page_markers(bodies, page_map.pages)
         positions = [_positions(body) for body in bodies]
-        front = {start.part: start.number for start in page_map.pages
-                 if start.part in ("title-page", "imprint")}
-        pages = [{"label": str(number), "href": f"title.xhtml#page-{number}",
+        front_starts = sorted((start for start in page_map.pages
+                               if start.part in ("title-page", "imprint")),
+                              key=lambda start: start.number)
+        front = {start.part: start.printed for start in front_starts}
+        pages = [{"label": label, "href": f"title.xhtml#page-{label}",
                   "order": (_TITLE_SPINE, index)}
-                 for index, number in enumerate(sorted(front.values()))]
-        for number, chapter in sorted(placed.items()):
-            pages.append({"label": str(number),
-                          "href": f"{document.chapters[chapter].file_name}#page-{number}",
+                 for index, label in enumerate(dict.fromkeys(front.values()))]
+        for label, chapter in placed.items():
+            pages.append({"label": label,
+                          "href": f"{document.chapters[chapter].file_name}#page-{label}",
                           "order": (_CHAPTER_SPINE + chapter,
-                                    positions[chapter].get(f"page-{number}", -1))})
+                                    positions[chapter].get(f"page-{label}", -1))})
         pages.sort(key=lambda page: page["order"])
         return pages, front
 

@@ -15,14 +15,13 @@ e-ink readers lay out a cover page as fixed layout, so nothing else goes on it).
 
 from __future__ import annotations
 
-import colorsys
 import dataclasses
-import hashlib
 import io
 
 from ...document import Document
 from ...typography import title_lines
 from ..base import FONTS_DIR
+from ..covers import cover_colours
 
 #: Width and height of a generated cover, in pixels.
 SIZE = (1600, 2400)
@@ -53,16 +52,6 @@ def make_cover(document: Document) -> Cover:
 
 
 # --- the typographic cover ---------------------------------------------------------
-
-def _colours(title: str) -> tuple[tuple, tuple, tuple]:
-    """Background, text and accent colour, from a hue derived from the title."""
-    hue = int(hashlib.sha256(title.encode("utf-8")).hexdigest()[:4], 16) / 0xFFFF
-
-    def rgb(h, lightness, saturation):
-        return tuple(round(c * 255) for c in colorsys.hls_to_rgb(h, lightness, saturation))
-
-    return rgb(hue, 0.22, 0.35), (248, 244, 236), rgb((hue + 0.08) % 1, 0.70, 0.55)
-
 
 def _font(name: str, size: int):
     from PIL import ImageFont
@@ -159,7 +148,7 @@ def typographic_cover(title: str, subtitle: str, authors: list[str],
     width, height = SIZE
     margin = 150
     text_width = width - 2 * margin
-    background, ink, accent = _colours(title)
+    background, ink, accent = cover_colours(title)
     image = Image.new("RGB", SIZE, background)
     draw = ImageDraw.Draw(image)
     draw.rectangle([margin, margin, width - margin, margin + 12], fill=accent)

@@ -26,12 +26,14 @@ from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face
 from ..code import code_css
 from ..notes import AtPageFoot, place_notes
 from ..pagemap import PageMap
+from .conformance import SCREEN
 from .engine import BASE_URL, INDEX_MARK, LaidOut, lay_out
 from .index import fill_index, print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      running_head, wide_tables)
 from .maths import formulas_as_drawings
-from .merge import merge_parts
+from .merge import MergeResult, merge_parts
+from .numbering import ARABIC, ROMAN, label, runs_of
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
                     literal_page_css, number_links, part_css, plans, referred_anchors, split)
 from .store import PartStore
@@ -109,6 +111,13 @@ class PdfBuilder(Builder):
         """The print HTML of the whole book, as one piece."""
         return PrintBook(self, document, fragments, output).html()
 
+    #: The print-shop file: bleed, crop marks, no link colour, CMYK (``editions``).
+    printing = False
+
+    def pdf_variant(self, options: dict) -> str:
+        """The standard the PDF conforms to (``conformance``)."""
+        return SCREEN
+
     def worker_count(self, options: dict) -> int:
         return max(1, int(options.get("layout_workers", 1)))
 
@@ -116,16 +125,26 @@ class PdfBuilder(Builder):
               given: dict) -> Written:
         book = PrintBook(self, document, fragments, output)
         target = output.folder / self.file_name(output.slug)
+        laid_out = self.lay_out_book(book, output, target)
+        return Written(target, {"page_map": laid_out.page_map})
+
+    def lay_out_book(self, book: PrintBook, output: Output, target: Path) -> LaidOut:
+        """Lay ``book`` out into ``target``, in parts on the output's workers when it
+        is long, else in one piece."""
+        variant = self.pdf_variant(output.options)
         with atomic_path(target) as temporary:
-            parts = split(len(book.front_html()), [len(f) for f in fragments],
+            parts = split(len(book.front_html()), [len(f) for f in book.fragments],
                           len(output.workers.children))
             laid_out = None
             if len(parts) > 1:
-                laid_out = lay_out_in_parts(book, parts, output, temporary)
+                laid_out = lay_out_in_parts(book, parts, output, temporary, variant)
             if laid_out is None:  # one piece (a short book, or parts that never settled)
                 laid_out, = output.workers.map([(lay_out, (book.html(), book.files,
-                                                           book.dublin_core, temporary))])
-        return Written(target, {"page_map": laid_out.page_map})
+                                                           book.dublin_core, temporary,
+                                                           variant))])
+                laid_out.page_map = labelled(laid_out.page_map,
+                                             runs_of(laid_out.main_start, True))
+        return laid_out
 
 
 class PrintBook:
@@ -134,8 +153,10 @@ class PrintBook:
     def __init__(self, builder: PdfBuilder, document: Document, fragments: list[str],
                  output: Output) -> None:
         self.document = document
+        self.fragments = fragments
         geometry = geometry_for(output.options.get("page_size"), document.metadata.page_size)
-        printing = bool(output.options.get("print"))
+        self.geometry = geometry
+        printing = builder.printing
         book = book_context(document)
         book["page_size"] = geometry.size
         # The title in even lines (bold, 2.3 em on a title page, 1.9 em above an
@@ -188,7 +209,7 @@ class PrintBook:
 
 
 def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
-                     target: Path) -> LaidOut | None:
+                     target: Path, variant: str = SCREEN) -> LaidOut | None:
     """Lay the book out in ``parts`` on the output's workers, in rounds until every
     part's page numbers hold (``parts`` module doc), and merge them into ``target``.
     None if the numbers do not settle within ``parts.MAX_ROUNDS`` rounds."""
@@ -197,20 +218,22 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
         referred = [referred_anchors(text) for text in markup]
         owned = [set(anchor_ids(text)) for text in markup]
         opens_right = [book.opens_right(part) for part in parts]
+        roman_front = book.document.layout != "article"
         page_css = literal_page_css(book.css)
         numbers = store.last_numbers(parts) or Numbers(anchors=estimated_anchors(
             parts, [anchor_ids(chapter["html"]) for chapter in book.chapters],
             anchor_ids(book.front_html())))
         done: dict[str, LaidOut] = {}
         for _round in range(MAX_ROUNDS):
-            part_plans = plans(parts, numbers, opens_right, referred)
+            part_plans = plans(parts, numbers, opens_right, referred, roman_front)
             htmls = [_part_markup(book, part, plan, owned[part.index], page_css)
                      for part, plan in zip(parts, part_plans)]
-            keys = [store.key(html, book.files) for html in htmls]
+            keys = [store.key(html + variant, book.files) for html in htmls]
             missing = [i for i, key in enumerate(keys) if key not in done
                        and not store.has(key)]
             results = output.workers.map(
-                [(lay_out, (htmls[i], book.files, book.dublin_core, store.pdf(keys[i])))
+                [(lay_out, (htmls[i], book.files, book.dublin_core, store.pdf(keys[i]),
+                            variant))
                  for i in missing], [parts[i].size for i in missing])
             for i, laid_out in zip(missing, results):
                 done[keys[i]] = laid_out
@@ -220,17 +243,22 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
             numbers = Numbers({part.index: done[key].pages for part, key in zip(parts, keys)},
                               {part.index: done[key].anchors
                                for part, key in zip(parts, keys)})
-            if plans(parts, numbers, opens_right, referred) == part_plans:
+            if plans(parts, numbers, opens_right, referred, roman_front) == part_plans:
                 break
         else:
             return None
-        merge_parts([store.pdf(key) for key in keys], target,
-                    first_numbers=[plan.first_number for plan in part_plans],
-                    blank_before=[plan.blank_before for plan in part_plans])
+        merged = merge_parts(
+            [store.pdf(key) for key in keys], target,
+            first_numbers=[plan.first_number for plan in part_plans],
+            blank_before=[plan.blank_before for plan in part_plans],
+            label_styles=[ROMAN if roman_front and part.front else ARABIC for part in parts])
         store.remember(parts, numbers, keys)
-        return LaidOut(_joined_page_map(parts, part_plans, [done[key] for key in keys]),
-                       sum(done[key].pages for key in keys)
-                       + sum(plan.blank_before for plan in part_plans), {})
+        images: dict[str, float] = {}
+        for key in keys:
+            for url, dpi in done[key].images.items():
+                images[url] = min(images.get(url, dpi), dpi)
+        return LaidOut(_joined_page_map(parts, merged, [done[key] for key in keys]),
+                       merged.pages, {}, images=images)
 
 
 def _part_markup(book: PrintBook, part: Part, plan: Plan, own: set[str],
@@ -241,15 +269,21 @@ def _part_markup(book: PrintBook, part: Part, plan: Plan, own: set[str],
     return number_links(markup, plan, own)
 
 
-def _joined_page_map(parts: list[Part], part_plans: list[Plan],
+def _joined_page_map(parts: list[Part], merged: MergeResult,
                      laid_out: list[LaidOut]) -> PageMap:
-    """The page maps of the parts as one: printed numbers from each part's first,
-    chapters counted from each part's first chapter."""
+    """The page maps of the parts as one: pages counted from each part's first page
+    in the merged PDF, labelled as the merge labelled them, chapters counted from
+    each part's first chapter."""
     starts = []
-    for part, plan, result in zip(parts, part_plans, laid_out):
+    for part, first, result in zip(parts, merged.part_starts, laid_out):
         for start in result.page_map.pages:
             chapter = start.chapter + part.first if start.part == "chapter" else start.chapter
-            starts.append(dataclasses.replace(start, number=start.number + plan.first_number
-                                              - 1, chapter=chapter))
-    last = part_plans[-1].first_number + laid_out[-1].pages - 1
-    return PageMap(starts, last)
+            starts.append(dataclasses.replace(start, number=start.number + first,
+                                              chapter=chapter))
+    return labelled(PageMap(starts, merged.pages), merged.labels)
+
+
+def labelled(page_map: PageMap, runs: list) -> PageMap:
+    """``page_map`` with each page's printed label under ``runs`` (``numbering``)."""
+    return PageMap([dataclasses.replace(start, label=label(start.number - 1, runs))
+                    for start in page_map.pages], page_map.page_count)

@@ -12,12 +12,15 @@ import dataclasses
 import hashlib
 import logging
 from pathlib import Path
+from urllib.parse import urljoin
 from xml.etree import ElementTree as ET
 
 from ...diagnostics import MISSING_LIBRARY, BuildError
 from ..pagemap import PageMap, page_map
 from .index import fill_index
 from .maths import tag_formulas_as_formula
+from .conformance import SCREEN, adjust_xmp, for_print, is_print, output_intent
+from .numbering import MAIN_ANCHOR, Run, runs_of
 from .weasyprint_fixes import apply as apply_fixes
 
 #: What the print HTML holds when its index still waits for its page numbers (the
@@ -35,6 +38,11 @@ class LaidOut:
     pages: int
     #: Anchor id -> the page (of this PDF, from 1) it stands on.
     anchors: dict[str, int]
+    #: The page (0-based) where the main matter begins (``numbering.MAIN_ANCHOR``),
+    #: or None if this PDF has none (the front matter laid out as a part).
+    main_start: int | None = None
+    #: Image URL -> the lowest resolution (pixels per inch) it is printed at.
+    images: dict[str, float] = dataclasses.field(default_factory=dict)
 
 #: The base URL of the print HTML; never fetched, only mapped by ``BookFetcher``.
 BASE_URL = "https://book.folio.invalid/"
@@ -71,12 +79,15 @@ def _xmp_metadata_class():
         """WeasyPrint's XMP packet, with the book's language, publisher,
         identifier, rights and date added as Dublin Core."""
 
-        def __init__(self, extra: dict[str, str], **values) -> None:
+        def __init__(self, extra: dict[str, str], edition: tuple[str, bytes],
+                     **values) -> None:
             super().__init__(**values)
             self.extra = extra
+            self.edition = edition
 
         def generate_rdf_metadata(self, variant, version, conformance):
             rdf = ET.fromstring(super().generate_rdf_metadata(variant, version, conformance))
+            adjust_xmp(rdf, *self.edition)
             description = ET.SubElement(rdf, f'{{{NS["rdf"]}}}Description')
             description.attrib[f'{{{NS["rdf"]}}}about'] = ""
             for key, value in self.extra.items():
@@ -98,8 +109,10 @@ def _xmp_metadata_class():
 
 
 def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: dict[str, str],
-            temporary: Path) -> LaidOut:
-    """Lay out ``html`` into the PDF ``temporary``; return what the layout tells.
+            temporary: Path, variant: str = SCREEN) -> LaidOut:
+    """Lay out ``html`` into the PDF ``temporary`` of the standard ``variant``
+    (``conformance``: PDF/UA-1, PDF/A-2u, PDF/X-4 or X-1a); return what the layout
+    tells.
 
     Runs in a child process under time and memory limits (``folio.sandbox``)."""
     try:
@@ -122,17 +135,69 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
 
     rendered = render(html)
     if INDEX_MARK in html:  # the index's page numbers come from the first layout
-        pages = {anchor: number for number, page in enumerate(rendered.pages, 1)
-                 for anchor in page.anchors}
-        rendered = render(fill_index(html, pages))
-    rendered.metadata = _xmp_metadata_class()(dublin_core, **vars(rendered.metadata))
+        rendered = render(fill_index(html, printed_numbers(rendered)))
     # The file identifier is stable: the book's identifier and the build time
     # (pydyf adds a hash of the content as the second part).
     stamp = f"{dublin_core['identifier']}\n{rendered.metadata.modified}".encode()
-    rendered.write_pdf(temporary, pdf_variant="pdf/ua-1",
-                       pdf_identifier=hashlib.md5(stamp).hexdigest().encode())
+    # XMP's document ID: the same stamp and the document (a part, a cover) laid out.
+    document_id = stamp + hashlib.sha256(html.encode("utf-8")).digest()
+    rendered.metadata = _xmp_metadata_class()(dublin_core, (variant, document_id),
+                                              **vars(rendered.metadata))
     anchors: dict[str, int] = {}
     for number, page in enumerate(rendered.pages, 1):
         for anchor in page.anchors:
             anchors.setdefault(anchor, number)  # the first of two anchors wins
-    return LaidOut(page_map(rendered), len(rendered.pages), anchors)
+    main_start = anchors[MAIN_ANCHOR] - 1 if MAIN_ANCHOR in anchors else None
+    rendered.write_pdf(temporary, pdf_variant=variant, pdf_tags=True,
+                       pdf_identifier=hashlib.md5(stamp).hexdigest().encode(),
+                       finisher=_finisher(runs_of(main_start, True), is_print(variant)))
+    if is_print(variant):
+        for_print(temporary, variant)
+    return LaidOut(page_map(rendered), len(rendered.pages), anchors, main_start,
+                   image_resolutions(rendered))
+
+
+def printed_numbers(rendered) -> dict[str, int]:
+    """Anchor -> the number printed on its page: counted from the first page of the
+    main matter when front matter goes before it (``numbering``)."""
+    pages = {}
+    for number, page in enumerate(rendered.pages, 1):
+        for anchor in page.anchors:
+            pages.setdefault(anchor, number)  # the first of two anchors wins
+    before = pages.get(MAIN_ANCHOR, 1) - 1
+    return {anchor: number - before for anchor, number in pages.items() if number > before}
+
+
+def image_resolutions(rendered) -> dict[str, float]:
+    """Image URL -> the lowest resolution (pixels per inch) it is printed at."""
+    found: dict[str, float] = {}
+    for page in rendered.pages:
+        stack = [page._page_box]  # noqa: SLF001 - WeasyPrint's boxes have no public walk
+        while stack:
+            box = stack.pop()
+            image = getattr(box, "replacement", None)
+            element = getattr(box, "element", None)
+            url = urljoin(BASE_URL, element.get("src") or "") if element is not None else None
+            width = getattr(box, "width", 0)
+            if url and type(image).__name__ == "RasterImage" and width:
+                dpi = image.width / (width / 96)
+                found[url] = min(found.get(url, dpi), dpi)
+            stack.extend(box.all_children() if hasattr(box, "all_children") else [])
+    return found
+
+
+def _finisher(runs: list[Run], printing: bool):
+    """A WeasyPrint finisher: ``runs`` as the PDF's ``/PageLabels``, and a print
+    PDF's output condition."""
+    def finish(document, pdf) -> None:
+        import pydyf
+        if printing:
+            output_intent(pdf)
+        numbers = pydyf.Array()
+        for run in runs:
+            entry = pydyf.Dictionary({"S": f"/{run.style}"})
+            if run.first != 1:
+                entry["St"] = run.first
+            numbers.extend([run.start, entry])
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": numbers})
+    return finish

@@ -22,7 +22,7 @@ pikepdf (qpdf) and keeps what the one-process PDF has:
 - named destinations: one ``/Names /Dests`` name tree, and links across parts
   (see ``FOREIGN_LINK``);
 - page labels: a ``/PageLabels`` number tree from the printed number of each
-  part's first page;
+  part's first page, in each part's style (roman for the front matter);
 - byte-reproducible output: same parts, same bytes (no time stamp, a file ID
   computed from the content, no linearisation).
 
@@ -61,6 +61,8 @@ from urllib.parse import unquote
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, String
 
+from .numbering import ARABIC, Run, joined
+
 #: The part's HTML links to an anchor of another part as ``FOREIGN_LINK + id``
 #: (``id`` percent-encoded); the merge makes it a link to the named destination.
 #: Under the print HTML's base URL (``folio.formats.pdf.BASE_URL``), never fetched.
@@ -86,6 +88,8 @@ class MergeResult:
     #: Names defined by more than one part: the first part's is kept, as
     #: WeasyPrint keeps the first of two anchors with one name.
     duplicate_anchors: list[str]
+    #: The page labels written (``numbering.Run``).
+    labels: list[Run] = dataclasses.field(default_factory=list)
 
 
 class MergeError(ValueError):
@@ -248,15 +252,19 @@ def _outline_items(root) -> list:
     return items
 
 
-def _page_labels(first_numbers: Sequence[int], starts: Sequence[int]) -> list[tuple[int, int]]:
-    """(page index, first number) of each run of decimal page labels: a new run
-    only where the numbering does not go on from the run before."""
-    runs: list[tuple[int, int]] = []
-    for start, number in zip(starts, first_numbers, strict=True):
-        if runs and runs[-1][1] + (start - runs[-1][0]) == number:
-            continue
-        runs.append((start, number))
-    return runs
+def _page_labels(first_numbers: Sequence[int], styles: Sequence[str],
+                 part_pages: Sequence[int], blank_before: Sequence[bool]) -> list[Run]:
+    """The runs of page labels of the merged pages: each part's pages from its first
+    number in its style; a blank page inserted before a part goes on with the
+    numbering of the part before it (the last page of the front matter, in roman,
+    before the first chapter)."""
+    pages: list[tuple[str, int]] = []
+    for number, style, count, blank in zip(first_numbers, styles, part_pages, blank_before,
+                                           strict=True):
+        if blank:
+            pages.append((pages[-1][0], pages[-1][1] + 1) if pages else (style, number - 1))
+        pages.extend((style, number + offset) for offset in range(count))
+    return joined(pages)
 
 
 def _blank_page(pdf: pikepdf.Pdf, like: pikepdf.Page, key: int) -> pikepdf.Dictionary:
@@ -278,6 +286,7 @@ def _blank_page(pdf: pikepdf.Pdf, like: pikepdf.Page, key: int) -> pikepdf.Dicti
 def merge_parts(parts: Sequence[Path], target: Path, *,
                 first_numbers: Sequence[int] | None = None,
                 blank_before: Sequence[bool] | None = None,
+                label_styles: Sequence[str] | None = None,
                 foreign_link: str = FOREIGN_LINK) -> MergeResult:
     """Merge the PDF ``parts`` (each laid out by WeasyPrint 70 as tagged PDF/UA-1)
     into ``target``; return what was merged and what could not be resolved.
@@ -287,6 +296,8 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
     ``blank_before``: for each part, whether a blank page goes before it: a chapter
     that must open on a right-hand page, after a part that ended on one
     (WeasyPrint never starts a document with a blank page).
+    ``label_styles``: the style of each part's page labels (``numbering.ROMAN`` or
+    ``numbering.ARABIC``, the default).
     ``foreign_link``: the URL prefix of links to anchors in other parts.
     """
     if not parts:
@@ -295,15 +306,19 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
     if len(blank_before) != len(parts) or (first_numbers is not None
                                           and len(first_numbers) != len(parts)):
         raise MergeError("first_numbers and blank_before need one value per part")
+    styles = list(label_styles or [ARABIC] * len(parts))
+    if len(styles) != len(parts):
+        raise MergeError("label_styles needs one value per part")
     sources = [pikepdf.open(path) for path in parts]
     try:
-        return _merge(sources, Path(target), first_numbers, blank_before, foreign_link)
+        return _merge(sources, Path(target), first_numbers, blank_before, styles,
+                      foreign_link)
     finally:
         for source in sources:
             source.close()
 
 
-def _merge(sources: list[pikepdf.Pdf], target: Path, first_numbers, blank_before,
+def _merge(sources: list[pikepdf.Pdf], target: Path, first_numbers, blank_before, styles,
            foreign_link: str) -> MergeResult:
     merged = pikepdf.Pdf.new()
     first = sources[0]
@@ -354,24 +369,27 @@ def _merge(sources: list[pikepdf.Pdf], target: Path, first_numbers, blank_before
     _join_structure(merged, sources, offsets, blank_keys, next_key)  # 4.
     unresolved, duplicates = _join_destinations(merged, sources)  # 5.
     _join_outlines(merged, sources)  # 6.
-    # 7. Page labels: decimal, from each part's first printed number; a blank page
-    #    inserted before a part carries the number before that part's first.
+    # 7. Page labels: from each part's first printed number, in its style; a blank
+    #    page inserted before a part goes on with the part before.
     if first_numbers is None:
         first_numbers = [start + 1 for start in part_starts]
-    starts = [start - bool(blank) for start, blank in zip(part_starts, blank_before, strict=True)]
-    numbers = [number - bool(blank)
-               for number, blank in zip(first_numbers, blank_before, strict=True)]
-    labels = NumberTree.new(merged)
-    for start, number in _page_labels(numbers, starts):
-        labels[start] = Dictionary(S=Name.D) if number == 1 else \
-            Dictionary(S=Name.D, St=number)
-    merged.Root.PageLabels = labels.obj
+    labels = _page_labels(first_numbers, styles, part_pages, blank_before)
+    write_page_labels(merged, labels)
 
     _save(merged, target, max((source.pdf_version for source in sources),
                               key=lambda v: tuple(map(int, v.split(".")))))
     return MergeResult(pages=len(merged.pages), part_pages=part_pages,
                        part_starts=part_starts, unresolved_links=unresolved,
-                       duplicate_anchors=duplicates)
+                       duplicate_anchors=duplicates, labels=labels)
+
+
+def write_page_labels(pdf: pikepdf.Pdf, runs: Sequence[Run]) -> None:
+    """``/PageLabels`` of ``pdf`` from ``runs`` (``numbering.Run``)."""
+    labels = NumberTree.new(pdf)
+    for run in runs:
+        labels[run.start] = Dictionary(S=Name(f"/{run.style}")) if run.first == 1 else \
+            Dictionary(S=Name(f"/{run.style}"), St=run.first)
+    pdf.Root.PageLabels = labels.obj
 
 
 def _join_structure(merged: pikepdf.Pdf, sources: list[pikepdf.Pdf], offsets: list[int],
@@ -507,7 +525,10 @@ def _save(pdf: pikepdf.Pdf, target: Path, version: str) -> None:
     half kept from the parts: WeasyPrint's stable book ID), object streams, no
     linearisation, no time stamps (qpdf adds none), and the parts' PDF version
     (PDF/UA-1 is PDF 1.7; qpdf alone would write 1.5, the least it needs)."""
+    # Object streams need PDF 1.5: a PDF/X-1a (PDF 1.4) is written without them.
+    streams = tuple(map(int, version.split("."))) >= (1, 5)
     pdf.save(target, deterministic_id=True, linearize=False, static_id=False,
              min_version=version,
-             object_stream_mode=pikepdf.ObjectStreamMode.generate,
+             object_stream_mode=pikepdf.ObjectStreamMode.generate if streams
+             else pikepdf.ObjectStreamMode.disable,
              compress_streams=True, qdf=False, fix_metadata_version=False)

@@ -111,18 +111,26 @@ class Numbers:
 
 
 def plans(parts: list[Part], numbers: Numbers, opens_right: list[bool],
-          referred: list[set[str]]) -> list[Plan]:
+          referred: list[set[str]], restart: bool = False) -> list[Plan]:
     """Each part's plan from the page counts and anchor pages known so far (an
     estimate from its size where the part has not been laid out yet).
     ``opens_right[i]``: part i's first chapter opens on a right-hand page;
-    ``referred[i]``: the anchors part i refers to."""
-    starts, blanks, number = [], [], 1
+    ``referred[i]``: the anchors part i refers to; ``restart``: the front matter
+    is numbered on its own (i, ii, iii) and the first part of chapters starts
+    again at 1 (``numbering``). The side of a page is its place in the book: a
+    blank page goes where the page before is a right-hand one."""
+    starts, blanks, number, physical = [], [], 1, 1
     for part in parts:
-        blank = opens_right[part.index] and number % 2 == 0 and part.index > 0
+        blank = opens_right[part.index] and physical % 2 == 0 and part.index > 0
         number += blank
+        physical += blank
+        if restart and part.index > 0 and parts[part.index - 1].front:
+            number = 1  # the main matter opens on a right-hand page: 1 is odd too
         starts.append(number)
         blanks.append(blank)
-        number += numbers.counts.get(part.index) or estimate_pages(part)
+        pages = numbers.counts.get(part.index) or estimate_pages(part)
+        number += pages
+        physical += pages
     where: dict[str, int] = {}
     for part in parts:
         for anchor, page in numbers.anchors.get(part.index, {}).items():
@@ -230,5 +238,7 @@ def part_css(plan: Plan, page_css: str) -> str:
     and the literal page references."""
     rules = [f"html {{ break-before: {plan.side}; }}"]
     if plan.first_number != 1:
-        rules.append(f"@page :first {{ counter-reset: page {plan.first_number}; }}")
+        # Also where the main matter begins: print.css starts it again at 1 there.
+        rules.append(f"@page :first {{ counter-reset: page {plan.first_number}; }}\n"
+                     f"@page :nth(1 of main) {{ counter-reset: page {plan.first_number}; }}")
     return "\n".join(rules + [page_css])

@@ -76,6 +76,7 @@ class PartStore:
     def keep(self, key: str, laid_out: LaidOut) -> None:
         _write_json(self.folder / f"{key}.json", {
             "pages": laid_out.pages, "anchors": laid_out.anchors,
+            "images": laid_out.images,
             "page_map": {"page_count": laid_out.page_map.page_count,
                          "pages": [vars(start) for start in laid_out.page_map.pages]}})
 
@@ -91,7 +92,9 @@ class PartStore:
             page_map = PageMap([PageStart(**start) for start in data["page_map"]["pages"]],
                                int(data["page_map"]["page_count"]))
             return LaidOut(page_map, int(data["pages"]),
-                           {str(k): int(v) for k, v in data["anchors"].items()})
+                           {str(k): int(v) for k, v in data["anchors"].items()},
+                           images={str(k): float(v)
+                                   for k, v in data.get("images", {}).items()})
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
