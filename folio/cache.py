@@ -95,6 +95,8 @@ def _hash_contents(digest, folder: Path) -> None:
 def _folio_digest() -> str:
     """folio's version, code, fonts and built-in templates (fixed for one process)."""
     digest = hashlib.sha256(f"folio {__version__} schema {SCHEMA}\0".encode())
+    # WeasyPrint as released, to measure folio's fixes (``pdf.weasyprint_fixes``).
+    digest.update(os.environ.get("FOLIO_WEASYPRINT_AS_RELEASED", "").encode() + b"\0")
     for path in sorted(_PACKAGE.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0")

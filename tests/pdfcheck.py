@@ -10,6 +10,7 @@ pdffonts (what a reader's software sees).
 from __future__ import annotations
 
 import collections
+import re
 import json
 import subprocess
 import sys
@@ -140,6 +141,53 @@ def links(pdf: pikepdf.Pdf) -> list[list[tuple]]:
                 items.append((rect, "other", None, ""))
         out.append(items)
     return out
+
+
+def _page_chars(path: Path):
+    """Per page, pdfminer's characters (with their boxes)."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTChar
+
+    for layout in extract_pages(str(path)):
+        found, stack = [], [layout]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, LTChar):
+                found.append(item)
+            elif hasattr(item, "__iter__"):
+                stack.extend(item)
+        yield found
+
+
+def page_references(path: Path) -> list[tuple[int, str, str, str]]:
+    """Every link inside the PDF whose text ends in a page number (a contents entry,
+    a cross-reference's "(p. 12)"): (page from 1, its text, the number it shows, the
+    label of the page it leads to). A link broken over lines is one link (its
+    rectangles, which name one destination, are read together)."""
+    with pikepdf.open(path) as pdf:
+        per_page, labels = links(pdf), page_labels(pdf) or []
+    found = []
+    for number, (items, chars) in enumerate(zip(per_page, _page_chars(path)), 1):
+        groups: list[tuple] = []
+        for rect, kind, target, name in items:
+            if kind != "page" or target is None:
+                continue
+            if groups and groups[-1][:2] == (target, name):
+                groups[-1][2].append(rect)
+            else:
+                groups.append((target, name, [rect]))
+        for target, _name, rects in groups:
+            boxes = [(*sorted(r[0::2]), *sorted(r[1::2])) for r in rects]
+            inside = [c for c in chars if any(
+                x0 - 0.5 <= (c.x0 + c.x1) / 2 <= x1 + 0.5
+                and y0 - 0.5 <= (c.y0 + c.y1) / 2 <= y1 + 0.5 for x0, x1, y0, y1 in boxes)]
+            inside.sort(key=lambda c: (-round(c.y0), c.x0))
+            text = "".join(c.get_text() for c in inside)
+            shown = re.search(r"(\d+|\b[ivxlc]+)\)?\s*$", text)
+            if shown:
+                label = labels[target] if target < len(labels) else str(target + 1)
+                found.append((number, " ".join(text.split()), shown.group(1), label))
+    return found
 
 
 def marked_content(page: pikepdf.Page) -> list[int]:

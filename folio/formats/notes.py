@@ -23,7 +23,8 @@ import dataclasses
 import html
 import re
 
-from ..ast import Para, RawBlock, RawInline, Space, Str, classes_of, expand, stringify
+from ..ast import (Para, RawBlock, RawInline, Space, Str, classes_of, expand, position,
+                   stringify)
 
 #: A URL's pieces: a %XX escape, a mark it may break after, or a run of the rest.
 _URL_PIECES = re.compile(r"(%[0-9A-Fa-f]{2})|([/._?&=#])|([^%/._?&=#]+|%)")
@@ -205,10 +206,22 @@ def place_notes(blocks: list, placement: Placement) -> list:
 
 
 class AtPageFoot(Placement):
-    """PDF: every note an inline element that WeasyPrint floats to the foot of its page."""
+    """PDF: every note an inline element that WeasyPrint floats to the foot of its page.
+
+    A link's note is named by the chapter and its place among the chapter's link
+    notes (``data-note-at="chapter:k"``; not by line, so that an edit elsewhere in
+    the manuscript leaves the chapter's HTML as it was); ``lines[k]`` is the line of
+    its link, for the check of the laid-out pages (``pdf.note_rule``)."""
+
+    def __init__(self, chapter: int = 0) -> None:
+        self.chapter = chapter
+        #: The manuscript line (0: unknown) of each link note, in order.
+        self.lines: list[int] = []
 
     def link(self, node: dict, url: str, site: Site) -> list:
-        return [node, RawInline('<span class="footnote link-note">'
+        at = f"{self.chapter}:{len(self.lines)}"
+        self.lines.append(position(node)[0])
+        return [node, RawInline(f'<span class="footnote link-note" data-note-at="{at}">'
                                 + breakable_url_html(url, PRINT) + "</span>")]
 
     def footnote(self, node: dict, site: Site) -> list:

@@ -33,6 +33,7 @@ from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geom
                      running_head, wide_tables)
 from .maths import formulas_as_drawings
 from .merge import MergeResult, merge_parts
+from .note_rule import PROBLEMS as NOTE_PROBLEMS
 from .numbering import ARABIC, ROMAN, label, runs_of
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
                     literal_page_css, number_links, part_css, plans, referred_anchors, split)
@@ -90,10 +91,13 @@ class PdfBuilder(Builder):
         geometry = geometry_for((options or {}).get("page_size"), document.metadata.page_size)
         #: Formula drawings (name -> SVG) for ``write``, made with the pieces.
         self.drawings: dict[str, bytes] = {}
+        placements = [AtPageFoot(index) for index in range(len(document.chapters))]
         pieces = [fit_for_print(formulas_as_drawings(
-                      place_notes(self._blocks(document, chapter), AtPageFoot()),
+                      place_notes(self._blocks(document, chapter), placement),
                       self.drawings), geometry)
-                  for chapter in document.chapters]
+                  for chapter, placement in zip(document.chapters, placements)]
+        #: Per chapter, the manuscript line of each link note (``note_rule``).
+        self.note_lines = [placement.lines for placement in placements]
         self.diagnostics = [
             Diagnostic(chapter.source, line, col, "warning", message, "wide-table")
             for chapter, piece in zip(document.chapters, pieces)
@@ -126,7 +130,28 @@ class PdfBuilder(Builder):
         book = PrintBook(self, document, fragments, output)
         target = output.folder / self.file_name(output.slug)
         laid_out = self.lay_out_book(book, output, target)
-        return Written(target, {"page_map": laid_out.page_map})
+        return Written(target, {"page_map": laid_out.page_map},
+                       diagnostics=self.note_warnings(document, laid_out))
+
+    def note_warnings(self, document: Document, laid_out: LaidOut) -> list[Diagnostic]:
+        """A warning for each note the layout did not print once on its call's page
+        (``note_rule``), at its link's line."""
+        printed = {start.number: start.printed for start in laid_out.page_map.pages}
+        warnings = []
+        for misplaced in laid_out.misplaced:
+            source, line = document.source.display, 0
+            chapter, _, k = misplaced.at.partition(":")
+            if chapter.isdigit() and int(chapter) < len(document.chapters):
+                source = document.chapters[int(chapter)].source
+                lines = self.note_lines[int(chapter)] if k.isdigit() else []
+                line = lines[int(k)] if int(k or 0) < len(lines) else 0
+            page = printed.get(misplaced.page, str(misplaced.page))
+            warnings.append(Diagnostic(
+                source, line, 0, "warning",
+                f"the note {misplaced.text!r} is {NOTE_PROBLEMS[misplaced.problem]} "
+                f"(page {page} of the PDF); the PDF shows it as the layout made it",
+                "note-misplaced"))
+        return warnings
 
     def lay_out_book(self, book: PrintBook, output: Output, target: Path) -> LaidOut:
         """Lay ``book`` out into ``target``, in parts on the output's workers when it
@@ -257,8 +282,11 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
         for key in keys:
             for url, dpi in done[key].images.items():
                 images[url] = min(images.get(url, dpi), dpi)
+        misplaced = [dataclasses.replace(m, page=m.page + first)
+                     for key, first in zip(keys, merged.part_starts)
+                     for m in done[key].misplaced]
         return LaidOut(_joined_page_map(parts, merged, [done[key] for key in keys]),
-                       merged.pages, {}, images=images)
+                       merged.pages, {}, images=images, misplaced=misplaced)
 
 
 def _part_markup(book: PrintBook, part: Part, plan: Plan, own: set[str],

@@ -20,6 +20,7 @@ from ..pagemap import PageMap, page_map
 from .index import fill_index
 from .maths import tag_formulas_as_formula
 from .conformance import SCREEN, adjust_xmp, for_print, is_print, output_intent
+from .note_rule import Misplaced, misplaced_notes
 from .numbering import MAIN_ANCHOR, Run, runs_of
 from .weasyprint_fixes import apply as apply_fixes
 
@@ -43,6 +44,8 @@ class LaidOut:
     main_start: int | None = None
     #: Image URL -> the lowest resolution (pixels per inch) it is printed at.
     images: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: The notes that break their rule (``note_rule``); pages of this PDF.
+    misplaced: list[Misplaced] = dataclasses.field(default_factory=list)
 
 #: The base URL of the print HTML; never fetched, only mapped by ``BookFetcher``.
 BASE_URL = "https://book.folio.invalid/"
@@ -154,7 +157,7 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
     if is_print(variant):
         for_print(temporary, variant)
     return LaidOut(page_map(rendered), len(rendered.pages), anchors, main_start,
-                   image_resolutions(rendered))
+                   image_resolutions(rendered), misplaced_notes(rendered.pages))
 
 
 def printed_numbers(rendered) -> dict[str, int]:

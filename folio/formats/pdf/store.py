@@ -15,6 +15,7 @@ estimate: they only save rounds, the rounds check them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -24,16 +25,20 @@ from pathlib import Path
 
 from ..pagemap import PageMap, PageStart
 from .engine import LaidOut
+from .note_rule import Misplaced
 from .parts import Numbers, Part
+from .weasyprint_fixes import AS_RELEASED
 
 _PACKAGE = Path(__file__).resolve().parent
 
 
 def _engine_signature() -> str:
     """What a part's layout depends on besides its HTML and files."""
-    digest = hashlib.sha256(metadata.version("weasyprint").encode())
-    for path in sorted([*_PACKAGE.glob("*.py"), _PACKAGE.parent / "pagemap.py"]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest = hashlib.sha256(metadata.version("weasyprint").encode() + b"\0"
+                            + os.environ.get(AS_RELEASED, "").encode())
+    for path in sorted([*_PACKAGE.rglob("*.py"), _PACKAGE.parent / "pagemap.py"]):
+        digest.update(str(path.relative_to(_PACKAGE.parent)).encode() + b"\0"
+                      + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -77,6 +82,7 @@ class PartStore:
         _write_json(self.folder / f"{key}.json", {
             "pages": laid_out.pages, "anchors": laid_out.anchors,
             "images": laid_out.images,
+            "misplaced": [dataclasses.astuple(m) for m in laid_out.misplaced],
             "page_map": {"page_count": laid_out.page_map.page_count,
                          "pages": [vars(start) for start in laid_out.page_map.pages]}})
 
@@ -94,7 +100,9 @@ class PartStore:
             return LaidOut(page_map, int(data["pages"]),
                            {str(k): int(v) for k, v in data["anchors"].items()},
                            images={str(k): float(v)
-                                   for k, v in data.get("images", {}).items()})
+                                   for k, v in data.get("images", {}).items()},
+                           misplaced=[Misplaced(int(page), str(problem), str(text), str(at))
+                                      for page, problem, text, at in data["misplaced"]])
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
