@@ -5,6 +5,9 @@
     FOLIO_BENCH_RUNS=5 make bench     # runs per measurement (median reported; default 3)
     FOLIO_BENCH_PAGES=150,600,2500    # book sizes in (approximate) A5 pages (default)
     FOLIO_BENCH_DENSITY=0,5,15        # link notes a page for the density rows (default)
+    FOLIO_BENCH_NOTES=70,300,600      # pages of the link-dense books checked note by note
+    FOLIO_BENCH_LISTS=2000,10000      # links of the link lists
+    FOLIO_BENCH_AS_RELEASED=1         # the smallest dense book with WeasyPrint as released too
 
 For each size: the full build of three formats (folio's PDF laid out in parts on
 every core) against plain pandoc's three commands; the PDF alone against
@@ -12,7 +15,8 @@ WeasyPrint's own command line on folio's print HTML; the PDF on one worker and
 on two; a cold build (no numbers of an earlier build) and a warm one (``--force``
 with them); a rebuild with nothing changed and with one chapter changed; peak
 memory. On the smallest size, the cost of link notes: the same text with 0, 5 and
-15 link notes a page, PDF only.
+15 link notes a page, PDF only. Then link-dense books and link lists, PDF only, one
+run each, with the notes' rule read back from the PDF (tests/notecheck.py).
 
 Every measurement runs its command as a subprocess and reads its wall time and
 its peak resident memory (``ru_maxrss`` from ``os.wait4``: the largest single
@@ -331,6 +335,47 @@ def bench_density(pages: int, densities: list[float], runs: int) -> list[tuple[s
             for density, (seconds, count) in times.items()]
 
 
+def bench_link_notes(dense_pages: list[int], lists: list[int]) -> list[tuple[str, ...]]:
+    """The link notes' rule and cost on link-dense books (tests/fixtures/pdf/linkbooks:
+    1 to 25 notes a page, headings with links, page references) of about
+    ``dense_pages`` pages and on lists of ``lists`` links: PDF only, 2 workers, one
+    run each; the PDF read back by tests/notecheck.py (pdfminer), not by the code
+    that made it. With FOLIO_BENCH_AS_RELEASED=1, the smallest dense book also with
+    WeasyPrint as released (``weasyprint_fixes.AS_RELEASED``)."""
+    sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "fixtures" / "pdf")]
+    import linkbooks
+    from notecheck import read_pdf, rule_violations
+
+    books = [(f"{pages} p. dense", linkbooks.dense_book(chapters=max(1, round(pages / 15))),
+              {}) for pages in dense_pages]
+    if dense_pages and os.environ.get("FOLIO_BENCH_AS_RELEASED") == "1":
+        books.insert(1, (f"{dense_pages[0]} p. dense", books[0][1],
+                         {"FOLIO_WEASYPRINT_AS_RELEASED": "1"}))
+    books += [(f"{links:,} links", linkbooks.link_list(links), {}) for links in lists]
+    rows = []
+    for index, (label, manuscript, env) in enumerate(books):
+        folder = OUT / f"notes-{index}"
+        shutil.rmtree(folder, ignore_errors=True)
+        book = folder / "book"
+        book.mkdir(parents=True)
+        (book / "book.md").write_text(manuscript.text(), encoding="utf-8")
+        try:
+            seconds, peak = measure([folio_command(book, folder / "dist", "--format", "pdf")],
+                                    env)
+        except SystemExit as failed:
+            rows.append((label, f"PDF only: {failed}", "failed", "", ""))
+            continue
+        pages = read_pdf(folder / "dist" / "book" / "book.pdf")
+        found = rule_violations(pages, manuscript.urls)
+        notes = sum(len(page.notes) for page in pages)
+        counts = ", ".join(f"{len(v)} {k.replace('_', ' ')}" for k, v in found.items())
+        released = " (WeasyPrint as released)" if env else ""
+        rows.append((label, f"PDF only{released}: {len(pages)} p., {notes} of "
+                     f"{len(manuscript.urls)} notes printed; {counts}",
+                     f"{seconds:.1f} s", f"{peak} MB", ""))
+    return rows
+
+
 def _pdf_pages(pdf: Path) -> str:
     try:
         from pypdf import PdfReader
@@ -343,6 +388,8 @@ def main() -> int:
     runs = int(os.environ.get("FOLIO_BENCH_RUNS", "3"))
     sizes = [int(s) for s in os.environ.get("FOLIO_BENCH_PAGES", "150,600,2500").split(",")]
     densities = [float(d) for d in os.environ.get("FOLIO_BENCH_DENSITY", "0,5,15").split(",")]
+    dense = [int(p) for p in os.environ.get("FOLIO_BENCH_NOTES", "70,300,600").split(",") if p]
+    lists = [int(n) for n in os.environ.get("FOLIO_BENCH_LISTS", "2000,10000").split(",") if n]
     OUT.mkdir(exist_ok=True)
     snapshot_code()
     rows = []
@@ -350,6 +397,7 @@ def main() -> int:
         rows.extend(bench_book(pages, runs))
     if densities:
         rows.extend(bench_density(min(sizes), densities, runs))
+    rows.extend(bench_link_notes(dense, lists))
     smallest, largest = min(sizes), max(sizes)
     if largest != smallest:
         rows.append((f"{largest} p.", "PDF time per page vs at the smallest size",
