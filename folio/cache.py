@@ -171,7 +171,7 @@ class BuildCache:
         entry = _valid_entry(raw)
         if entry is None or entry.key != key:
             return None
-        if formats is not None and sorted(entry.outputs) != sorted(formats):
+        if formats is not None and sorted(entry.formats) != sorted(formats):
             return None
         for name, (size, mtime) in entry.stamps.items():
             try:
@@ -189,9 +189,10 @@ class BuildCache:
 
     def store(self, slug: str, key: str, outputs: dict[str, Path], folder: Path,
               diagnostics: list[Diagnostic], depends: dict[Path, str],
-              timings: dict[str, float]) -> None:
+              timings: dict[str, float], formats: list[str] | None = None) -> None:
         """Record a finished build; ``folder`` is the book's output folder, ``depends``
-        the files it read besides the manuscript, with their SHA-256."""
+        the files it read besides the manuscript, with their SHA-256; ``formats`` the
+        formats built (``outputs`` also names files beside them: the print cover)."""
         stamps = {}
         written = set(outputs.values())
         written.update(p for p in folder.glob("*") if p.is_file())
@@ -203,7 +204,7 @@ class BuildCache:
                       stamps,
                       [dataclasses.asdict(d) for d in diagnostics], hashes,
                       {name: round(seconds, 3) for name, seconds in timings.items()},
-                      sorted(outputs))
+                      sorted(formats if formats is not None else outputs))
         write_text(self._path(slug), json.dumps(dataclasses.asdict(entry), indent=1))
 
     def _relative(self, path: Path) -> str:
@@ -247,7 +248,7 @@ def _valid_entry(raw: bytes) -> Entry | None:
         and isinstance(entry.diagnostics, list) and isinstance(entry.formats, list)
         and all(_inside(path) and path in entry.stamps and isinstance(name, str)
                 for name, path in entry.outputs.items())
-        and sorted(entry.outputs) == sorted(entry.formats)
+        and set(entry.formats) <= set(entry.outputs)
         and all(_inside(name) and isinstance(stamp, list) and len(stamp) == 2
                 and all(isinstance(n, int) and not isinstance(n, bool) for n in stamp)
                 for name, stamp in entry.stamps.items())

@@ -177,7 +177,7 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
     if cache is not None and key and not missing:
         images = [*document.images.values(), *([document.cover] if document.cover else [])]
         cache.store(book.slug, key, outputs, outdir / book.slug, collected,
-                    {image.path: image.digest for image in images}, timings)
+                    {image.path: image.digest for image in images}, timings, list(written))
     return BookResult(book.display, outputs, timings, missing=missing)
 
 
