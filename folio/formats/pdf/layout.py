@@ -152,18 +152,20 @@ def _break_long_runs(inlines: list) -> list:
 #: almost fills a page pushes the text after it onto page after page, a line or two
 #: at a time (Kozea/WeasyPrint#1833).
 LONG_URL = 400
-_LINK_NOTE = '<span class="footnote link-note">'
+#: The start tag of a link's note (with its ``data-note-at``).
+_LINK_NOTE = re.compile(r'<span class="footnote link-note"[^>]*>')
 
 
 def _inline_long_link_note(node: dict):
     """The note of a very long URL (``formats.notes.AtPageFoot``) set in the text."""
-    if node["t"] != "RawInline" or not node["c"][1].startswith(_LINK_NOTE):
+    start = node["t"] == "RawInline" and _LINK_NOTE.match(node["c"][1])
+    if not start:
         return None
     markup = node["c"][1]
     if len(html.unescape(re.sub(r"<[^>]+>", "", markup))) <= LONG_URL:
         return [node]
     return [{"t": "RawInline", "c": ["html", '<span class="link-inline">'
-                                     + markup[len(_LINK_NOTE):]]}]
+                                     + markup[start.end():]]}]
 
 
 # --- spaces before inline elements -------------------------------------------------
