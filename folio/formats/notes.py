@@ -229,6 +229,36 @@ class AtPageFoot(Placement):
         return [RawInline('<span class="footnote">'), *content, RawInline("</span>")]
 
 
+#: Between two note calls that stand side by side in the print (a link's note, then a
+#: footnote): "11,12", not "1112".
+CALL_SEPARATOR = '<span class="call-separator">,</span>'
+
+
+def separate_adjacent_calls(tree):
+    """``tree`` (pandoc's blocks after ``AtPageFoot``) with ``CALL_SEPARATOR`` between
+    two note calls that no text parts: a note's span that ends where the next begins."""
+    if isinstance(tree, dict):
+        for value in tree.values():
+            separate_adjacent_calls(value)
+        return tree
+    if not isinstance(tree, list):
+        return tree
+    out, depth, ended_at = [], 0, -1
+    for node in tree:
+        separate_adjacent_calls(node)
+        raw = node.get("t") == "RawInline" and node["c"][1] if isinstance(node, dict) else ""
+        opens = bool(raw) and raw.startswith('<span class="footnote')
+        if opens and depth == 0 and ended_at == len(out):
+            out.append(RawInline(CALL_SEPARATOR))
+        out.append(node)
+        if raw and (opens or depth):
+            depth += raw.count("<span") - raw.count("</span>")
+            if depth <= 0:
+                depth, ended_at = 0, len(out)
+    tree[:] = out
+    return tree
+
+
 class NoteCounter:
     """Numbers notes in one sequence across a whole book, in reading order."""
 

@@ -9,8 +9,9 @@ import re
 import textwrap
 
 from folio.diagnostics import Reporter
-from folio.formats.notes import (AtChapterEnd, AtPageFoot, InMargin, NoteCounter,
-                                 PRINT, breakable_url_html, note_section, place_notes)
+from folio.formats.notes import (CALL_SEPARATOR, AtChapterEnd, AtPageFoot, InMargin,
+                                 NoteCounter, PRINT, breakable_url_html, note_section,
+                                 place_notes, separate_adjacent_calls)
 from folio.pipeline import read_book
 
 MANUSCRIPT = """\
@@ -68,6 +69,20 @@ def test_one_note_per_url_in_a_paragraph_and_again_in_the_next(tmp_path):
         "https://a.example/x</span></span>", "https://b.example/</span></span>",
         "https://a.example/x</span></span>", "https://t.example/</span></span>",
         "https://h.example/</span></span>"]
+
+
+def test_calls_side_by_side_get_a_comma_between_them_and_no_other_call_does(tmp_path):
+    """A link's call, a footnote's call right after it, and the footnote's own
+    link inside it: "text¹,²", not "text¹²" (which reads as twelve)."""
+    text = MANUSCRIPT.replace("[another](https://b.example/).[^n]",
+                              "[another](https://b.example/)[^n][^m].\n\n[^m]: More.")
+    blocks = separate_adjacent_calls(place_notes(chapter_blocks(tmp_path, text), AtPageFoot()))
+    raws = raw_html(blocks)
+    separators = [i for i, raw in enumerate(raws) if raw == CALL_SEPARATOR]
+    assert len(separators) == 2
+    for i in separators:  # after the end of one note, before the start of the next
+        assert raws[i - 1].endswith("</span>") and raws[i + 1].startswith('<span class="footnote')
+    assert raws.count(CALL_SEPARATOR) == 2  # none after the other links' notes
 
 
 def test_a_footnote_is_one_float_with_its_links_urls_inside(tmp_path):

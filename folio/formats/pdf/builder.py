@@ -24,7 +24,7 @@ from ...outputs import atomic_path
 from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
                     toc_entries)
 from ..code import code_css
-from ..notes import AtPageFoot, place_notes
+from ..notes import AtPageFoot, place_notes, separate_adjacent_calls
 from ..pagemap import PageMap
 from .conformance import SCREEN
 from .engine import BASE_URL, INDEX_MARK, LaidOut, lay_out
@@ -68,11 +68,12 @@ def caption_lists(document: Document) -> list[dict]:
     return lists
 
 
-def note_hang(fragments: list[str]) -> float:
+def note_hang(fragments: list[str], article: bool = False) -> float:
     """The width (em) of the hanging note numbers: room for the longest number of a
-    chapter (notes are numbered per chapter) and a gap; 1.3 em up to 99."""
-    most = max((fragment.count('<span class="footnote') for fragment in fragments),
-               default=0)
+    chapter (notes are numbered per chapter; through the whole text in an article)
+    and a gap; 1.3 em up to 99."""
+    counts = [fragment.count('<span class="footnote') for fragment in fragments]
+    most = sum(counts) if article else max(counts, default=0)
     return round(max(1.3, 0.52 * len(str(most)) + 0.35), 2)
 
 
@@ -92,8 +93,8 @@ class PdfBuilder(Builder):
         #: Formula drawings (name -> SVG) for ``write``, made with the pieces.
         self.drawings: dict[str, bytes] = {}
         placements = [AtPageFoot(index) for index in range(len(document.chapters))]
-        pieces = [fit_for_print(formulas_as_drawings(
-                      place_notes(self._blocks(document, chapter), placement),
+        pieces = [fit_for_print(formulas_as_drawings(separate_adjacent_calls(
+                      place_notes(self._blocks(document, chapter), placement)),
                       self.drawings), geometry)
                   for chapter, placement in zip(document.chapters, placements)]
         #: Per chapter, the manuscript line of each link note (``note_rule``).
@@ -158,8 +159,10 @@ class PdfBuilder(Builder):
         is long, else in one piece."""
         variant = self.pdf_variant(output.options)
         with atomic_path(target) as temporary:
-            parts = split(len(book.front_html()), [len(f) for f in book.fragments],
-                          len(output.workers.children))
+            # An article's sections run on, one page into the next: no part of it
+            # can start on a page of its own.
+            workers = 1 if book.document.layout == "article" else len(output.workers.children)
+            parts = split(len(book.front_html()), [len(f) for f in book.fragments], workers)
             laid_out = None
             if len(parts) > 1:
                 laid_out = lay_out_in_parts(book, parts, output, temporary, variant)
@@ -198,7 +201,7 @@ class PrintBook:
                                                                    fragments))]
         self.css = builder.render(output, "print/print.css", book=book, page=geometry,
                                   printing=printing, table_sizes=TABLE_SIZES,
-                                  note_hang=note_hang(fragments),
+                                  note_hang=note_hang(fragments, document.layout == "article"),
                                   code_css=Markup(code_css("print")),
                                   fonts_css=Markup(font_face_css("fonts/")))
         self.render = lambda **context: builder.render(
