@@ -8,6 +8,7 @@
     FOLIO_BENCH_NOTES=70,300,600      # pages of the link-dense books checked note by note
     FOLIO_BENCH_LISTS=2000,10000      # links of the link lists
     FOLIO_BENCH_AS_RELEASED=1         # the smallest dense book with WeasyPrint as released too
+    FOLIO_BENCH_ONE_FILE_MB=5         # a manuscript of this size in one file (0: none)
 
 For each size: the full build of three formats (folio's PDF laid out in parts on
 every core) against plain pandoc's three commands; the PDF alone against
@@ -376,6 +377,30 @@ def bench_link_notes(dense_pages: list[int], lists: list[int]) -> list[tuple[str
     return rows
 
 
+def bench_one_file(megabytes: float) -> list[tuple[str, ...]]:
+    """A manuscript of ``megabytes`` MB in one file (front matter, then the generated
+    chapters), all three formats, default limits, one run."""
+    folder = OUT / f"one-file-{megabytes:g}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    manuscript = folder / "long.md"
+    chunks, size, number = ["---\ntitle: One Long File\nauthor: The Benchmark\nlang: en\n---\n"], 0, 0
+    while size < megabytes * 1_000_000:
+        number += 1
+        chunks.append(chapter_text(number, PAGES_PER_CHAPTER * WORDS_PER_PAGE))
+        size += len(chunks[-1].encode("utf-8"))
+    manuscript.write_text("\n\n".join(chunks), encoding="utf-8")
+    print(f"## one file of {megabytes:g} MB: building …", file=sys.stderr, flush=True)
+    label = f"{manuscript.stat().st_size / 1e6:.1f} MB, one file"
+    try:
+        seconds, peak = measure([folio_command(manuscript, folder / "dist")])
+    except SystemExit as failed:
+        return [(label, f"full build, 3 formats, default limits: {failed}", "failed", "", "")]
+    pages = _pdf_pages(folder / "dist" / "long" / "long.pdf")
+    return [(label, f"full build, 3 formats, default limits ({number} chapters, {pages} p.)",
+             f"{seconds:.1f} s", f"{peak} MB", "")]
+
+
 def _pdf_pages(pdf: Path) -> str:
     try:
         from pypdf import PdfReader
@@ -398,6 +423,9 @@ def main() -> int:
     if densities:
         rows.extend(bench_density(min(sizes), densities, runs))
     rows.extend(bench_link_notes(dense, lists))
+    one_file = float(os.environ.get("FOLIO_BENCH_ONE_FILE_MB", "5") or 0)
+    if one_file:
+        rows.extend(bench_one_file(one_file))
     smallest, largest = min(sizes), max(sizes)
     if largest != smallest:
         rows.append((f"{largest} p.", "PDF time per page vs at the smallest size",
