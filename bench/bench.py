@@ -418,14 +418,20 @@ def main() -> int:
     OUT.mkdir(exist_ok=True)
     snapshot_code()
     rows = []
+
+    def found(new_rows: list) -> None:  # as they come, in case a long run is stopped
+        rows.extend(new_rows)
+        for row in new_rows:
+            print("| " + " | ".join(row) + " |", file=sys.stderr, flush=True)
+
     for pages in sizes:
-        rows.extend(bench_book(pages, runs))
+        found(bench_book(pages, runs))
     if densities:
-        rows.extend(bench_density(min(sizes), densities, runs))
-    rows.extend(bench_link_notes(dense, lists))
+        found(bench_density(min(sizes), densities, runs))
+    found(bench_link_notes(dense, lists))
     one_file = float(os.environ.get("FOLIO_BENCH_ONE_FILE_MB", "5") or 0)
     if one_file:
-        rows.extend(bench_one_file(one_file))
+        found(bench_one_file(one_file))
     smallest, largest = min(sizes), max(sizes)
     if largest != smallest:
         rows.append((f"{largest} p.", "PDF time per page vs at the smallest size",
