@@ -149,19 +149,35 @@ def generate_book(folder: Path, pages: int, seed: int = 0,
 
 # --- measuring ------------------------------------------------------------------------------
 
+#: Runs a command as its own child and writes that child's ``ru_maxrss`` to a file.
+#: A child started from the benchmark's own process (which grows to gigabytes while
+#: it renders print HTML) would report the benchmark's size: Linux counts the
+#: parent's pages, shared until ``exec``, in the child's peak. Started from this
+#: small launcher, a command's peak is its own.
+_LAUNCHER = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def measure(commands: list[list[str]], env: dict | None = None) -> tuple[float, int]:
     """Run ``commands`` one after the other; return wall seconds and the peak RSS (MB)
     of the largest process among them (``ru_maxrss`` of each, via ``os.wait4``)."""
     started = time.perf_counter()
     peak = 0
+    report = OUT / "maxrss.txt"
     for command in commands:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})})
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        process = subprocess.run([PYTHON, "-c", _LAUNCHER, str(report), *command],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env={**os.environ, **(env or {})}, check=False)
         if process.returncode != 0:
             raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}")
-        peak = max(peak, usage.ru_maxrss)
+        peak = max(peak, int(report.read_text()))
     return time.perf_counter() - started, peak // 1024
 
 
