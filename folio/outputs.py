@@ -283,9 +283,8 @@ def _entries(journal: Path) -> list[list[str]]:
     return entries
 
 
-def _running(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # ours, from before this build began (the pid came round again)
+def process_alive(pid: int) -> bool:
+    """True if a process ``pid`` exists (ours or another user's)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -293,6 +292,11 @@ def _running(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _running(pid: int) -> bool:
+    # Our own pid: left by a build before this one began (the pid came round again).
+    return pid != os.getpid() and process_alive(pid)
 
 
 def remove_stale(outdir: Path) -> None:

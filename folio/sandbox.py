@@ -41,6 +41,7 @@ import traceback
 from pathlib import Path
 
 from .diagnostics import BuildError
+from .outputs import process_alive
 
 #: Seconds the PDF layout may take: WeasyPrint needs about 50 ms a page, so this
 #: allows some 5,000 pages (a 10 MiB manuscript) on a slow machine.
@@ -279,18 +280,8 @@ def remove_stale_scratch() -> None:
     root = Path(tempfile.gettempdir())
     for folder in root.glob(f"{SCRATCH_PREFIX}*"):
         pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # --- in the child --------------------------------------------------------------------
