@@ -144,8 +144,9 @@ class PdfBuilder(Builder):
             chapter, _, k = misplaced.at.partition(":")
             if chapter.isdigit() and int(chapter) < len(document.chapters):
                 source = document.chapters[int(chapter)].source
-                lines = self.note_lines[int(chapter)] if k.isdigit() else []
-                line = lines[int(k)] if int(k or 0) < len(lines) else 0
+                lines = self.note_lines[int(chapter)]
+                if k.isdigit() and int(k) < len(lines):  # a manuscript's span may say anything
+                    line = lines[int(k)]
             page = printed.get(misplaced.page, str(misplaced.page))
             warnings.append(Diagnostic(
                 source, line, 0, "warning",
