@@ -38,6 +38,7 @@ from .parse import parse_markdown, unwrap_positions
 from .sandbox import Child, Workers, can_fork, remove_stale_scratch
 from .templates import TEMPLATE_MEMORY_MIB, make_environment, render_limited, template_seconds
 from .transforms import transform_book
+from .transforms.rawhtml import link_raw_anchors
 from .transforms.structure import first_heading_title
 from .transforms.syntax import read_syntax
 
@@ -73,8 +74,10 @@ def read_book(source: str | Path | BookSource, reporter: Reporter) -> Document:
     wrapped = [document["blocks"] for document in parsed]
     guard_manuscript(book.files, wrapped, reporter)  # before any recursive walker
     run_checks(book, wrapped, reporter)
-    # pandoc's Markdown that commonmark_x leaves as text (citations, captions …).
-    blocks = [unwrap_positions(read_syntax(file_blocks)) for file_blocks in wrapped]
+    # pandoc's Markdown that commonmark_x leaves as text (citations, captions …), and
+    # raw <a href="https://…"> links as Links (noted and checked like Markdown's).
+    blocks = [unwrap_positions(link_raw_anchors(read_syntax(file_blocks)))
+              for file_blocks in wrapped]
     metadata = _complete_metadata(book, blocks, reporter)
     document = transform_book(book, blocks, metadata, reporter)
     document.api_version = parsed[0]["pandoc-api-version"]

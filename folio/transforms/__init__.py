@@ -11,7 +11,9 @@
 5. ``links`` and ``rawhtml``: classify every link (external, cross-reference,
    placeholder, unsafe), resolve every image -- Markdown's and raw HTML's -- and the
    cover inside the book folder.
-(``syntax`` runs earlier, on the parsed files with their source positions.)
+(``syntax`` runs earlier, on the parsed files with their source positions, and
+``rawhtml.link_raw_anchors`` right after it: a raw ``<a href="https://…">…</a>``
+becomes a ``Link``, so that ``links`` classifies it and the formats note it.)
 Format-specific passes (notes for print or for e-readers) live in ``folio.formats``.
 """
 

@@ -19,17 +19,28 @@ that need it are rewritten:
 
 Raw HTML has no source position in pandoc's AST, so warnings name the line where
 the tag's text first occurs in the file after the previous tag found.
+
+Before all that, while the source positions are there, ``link_raw_anchors`` makes a
+raw ``<a href="https://…">text</a>`` a real ``Link`` -- when its href is external
+and both tags stand in one list of inlines (one paragraph, heading, cell) around no
+other anchor -- so that it is classified, noted (print, EPUB, print view) and
+checked exactly as a Markdown link is. Every other raw anchor (internal, unsafe,
+unpaired, nested, ``<a name>``, any in a ``RawBlock``) stays raw HTML and is
+resolved here as before.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
+from ..ast import get_attr
 from ..diagnostics import Reporter
 from ..document import Document
-from ..safety import FORBIDDEN_TAGS, LINK_SCHEMES, start_tags, url_scheme
+from ..safety import (FORBIDDEN_TAGS, LINK_SCHEMES, Tag, start_and_end_tags, start_tags,
+                      url_scheme)
 from .links import file_name_of, find_anchor, image_file, size_problem
 
 
@@ -161,3 +172,164 @@ class RawHtmlLinks:
                                "text", "missing-anchor", col)
             return None
         return "#" + found
+
+
+# --- raw links as Links ----------------------------------------------------------------
+
+#: The end tag of a link, as a raw inline holds it.
+_END_A = re.compile(r"\s*</a\s*>\s*", re.IGNORECASE)
+#: Attributes of a raw link that its ``Link`` keeps (besides id, class and title).
+_KEPT_ATTRIBUTES = ("lang", "dir")
+
+
+def link_raw_anchors(tree):
+    """One file's (wrapped) blocks with every raw ``<a href=EXTERNAL>…</a>`` that
+    ``_paired`` accepts made a ``Link``, in place; returns ``tree``.
+
+    Not descended into: a ``Link`` or ``Image`` (a link in a link's text stays raw),
+    and whatever stands inside a raw ``<a>`` that stays raw (nested anchors stay as
+    written)."""
+    if isinstance(tree, list):
+        skip: set[int] = set()
+        if any(_anchor_tag(item) is not None for item in tree):
+            tree[:], skip = _paired(tree)
+        for item in tree:
+            if isinstance(item, list):
+                link_raw_anchors(item)
+            elif isinstance(item, dict) and id(item) not in skip:
+                kind = item.get("t")
+                if kind in _CONTENT_AFTER_ATTR:  # not into the attributes
+                    content = item["c"][_CONTENT_AFTER_ATTR[kind]]
+                    if len(content) != 1 or content[0].get("t") not in _NO_ANCHORS_INSIDE:
+                        link_raw_anchors(content)  # (not into a word's position wrapper)
+                elif kind not in _NO_ANCHORS_INSIDE and "c" in item:
+                    link_raw_anchors(item["c"])
+    return tree
+
+
+#: Nodes with attributes: where their inlines or blocks are.
+_CONTENT_AFTER_ATTR = {"Span": 1, "Div": 1, "Header": 2}
+#: Nodes whose content is not searched for raw links: text, code, maths, raw HTML
+#: itself, and links and images (a link in a link's text stays raw).
+_NO_ANCHORS_INSIDE = frozenset({"Str", "Space", "SoftBreak", "LineBreak", "Code", "Math",
+                                "RawInline", "RawBlock", "CodeBlock", "HorizontalRule",
+                                "Link", "Image"})
+
+
+def _raw_html(node) -> str | None:
+    """The HTML of a ``RawInline`` (also in its position wrapper), or None."""
+    if not isinstance(node, dict):
+        return None
+    if node.get("t") == "Span":
+        inner = node["c"][1]
+        if len(inner) != 1 or inner[0].get("t") != "RawInline" \
+                or get_attr(node, "wrapper") != "1":
+            return None
+        node = inner[0]
+    if node.get("t") != "RawInline" or node["c"][0].lower() not in ("html", "html4", "html5"):
+        return None
+    return node["c"][1]
+
+
+def _anchor_tag(node) -> tuple[str, Tag | None] | None:
+    """What a raw inline is to a link: ``("open", tag)`` for a lone start tag
+    ``<a …>`` (``tag`` None unless it may become a ``Link``), ``("close", None)`` for
+    a lone ``</a>``, ``("other", None)`` for any other HTML with an ``<a>`` in it,
+    None for anything else."""
+    raw = _raw_html(node)
+    lowered = raw.lower() if raw is not None else ""
+    if "<a" not in lowered and "</a" not in lowered:
+        return None
+    tags = start_and_end_tags(raw)
+    if not any(tag.name == "a" for tag in tags):
+        return None
+    if len(tags) == 1 and not tags[0].start and _END_A.fullmatch(raw):
+        return ("close", None)
+    if len(tags) != 1 or not tags[0].start or raw.strip() != tags[0].text:
+        return ("other", None)
+    tag = tags[0]
+    href = next((value for key, value in tag.attrs if key == "href"), None)
+    if href is None or url_scheme(href.strip()) not in LINK_SCHEMES:
+        return ("open", None)
+    return ("open", tag)
+
+
+def _paired(inlines: list) -> tuple[list, set[int]]:
+    """``inlines`` with each raw ``<a href=EXTERNAL>`` and its ``</a>`` as one ``Link``,
+    and the ids of the items not to descend into.
+
+    A pair becomes a Link when a) its start tag is a lone ``<a>`` with an external
+    href (``LINK_SCHEMES``), b) no other anchor is open around it or opens inside it
+    in this list, and c) its text holds no anchor, raw or Markdown, at any depth."""
+    stack: list[list] = []  # [index of the start tag, its Tag or None, nested]
+    pairs: dict[int, int] = {}
+    inside: set[int] = set()
+    for index, node in enumerate(inlines):
+        found = _anchor_tag(node)
+        if found is None:
+            if stack:
+                inside.add(id(node))
+            continue
+        kind, tag = found
+        if kind == "close":
+            if stack:
+                start, tag, nested = stack.pop()
+                if tag is not None and not nested and not stack:
+                    pairs[start] = index
+            continue
+        for entry in stack:
+            entry[2] = True
+        if kind == "open":
+            stack.append([index, tag, bool(stack)])
+            continue
+        # Several tags in one raw inline (``<a href=x><b>`` as `…`{=html}): no Link
+        # around it, and what it leaves open stays raw.
+        tags = [t for t in start_and_end_tags(_raw_html(node) or "") if t.name == "a"]
+        opened = sum(1 if t.start else -1 for t in tags)
+        if opened > 0:
+            stack.extend([index, None, True] for _ in range(opened))
+        else:
+            del stack[len(stack) + opened:]
+    out: list = []
+    index = 0
+    while index < len(inlines):
+        end = pairs.get(index)
+        if end is not None and not _holds_anchor(inlines[index + 1:end]):
+            link = _link(_anchor_tag(inlines[index])[1], inlines[index + 1:end],
+                         inlines[index], inlines[end])
+            out.append(link)
+            inside.add(id(link))
+            index = end + 1
+            continue
+        out.append(inlines[index])
+        index += 1
+    return out, inside
+
+
+def _holds_anchor(tree) -> bool:
+    """True if ``tree`` holds a ``Link`` or a raw ``<a>``/``</a>`` at any depth."""
+    if isinstance(tree, list):
+        return any(_holds_anchor(item) for item in tree)
+    if not isinstance(tree, dict):
+        return False
+    if tree.get("t") == "Link" or _anchor_tag(tree) is not None:
+        return True
+    return "c" in tree and _holds_anchor(tree["c"])
+
+
+def _link(tag: Tag, content: list, start: dict, end: dict) -> dict:
+    """The ``Link`` a raw ``<a href>`` start tag, its text and its end tag make: the
+    href and title; the id (or the name) and the classes; ``lang`` and ``dir``; the
+    source position from the start tag to the end tag."""
+    attrs: dict[str, str] = {}
+    for key, value in tag.attrs:  # the first of an attribute written twice, as browsers
+        attrs.setdefault(key, value or "")
+    ident = (attrs.get("id") or attrs.get("name") or "").strip()
+    keyvals = [[key, attrs[key]] for key in _KEPT_ATTRIBUTES if attrs.get(key)]
+    begun, ended = get_attr(start, "data-pos"), get_attr(end, "data-pos")
+    if begun and ended:
+        keyvals.append(["data-pos", begun.rsplit("-", 1)[0] + "-" + ended.rsplit("-", 1)[1]])
+    elif begun or ended:
+        keyvals.append(["data-pos", begun or ended])
+    return {"t": "Link", "c": [[ident, attrs.get("class", "").split(), keyvals], content,
+                               [attrs["href"].strip(), attrs.get("title", "")]]}
