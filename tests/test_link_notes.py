@@ -130,3 +130,19 @@ def test_the_build_names_the_line_of_a_note_the_layout_lost(tmp_path):
         warning = next(w for w in warnings if f"'{url}' is not printed" in w)
         line = int(warning.split("book.md:")[1].split(":")[0])
         assert url in lines[line - 1]
+
+
+def test_a_raw_html_link_gets_its_note_like_a_markdown_link(tmp_path):
+    """A manuscript from GitHub links with ``<a href>`` as well: its URL is printed at
+    the page's foot after the Markdown link's, in the order of the calls."""
+    manuscript = linkbooks.Manuscript(seed=1, title="Raw links")
+    manuscript.urls = ["https://md.example.org/first", "https://raw.example.org/second"]
+    manuscript.blocks = [
+        "# Links",
+        f"A [Markdown link]({manuscript.urls[0]}) and a "
+        f'<a href="{manuscript.urls[1]}" title="raw">raw HTML link</a> in one paragraph.']
+    pages = read_pdf(build(manuscript, tmp_path))
+    assert [note.text for page in pages for note in page.notes] == manuscript.urls
+    assert rule_violations(pages, manuscript.urls) == {
+        "lost": [], "twice": [], "unknown": [], "not_with_their_calls": [],
+        "out_of_order": []}
