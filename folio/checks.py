@@ -6,7 +6,9 @@ warnings with a stable code. ``CHECKS`` lists them in the order they run:
 
 - ``invisible-character``: zero-width, bidi and control characters;
 - ``font-fallback`` / ``missing-glyph``: characters the book's fonts lack, and the
-  font that prints them instead, or that none does (``folio.glyphs``);
+  font that prints them instead, or that none does (``folio.glyphs``); this check
+  and the one above read the text outside HTML comments, which no output prints
+  (``mask_comments``);
 - ``undefined-footnote`` / ``unused-footnote`` / ``duplicate-footnote``:
   ``[^label]`` without its definition, a definition nobody refers to, a label
   defined twice (pandoc prints the first as text and drops the others silently,
@@ -82,6 +84,12 @@ class FileCheck:
         return self.file.body.split("\n")
 
     @functools.cached_property
+    def printed_lines(self) -> list[str]:
+        """``lines`` with the HTML comments blanked out (``mask_comments``): what is
+        in a comment is never printed."""
+        return mask_comments(self)
+
+    @functools.cached_property
     def nodes(self) -> dict[str, list[Node]]:
         """Node type -> every node of that type, in document order (one walk for all checks).
 
@@ -134,10 +142,11 @@ MAX_GLYPH_REPORTS = 20
 
 
 def check_glyphs(target: FileCheck) -> None:
-    """Report characters that the book's fonts lack, at their first place in the file:
-    the font they are printed in instead, or that none has them (an empty box)."""
+    """Report characters that the book's fonts lack, at their first place in the file
+    outside HTML comments (code is printed, so it counts): the font they are printed
+    in instead, or that none has them (an empty box)."""
     reported: set[str] = set()
-    for number, line in enumerate(target.lines, 1):
+    for number, line in enumerate(target.printed_lines, 1):
         if line.isascii():
             continue
         found: dict[tuple[str, str], list[tuple[str, int]]] = {}
@@ -168,9 +177,10 @@ def check_glyphs(target: FileCheck) -> None:
 def check_invisible_characters(target: FileCheck) -> None:
     """Report zero-width, bidi-control and control characters, each with its code point.
 
-    Each character is reported once per line, at its first column.
+    Each character is reported once per line, at its first column; one in an HTML
+    comment is not (it is in no output).
     """
-    for number, line in enumerate(target.lines, 1):
+    for number, line in enumerate(target.printed_lines, 1):
         found: dict[str, list[int]] = {}
         for match in INVISIBLE.finditer(line):
             if number == 1 and match.start() == 0 and match.group() == "\ufeff":
@@ -534,6 +544,62 @@ def mask_code(target: FileCheck) -> list[str]:
             blank(get_attr(node, "data-pos"))
     for number, found in spans.items():
         lines[number - 1] = _blanked(lines[number - 1], found)
+    return lines
+
+
+#: An HTML comment in raw HTML, ``<!-->`` and ``<!--->`` (empty) included; one never
+#: closed runs to the end of its raw HTML (an HTML block: to the end of the file).
+HTML_COMMENT = re.compile(r"<!--(?:-?>|.*?-->|.*)", re.DOTALL)
+#: Every range of a ``data-pos`` (a block in a list or quote has one per line).
+_RANGES = re.compile(r"(\d+):(\d+)-(\d+):(\d+)")
+
+
+def mask_comments(target: FileCheck) -> list[str]:
+    """The file's lines with every HTML comment blanked out (columns stay true).
+
+    A comment is what pandoc reads as one: in raw HTML, inline or a block, over
+    several lines or never closed. A ``<!--`` in code is printed, and stays."""
+    lines = list(target.lines)
+    spans: dict[int, list[tuple[int, int]]] = {}  # line -> [start, stop) indices
+    for wrapper in target.of_type("wrapper"):
+        inner = wrapper["c"][1]
+        if (len(inner) != 1 or inner[0]["t"] not in ("RawBlock", "RawInline")
+                or not inner[0]["c"][0].lower().startswith("html")
+                or "<!--" not in inner[0]["c"][1]):
+            continue
+        ranges = [tuple(map(int, found))
+                  for found in _RANGES.findall(get_attr(wrapper, "data-pos") or "")]
+        if not ranges:
+            continue
+        first, col = min((r[0], r[1]) for r in ranges)
+        last, end_col = max((r[2], r[3]) for r in ranges)
+        # The raw HTML's own text in the file, line by line (a list's indent or a
+        # quote's '>' between its lines are no comment's start or end).
+        pieces: list[tuple[int, int, str]] = []  # (line, index of its start, text)
+        for number in range(first, min(last, len(lines)) + 1):
+            text = lines[number - 1]
+            start = column_indices(text)(col) if number == first else 0
+            stop = column_indices(text)(end_col) if number == last else len(text)
+            pieces.append((number, start, text[start:stop]))
+        region = "\n".join(text for _, _, text in pieces)
+        offsets = []  # where each piece starts in the region
+        offset = 0
+        for _, _, text in pieces:
+            offsets.append(offset)
+            offset += len(text) + 1
+        for comment in HTML_COMMENT.finditer(region):
+            index = bisect.bisect_right(offsets, comment.start()) - 1
+            while index < len(pieces) and offsets[index] < comment.end():
+                (number, start, text), at = pieces[index], offsets[index]
+                low, high = max(comment.start(), at), min(comment.end(), at + len(text))
+                if low < high:
+                    spans.setdefault(number, []).append((start + low - at, start + high - at))
+                index += 1
+    for number, found in spans.items():
+        chars = list(lines[number - 1])
+        for start, stop in found:
+            chars[start:stop] = ["\t" if char == "\t" else " " for char in chars[start:stop]]
+        lines[number - 1] = "".join(chars)
     return lines
 
 

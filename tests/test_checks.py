@@ -271,6 +271,40 @@ def test_tabs_no_break_spaces_and_a_byte_order_mark_are_fine(tmp_path):
     assert check_source(tmp_path / "book.md") == []
 
 
+def test_an_invisible_character_in_an_html_comment_is_not_reported(tmp_path):
+    make_files(tmp_path, {"book.md": "Text <!-- a\u200bb -->.\n\n<!--\nc\u200bd\n-->\n"})
+    assert check_source(tmp_path / "book.md") == []
+
+
+# --- font-fallback, missing-glyph ------------------------------------------------------------
+# '中' is in none of the book's fonts and in the shipped fallback, whatever the machine has.
+
+def test_a_character_the_fonts_lack_is_reported_at_its_first_printed_place(tmp_path):
+    """Not in HTML comments -- in a paragraph, over lines, a block of its own, in a
+    quote, never closed -- but after a comment's end, and in code (both printed)."""
+    assert lint(tmp_path, """
+        # Title
+
+        Text <!-- 中 in a comment
+        that goes on 中 --> and after it.
+
+        <!--
+        	<b>中 in a block</b>
+        -->
+
+        > A quote <!-- 中
+        > 中 --> ends.
+
+        <div>
+        <!-- 中 --> printed 中
+        </div>
+        """) == [("font-fallback", 14, 20)]
+    assert lint(tmp_path, "<!-- 中 -->\n\nCode `<!-- 中 -->` is printed.\n") == [
+        ("font-fallback", 3, 12)]
+    assert lint(tmp_path, "Text.\n\n<!-- never closed\n\n中 hidden to the end.\n") == [
+        ("unclosed-comment", 3, 1)]
+
+
 # --- heading-skip ---------------------------------------------------------------------------
 
 def test_heading_that_skips_a_level_is_reported(tmp_path):
