@@ -5,6 +5,7 @@ page labels; an edit lays out only its part again; the bytes are reproducible.""
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,9 +19,9 @@ from pdfcheck import page_texts, verify  # noqa: E402
 EPOCH = {"SOURCE_DATE_EPOCH": "1764000000"}
 
 
-def build(book: Path, out: Path, workers: int, *extra: str):
+def build(book: Path, out: Path, workers: int, *extra: str, epoch: dict = EPOCH):
     result = run_build(str(book), "-o", str(out), "--format", "pdf", *extra,
-                       env={**EPOCH, "FOLIO_LAYOUT_WORKERS": str(workers)})
+                       env={**epoch, "FOLIO_LAYOUT_WORKERS": str(workers)})
     assert result.returncode == 0, result.stderr
     return out / book.name / f"{book.name}.pdf"
 
@@ -61,12 +62,17 @@ def test_an_edit_lays_out_its_part_again_and_nothing_else(long_book, tmp_path):
     last = sorted(book.glob("*.md"))[-1]
     last.write_text(last.read_text(encoding="utf-8") + "\nOne more sentence at the end.\n",
                     encoding="utf-8")
-    pdf = build(book, out, 2)
+    # A day later: the build's date is new, and only the part with the front matter
+    # (the merged PDF's metadata) carries it.
+    pdf = build(book, out, 2, epoch={"SOURCE_DATE_EPOCH": "1764086400"})
     after = parts_of(out, "manual")
-    assert len(set(after) - set(before)) == 1, "one part laid out again"
+    assert len(set(after) - set(before)) == 2, "the edited part and the front matter"
     assert {name: after[name] for name in set(after) & set(before)} == \
         {name: before[name] for name in set(after) & set(before)}, "the others untouched"
     assert "One more sentence at the end." in "".join(page_texts(pdf)[-3:])
+    info = subprocess.run(["pdfinfo", "-isodates", str(pdf)], capture_output=True,
+                          text=True, check=True).stdout
+    assert "2025-11-25T16:00:00" in info, "the merged PDF carries this build's date"
 
 
 def test_parts_give_the_same_bytes_every_time(long_book, tmp_path):
