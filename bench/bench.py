@@ -5,6 +5,7 @@
     FOLIO_BENCH_RUNS=5 make bench     # runs per measurement (median reported; default 3)
     FOLIO_BENCH_PAGES=150,600,2500    # book sizes in (approximate) A5 pages (default)
     FOLIO_BENCH_DENSITY=0,5,15        # link notes a page for the density rows (default)
+    FOLIO_BENCH_NOTE_COST=45          # links a page of text for the note-cost rows (0: none)
     FOLIO_BENCH_NOTES=70,300,600      # pages of the link-dense books checked note by note
     FOLIO_BENCH_LISTS=2000,10000      # links of the link lists
     FOLIO_BENCH_AS_RELEASED=1         # the smallest dense book with WeasyPrint as released too
@@ -15,9 +16,11 @@ every core) against plain pandoc's three commands; the PDF alone against
 WeasyPrint's own command line on folio's print HTML; the PDF on one worker and
 on two; a cold build (no numbers of an earlier build) and a warm one (``--force``
 with them); a rebuild with nothing changed and with one chapter changed; peak
-memory. On the smallest size, the cost of link notes: the same text with 0, 5 and
-15 link notes a page, PDF only. Then link-dense books and link lists, PDF only, one
-run each, with the notes' rule read back from the PDF (tests/notecheck.py).
+memory. On the smallest size, the cost of link notes: the same kind of text with 0,
+5 and 15 link notes a page, PDF only; and a page of about 15 link notes against the
+same page without them (the same print HTML, its notes taken out). Then link-dense
+books and link lists, PDF only, one run each, with the notes' rule read back from
+the PDF (tests/notecheck.py).
 
 Every measurement runs its command as a subprocess and reads its wall time and
 its peak resident memory (``ru_maxrss`` from ``os.wait4``: the largest single
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -352,6 +356,53 @@ def bench_density(pages: int, densities: list[float], runs: int) -> list[tuple[s
             for density, (seconds, count) in times.items()]
 
 
+#: A link note in the print HTML as folio writes it for a generated book's links.
+_LINK_NOTE = re.compile(r'<span class="footnote link-note"[^>]*><span class="url">.*?</span></span>')
+#: Lay one HTML file out with folio's engine (WeasyPrint with folio's fixes), as the
+#: layout's worker does; argv: code folder, HTML, PDF.
+_LAY_OUT = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from folio.formats.pdf import weasyprint_fixes
+weasyprint_fixes.apply()
+import weasyprint
+weasyprint.HTML(filename=sys.argv[2]).write_pdf(sys.argv[3], pdf_variant="pdf/ua-1")
+"""
+
+
+def bench_note_cost(pages: int, density: float, runs: int) -> list[tuple[str, ...]]:
+    """What a page of link notes costs: a book with ``density`` links a page of text
+    (so that a printed page carries about 15 notes), laid out in one piece by folio's
+    engine, against the same print HTML with its link notes taken out (the same text,
+    the same links, no notes); both in one process, so the parts play no role."""
+    folder = OUT / f"note-cost-{density:g}"
+    shutil.rmtree(folder, ignore_errors=True)
+    book = generate_book(folder / "notes", pages, density=density)
+    with_notes = dump_print_html(book, folder / "print")
+    text = with_notes.read_text(encoding="utf-8")
+    notes = len(_LINK_NOTE.findall(text))
+    without = with_notes.with_name("without-notes.html")
+    without.write_text(_LINK_NOTE.sub("", text), encoding="utf-8")
+    assert "link-note" not in without.read_text(encoding="utf-8")
+    result = alternate(runs, **{
+        name: lambda html=html, name=name: measure(
+            [[PYTHON, "-c", _LAY_OUT, str(CODE), str(html), str(folder / f"{name}.pdf")]])
+        for name, html in (("notes", with_notes), ("plain", without))})
+    counts = {name: int(_pdf_pages(folder / f"{name}.pdf")) for name in result}
+    per_page = {name: result[name][0] / counts[name] for name in result}
+    label = f"{pages} p. of text"
+    return [
+        (label, f"PDF layout, a page with link notes ({notes / counts['notes']:.1f} a page "
+         f"on average, {counts['notes']} p.) vs a page of the same HTML without them "
+         f"({counts['plain']} p.), time per page",
+         f"{per_page['notes'] * 1000:.0f} ms", f"{per_page['plain'] * 1000:.0f} ms",
+         f"{per_page['notes'] / per_page['plain']:.2f} (target ≤ 1.5)"),
+        (label, f"the same, whole text: {notes} link notes vs none",
+         f"{result['notes'][0]:.1f} s", f"{result['plain'][0]:.1f} s",
+         f"{result['notes'][0] / result['plain'][0]:.2f}"),
+    ]
+
+
 def bench_link_notes(dense_pages: list[int], lists: list[int]) -> list[tuple[str, ...]]:
     """The link notes' rule and cost on link-dense books (tests/fixtures/pdf/linkbooks:
     1 to 25 notes a page, headings with links, page references) of about
@@ -444,6 +495,9 @@ def main() -> int:
         found(bench_book(pages, runs))
     if densities:
         found(bench_density(min(sizes), densities, runs))
+    note_density = float(os.environ.get("FOLIO_BENCH_NOTE_COST", "45") or 0)
+    if note_density:
+        found(bench_note_cost(min(sizes), note_density, runs))
     found(bench_link_notes(dense, lists))
     one_file = float(os.environ.get("FOLIO_BENCH_ONE_FILE_MB", "5") or 0)
     if one_file:
