@@ -256,14 +256,18 @@ def _display(url: str) -> str:
     return url
 
 
-def rule_violations(pages: list[Page], expected_urls: list[str]) -> dict[str, list]:
+def rule_violations(pages: list[Page], expected_urls: list[str],
+                    repeats_per_page: bool = False) -> dict[str, list]:
     """What breaks the rule, for notes numbered per chapter (chapters open on a new
     page, so a page's calls and markers are numbers of one chapter):
 
     ``lost``: an expected URL printed in no note; ``twice``: one printed in more than
-    one; ``unknown``: a note whose text is no expected URL (or a note's rest without a
-    marker); ``not_with_their_calls``: a page whose note numbers are not the numbers of
-    its calls; ``out_of_order``: a page whose notes are not in the order of its calls.
+    one (``repeats_per_page``: notes of a URL allowed in the book, at most one a
+    page); ``unknown``: a note whose text is no expected URL (or a note's rest without
+    a marker); ``not_with_their_calls``: a page whose note numbers are not the numbers
+    of its calls (a number called twice on a page is a link to a URL noted there
+    already: one note); ``out_of_order``: a page whose notes are not in the order of
+    its calls.
     """
     expected = {_display(url) for url in expected_urls}
     printed: dict[str, list[int]] = defaultdict(list)
@@ -277,7 +281,7 @@ def rule_violations(pages: list[Page], expected_urls: list[str]) -> dict[str, li
                 result["unknown"].append((page.number, note.number, note.text))
         calls = [call.number for call in page.calls]
         markers = [note.number for note in page.notes]
-        if sorted(calls) != sorted(n for n in markers if n is not None):
+        if sorted(set(calls)) != sorted(n for n in markers if n is not None):
             result["not_with_their_calls"].append((page.number, calls, markers))
         if markers != sorted(n for n in markers if n is not None):
             result["out_of_order"].append((page.number, markers))
@@ -285,7 +289,7 @@ def rule_violations(pages: list[Page], expected_urls: list[str]) -> dict[str, li
         where = printed.get(_display(url), [])
         if not where:
             result["lost"].append(url)
-        elif len(where) > 1:
+        elif len(where) > 1 and (not repeats_per_page or len(set(where)) < len(where)):
             result["twice"].append((url, where))
     return result
 

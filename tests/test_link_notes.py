@@ -146,3 +146,42 @@ def test_a_raw_html_link_gets_its_note_like_a_markdown_link(tmp_path):
     assert rule_violations(pages, manuscript.urls) == {
         "lost": [], "twice": [], "unknown": [], "not_with_their_calls": [],
         "out_of_order": []}
+
+
+def test_a_url_linked_again_on_its_page_is_noted_once_there(tmp_path):
+    """Links to one URL from three paragraphs of a page: one note, each call shows
+    its number; the notes after it keep running 1, 2, 3; on a later page the URL
+    gets a note of its own again. Parts of two chapters: the numbers restart."""
+    manuscript = linkbooks.Manuscript(seed=2, title="Repeated links")
+    guide, spec, other, far = ("https://guide.example.org/intro",
+                               "https://spec.example.org/part-one",
+                               "https://other.example.org/page",
+                               "https://far.example.org/away")
+    manuscript.urls = [guide, spec, other, far]
+    filler = [manuscript.sentence(40) for _ in range(30)]
+    manuscript.blocks = [
+        "# First",
+        f"The [guide]({guide}) tells how, the [spec]({spec}) says so.",
+        f"A second paragraph has the [same guide]({guide}) and [another]({other}).",
+        f"A third one has the [spec]({spec}) and the [guide]({guide}) again.",
+        *filler,
+        f"Pages later the [guide]({guide}) and [far]({far}).",
+        "# Second",
+        f"A new chapter with the [spec]({spec}) and the [spec again]({spec}).",
+        f"A paragraph later, the [spec]({spec}) once more.",
+    ]
+    pages = [page for page in read_pdf(build(manuscript, tmp_path)) if page.calls]
+    first = pages[0]
+    assert [call.number for call in first.calls] == [1, 2, 1, 3, 2, 1]
+    assert [note.number for note in first.notes] == [1, 2, 3]
+    assert [note.text for note in first.notes] == [guide, spec, other]
+    later = next(page for page in pages if any(n.text == far for n in page.notes))
+    assert later.number > first.number
+    assert [(note.number, note.text) for note in later.notes][-2:] == [(4, guide), (5, far)]
+    last = pages[-1]
+    # (a paragraph's own repeat has no call of its own: formats.notes)
+    assert [call.number for call in last.calls] == [1, 1]
+    assert [note.text for note in last.notes] == [spec]
+    assert rule_violations(pages, manuscript.urls, repeats_per_page=True) == {
+        "lost": [], "twice": [], "unknown": [], "not_with_their_calls": [],
+        "out_of_order": []}

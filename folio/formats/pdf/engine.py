@@ -20,6 +20,7 @@ from ..pagemap import PageMap, page_map
 from .index import fill_index
 from .maths import tag_formulas_as_formula
 from .conformance import SCREEN, adjust_xmp, for_print, is_print, output_intent
+from .note_repeats import ATTEMPTS, calls_of, moved, repeats, stray_repeats, with_repeats
 from .note_rule import Misplaced, misplaced_notes
 from .numbering import MAIN_ANCHOR, Run, runs_of
 from .weasyprint_fixes import apply as apply_fixes
@@ -136,9 +137,9 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
         return weasyprint.HTML(string=markup, base_url=BASE_URL,
                                url_fetcher=_fetcher_class()(files)).render()
 
-    rendered = render(html)
-    if INDEX_MARK in html:  # the index's page numbers come from the first layout
-        rendered = render(fill_index(html, printed_numbers(rendered)))
+    rendered, markup = one_note_per_url(render, html)
+    if INDEX_MARK in markup:  # the index's page numbers come from the first layout
+        rendered = render(fill_index(markup, printed_numbers(rendered)))
     # The file identifier is stable: the book's identifier and the build time
     # (pydyf adds a hash of the content as the second part).
     stamp = f"{dublin_core['identifier']}\n{rendered.metadata.modified}".encode()
@@ -158,6 +159,24 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
         for_print(temporary, variant)
     return LaidOut(page_map(rendered), len(rendered.pages), anchors, main_start,
                    image_resolutions(rendered), misplaced_notes(rendered.pages))
+
+
+def one_note_per_url(render, html: str):
+    """``html`` laid out (``render``) with one note per URL per page
+    (``note_repeats``): the document and the markup it was laid out from."""
+    rendered = render(html)
+    calls = calls_of(rendered.pages)
+    chosen = repeats(calls)
+    for _attempt in range(ATTEMPTS):
+        if not chosen:
+            break
+        markup = with_repeats(html, chosen)
+        again = render(markup)
+        if not stray_repeats(again.pages, calls_of(again.pages)):
+            return again, markup
+        calls = moved(calls, again.pages)  # choose again where this layout put them
+        chosen = repeats(calls)
+    return rendered, html
 
 
 def printed_numbers(rendered) -> dict[str, int]:
