@@ -185,3 +185,19 @@ def test_a_url_linked_again_on_its_page_is_noted_once_there(tmp_path):
     assert rule_violations(pages, manuscript.urls, repeats_per_page=True) == {
         "lost": [], "twice": [], "unknown": [], "not_with_their_calls": [],
         "out_of_order": []}
+
+
+def test_a_footnote_referred_to_twice_on_its_page_is_printed_once_there(tmp_path):
+    """pandoc copies a footnote to each of its references: on one page it is one
+    note, both calls show its number."""
+    manuscript = linkbooks.Manuscript(seed=3, title="A source twice")
+    manuscript.urls = ["https://example.org/a"]
+    manuscript.blocks = [
+        "# Sources",
+        "A claim with its source.[^src] Another sentence.",
+        f"The same source again.[^src] And a [link]({manuscript.urls[0]}).",
+        "[^src]: Smith, *A Book*, p. 12."]
+    page = next(page for page in read_pdf(build(manuscript, tmp_path)) if page.calls)
+    assert [call.number for call in page.calls] == [1, 1, 2]
+    assert [(note.number, note.text) for note in page.notes] == [
+        (1, "Smith,ABook,p.12."), (2, manuscript.urls[0])]

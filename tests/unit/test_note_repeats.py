@@ -40,3 +40,19 @@ def test_the_note_span_is_replaced_whole_by_its_mark():
         '<p>x<span class="footnote link-note" data-note-at="0:0"><span class="url">'
         'a<span class="url-run">bc</span></span></span> y <span class="note-repeat" '
         'data-note-at="0:1" data-note-of="0:0">1</span>.</p>')
+
+
+def test_a_footnote_referred_to_twice_on_a_page_is_one_note():
+    calls = [Call(1, "0:0", 1, "footnote:Smith, p. 12."), Call(1, "0:1", 2, "https://a"),
+             Call(1, "0:2", 3, "footnote:Smith, p. 12."), Call(2, "0:3", 4, "footnote:Smith, p. 12.")]
+    assert repeats(calls) == {"0:2": ("0:0", 1)}
+
+
+def test_a_footnote_span_is_replaced_and_unbalanced_markup_left_alone():
+    markup = ('<span class="footnote" data-note-at="0:0">Smith.</span> and '
+              '<span class="footnote" data-note-at="0:1">Smith.</span> '
+              '<span class="footnote" data-note-at="0:2">open <span>')
+    assert with_repeats(markup, {"0:1": ("0:0", 1), "0:2": ("0:0", 1)}) == (
+        '<span class="footnote" data-note-at="0:0">Smith.</span> and '
+        '<span class="note-repeat" data-note-at="0:1" data-note-of="0:0">1</span> '
+        '<span class="footnote" data-note-at="0:2">open <span>')

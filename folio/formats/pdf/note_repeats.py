@@ -1,5 +1,6 @@
 """One note per URL per page: a link whose URL already has its note on the page
-points to that note instead of printing the URL again.
+points to that note instead of printing the URL again (and a manuscript footnote
+referred to twice on a page is printed there once).
 
 Within a paragraph the transform already gives a repeated URL one note
 (``formats.notes``); across paragraphs only the layout knows which calls share a
@@ -44,7 +45,9 @@ class Call:
     at: str
     #: The number printed (the footnote counter's value at the note).
     number: int
-    #: The URL of a link note; None for a manuscript footnote.
+    #: What makes two notes one: a link note's URL; "footnote:" and the text of a
+    #: manuscript footnote (pandoc copies a footnote to each of its references);
+    #: None: never one with another.
     url: str | None
 
 
@@ -61,7 +64,8 @@ def calls_of(pages) -> list[Call]:
             seen.add(id(element))
             digits = "".join(getattr(child, "text", "") for child in box.descendants())
             link = "link-note" in (element.get("class") or "").split()
-            url = "".join(element.itertext()).translate(_INVISIBLE).strip() if link else None
+            text = " ".join("".join(element.itertext()).translate(_INVISIBLE).split())
+            url = text if link else "footnote:" + text
             if digits.isdigit() and element.get("data-note-at"):
                 found.append(Call(number, element.get("data-note-at"), int(digits), url))
     return found
@@ -98,11 +102,14 @@ def repeats(calls: list[Call], keep: set[str] = frozenset()) -> dict[str, tuple[
 def with_repeats(markup: str, chosen: dict[str, tuple[str, int]]) -> str:
     """``markup`` with the link note of each ``chosen`` call replaced by its mark."""
     for at, (target, number) in chosen.items():
-        opening = f'<span class="footnote link-note" data-note-at="{html.escape(at)}">'
-        start = markup.find(opening)
-        if start < 0:
+        opening = re.search(f'<span class="footnote(?: link-note)?" data-note-at='
+                            f'"{re.escape(html.escape(at))}">', markup)
+        if opening is None:
             continue
+        start = opening.start()
         end = _closing(markup, start)
+        if end is None:  # unbalanced markup in a note: left as it is
+            continue
         mark = (f'<span class="{MARK_CLASS}" data-note-at="{html.escape(at)}" '
                 f'data-note-of="{html.escape(target)}">{number}</span>')
         markup = markup[:start] + mark + markup[end:]
@@ -112,14 +119,14 @@ def with_repeats(markup: str, chosen: dict[str, tuple[str, int]]) -> str:
 _SPAN = re.compile(r"<span\b|</span>")
 
 
-def _closing(markup: str, start: int) -> int:
+def _closing(markup: str, start: int) -> int | None:
     """The index just after the ``</span>`` that closes the span opened at ``start``."""
     depth = 0
     for match in _SPAN.finditer(markup, start):
         depth += 1 if match.group() == "<span" else -1
         if depth == 0:
             return match.end()
-    raise ValueError("unclosed note span")
+    return None
 
 
 def placed(pages) -> dict[str, int]:
