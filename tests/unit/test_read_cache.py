@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import zlib
 
 import pytest
 
@@ -96,9 +97,11 @@ def test_force_reads_every_file_and_files_gone_lose_their_entries(book, tmp_path
     assert len(list(folder.iterdir())) == 1
 
 
-def _reseal(raw: bytes, payload: bytes) -> bytes:
-    """An entry with ``raw``'s key and ``payload``, its checksum made to match."""
+def _reseal(raw: bytes, data) -> bytes:
+    """An entry with ``raw``'s key and ``data`` pickled and packed, its checksum made
+    to match (``data`` bytes: taken as packed)."""
     key = raw[len(MAGIC):len(MAGIC) + 64]
+    payload = data if isinstance(data, bytes) else zlib.compress(pickle.dumps(data))
     return MAGIC + key + hashlib.sha256(payload).hexdigest().encode() + payload
 
 
@@ -112,11 +115,15 @@ class _Boom:
     lambda raw, other: raw[:-10] + bytes(10),                        # bytes changed
     lambda raw, other: b"",
     lambda raw, other: other,                                        # another file's
-    lambda raw, other: _reseal(raw, pickle.dumps(_Boom())),          # a class: refused
-    lambda raw, other: _reseal(raw, pickle.dumps({"blocks": 1})),    # not its fields
-    lambda raw, other: _reseal(raw, pickle.dumps(
-        {"blocks": [], "api": [1], "diagnostics": [("p", "one", 0, "warning", "m", "")]})),
-], ids=["truncated", "changed", "empty", "foreign", "class", "fields", "types"])
+    lambda raw, other: _reseal(raw, _Boom()),                        # a class: refused
+    lambda raw, other: _reseal(raw, {"blocks": 1}),                  # not its fields
+    lambda raw, other: _reseal(
+        raw, {"blocks": [], "api": [1], "diagnostics": [("p", "one", 0, "warning", "m", "")]}),
+    lambda raw, other: _reseal(raw, {"blocks": [{"t": "Str", "c": "x" * (8 << 20)}],
+                                     "api": [1], "diagnostics": []}),  # unpacks too large
+    lambda raw, other: _reseal(raw, pickle.dumps({"blocks": []})),   # not packed
+], ids=["truncated", "changed", "empty", "foreign", "class", "fields", "types", "bomb",
+        "unpacked"])
 def test_a_damaged_or_foreign_entry_is_a_miss(book, tmp_path, parsed, damage, capsys):
     folder = tmp_path / "cache"
     fresh, fresh_diagnostics = read(book, ReadCache(folder))
