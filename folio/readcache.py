@@ -127,13 +127,13 @@ class ReadCache:
         while self._pending:
             path, data = self._pending.popitem()
             write_bytes(path, data)
-        keep = {self._path(file).name for file in files}
+        current = {self._path(file).name for file in files}
         try:
             names = os.listdir(self.folder)
         except OSError:
             return
         for name in names:
-            if _ENTRY.fullmatch(name) and name not in keep:
+            if _ENTRY.fullmatch(name) and name not in current:
                 try:
                     os.unlink(self.folder / name)
                 except OSError:
