@@ -92,7 +92,7 @@ def _hash_contents(digest, folder: Path) -> None:
 
 
 @functools.lru_cache(maxsize=1)
-def _folio_digest() -> str:
+def folio_digest() -> str:
     """folio's version, code, fonts and built-in templates (fixed for one process)."""
     digest = hashlib.sha256(f"folio {__version__} schema {SCHEMA}\0".encode())
     # WeasyPrint as released, to measure folio's fixes (``pdf.weasyprint_fixes``).
@@ -136,7 +136,7 @@ class BuildCache:
 
     def key(self, book: BookSource, formats: list[str], options: dict) -> str:
         """The hash of the book's inputs (before the extras its last build recorded)."""
-        digest = hashlib.sha256(_folio_digest().encode())
+        digest = hashlib.sha256(folio_digest().encode())
         settings = {"formats": list(formats), "options": options,
                     "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
                     "display": book.display, "slug": book.slug}

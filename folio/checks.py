@@ -128,11 +128,17 @@ def run_checks(book: BookSource, files_blocks: list[list], reporter: Reporter) -
     Each file's findings are reported in the order of their lines.
     """
     for file, blocks in zip(book.files, files_blocks):
-        target = FileCheck(file, blocks)
-        for check in CHECKS:
-            check(target)
-        for line, col, message, code in sorted(target.findings):
-            reporter.warn(file.display, line, message, code, col)
+        check_file(file, blocks, reporter)
+
+
+def check_file(file: SourceFile, blocks: list, reporter: Reporter) -> None:
+    """Run every check on one file. A check reads nothing but the file, its blocks
+    and the fonts (``glyphs.place``): never another file or the book's metadata."""
+    target = FileCheck(file, blocks)
+    for check in CHECKS:
+        check(target)
+    for line, col, message, code in sorted(target.findings):
+        reporter.warn(file.display, line, message, code, col)
 
 
 # --- the checks ------------------------------------------------------------

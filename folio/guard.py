@@ -213,12 +213,17 @@ def guard_manuscript(files: list, files_blocks: list[list], reporter: Reporter) 
     characters that no XML file may hold.
     """
     for file, blocks in zip(files, files_blocks):
-        _Guard(file.display, reporter).run(blocks)
-        # checks.py reports these characters (invisible-character)
-        if NOT_XML.search(file.body):
-            _strip(blocks, NOT_XML)
-        if BIDI_OVERRIDES.search(file.body):
-            _strip(blocks, BIDI_OVERRIDES)
+        guard_file(file, blocks, reporter)
+
+
+def guard_file(file, blocks: list, reporter: Reporter) -> None:
+    """``guard_manuscript`` for one file: it reads nothing but the file and its blocks."""
+    _Guard(file.display, reporter).run(blocks)
+    # checks.py reports these characters (invisible-character)
+    if NOT_XML.search(file.body):
+        _strip(blocks, NOT_XML)
+    if BIDI_OVERRIDES.search(file.body):
+        _strip(blocks, BIDI_OVERRIDES)
 
 
 def _strip(tree, characters: re.Pattern) -> None:

@@ -127,6 +127,43 @@ def test_a_cached_build_reports_its_warnings_again_and_fails_under_strict(tmp_pa
     assert strict.returncode == 1
 
 
+def test_an_edit_reads_again_only_the_chapter_that_changed_with_every_warning(tmp_path):
+    book = small_book(tmp_path, text="A [placeholder](#) link.\n\n### Too deep")
+    (book / "02-two.md").write_text("# Two\n\nText in [red]{style=\"color: red\"}.\n",
+                                    encoding="utf-8")
+    (book / "03-three.md").write_text("# Three\n\nSome text.\n", encoding="utf-8")
+    out = tmp_path / "dist"
+    reads = out / ".folio-cache" / "read" / "book"
+
+    def entries() -> dict[str, tuple[int, int]]:
+        """Each file's read entry: (inode, mtime); a file read again gets a new one."""
+        return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in reads.iterdir()}
+
+    first = run_build(str(book), "-o", str(out), "--format", "html", "-q")
+    assert first.returncode == 0, first.stderr
+    before = entries()
+    assert len(before) == 3
+    for code in ("placeholder-link", "heading-skip", "style-dropped"):
+        assert f"[{code}]" in first.stderr
+
+    (book / "03-three.md").write_text("# Three\n\nSome other text.\n", encoding="utf-8")
+    edited = run_build(str(book), "-o", str(out), "--format", "html", "-q")
+    after = entries()
+    changed = [name for name in before if after[name] != before[name]]
+    assert len(changed) == 1, "one chapter read again"
+    assert edited.stderr == first.stderr, "the chapters not read again warn as before"
+    assert "Some other text." in (out / "book" / "index.html").read_text(encoding="utf-8")
+
+    (book / "03-three.md").write_text("# Three\n\nYet other text.\n", encoding="utf-8")
+    strict = run_build(str(book), "-o", str(out), "--format", "html", "-q", "--strict")
+    assert strict.returncode == 1 and "[heading-skip]" in strict.stderr
+    assert entries() == after, "a book refused under --strict writes nothing"
+
+    forced = run_build(str(book), "-o", str(out), "--format", "html", "-q", "--force")
+    assert forced.stderr == first.stderr
+    assert all(entries()[name] != after[name] for name in after), "all read again"
+
+
 # --- what goes where ----------------------------------------------------------------------
 
 def test_quiet_prints_only_diagnostics_in_gnu_form(tmp_path):

@@ -9,7 +9,7 @@ The floors, top to bottom (README, "Layout of the package"):
                  formats.epub | formats.pdf | formats.html   (wings: never each other)
                  formats.base, .notes, .pagemap, .render, .maths, .code, .covers
     transforms   transforms, checks, linkcheck
-    reading      book, metadata, parse, document, guard, cache
+    reading      book, metadata, parse, document, guard, cache, readcache
     policy       safety
     ground       ast, diagnostics, templates, outputs, sandbox, language, typography,
                  confined, folio
@@ -42,7 +42,7 @@ FLOORS: list[tuple[str, bool, list[list[str]]]] = [
     ("transforms and checks", False, [["folio.transforms", "folio.checks",
                                        "folio.linkcheck"]]),
     ("reading", False, [["folio.book", "folio.metadata", "folio.parse", "folio.document",
-                         "folio.guard", "folio.cache"]]),
+                         "folio.guard", "folio.cache", "folio.readcache"]]),
     ("policy", False, [["folio.safety"]]),
     ("ground", False, [["folio.ast", "folio.diagnostics", "folio.templates",
                         "folio.outputs", "folio.sandbox", "folio.language",
