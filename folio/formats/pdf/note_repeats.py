@@ -28,8 +28,8 @@ import dataclasses
 import html
 import re
 
-#: What the zero-width break marks of a printed URL are (``formats.notes.PRINT``).
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\u00ad"))
+from .note_rule import note_text
+
 #: A repeat mark's class (print.css sets it as a call).
 MARK_CLASS = "note-repeat"
 #: Layouts with repeat marks tried after the first, before giving up.
@@ -64,7 +64,7 @@ def calls_of(pages) -> list[Call]:
             seen.add(id(element))
             digits = "".join(getattr(child, "text", "") for child in box.descendants())
             link = "link-note" in (element.get("class") or "").split()
-            text = " ".join("".join(element.itertext()).translate(_INVISIBLE).split())
+            text = note_text(element)
             url = text if link else "footnote:" + text
             if digits.isdigit() and element.get("data-note-at"):
                 found.append(Call(number, element.get("data-note-at"), int(digits), url))

@@ -83,7 +83,12 @@ def misplaced_notes(pages) -> list[Misplaced]:
     return sorted(found, key=lambda m: (m.page, m.problem, m.text))
 
 
+def note_text(element) -> str:
+    """A note element's text as a reader sees it (no zero-width break marks)."""
+    return " ".join("".join(element.itertext()).translate(_INVISIBLE).split())
+
+
 def _misplaced(page: int, problem: str, element) -> Misplaced:
-    text = " ".join("".join(element.itertext()).translate(_INVISIBLE).split())
+    text = note_text(element)
     return Misplaced(page, problem, text if len(text) <= 80 else text[:79] + "…",
                      element.get("data-note-at") or "")
