@@ -29,7 +29,7 @@ from .checks import check_file
 from .diagnostics import MISSING_LIBRARY, BuildError, Diagnostic, Reporter
 from .document import Document
 from .formats import BUILDERS, Builder, Output, Written
-from .formats.render import render_pieces
+from .formats.render import RenderMemo, render_pieces
 from .guard import guard_file
 from .language import FALLBACK_LANGUAGE, detect_language
 from .linkcheck import check_links
@@ -228,12 +228,16 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
                                  "nothing was written", code="strict")
             # 4. Render and write every format; all of them are replaced, or none.
             environment = make_environment(document.root)
+            memo = (RenderMemo(Path(f"{cache.folder_of(book.slug, 'render')}.pickle"),
+                               cache.force) if cache is not None else None)
             with _template_worker(environment, book.display) as templates:
                 output = _output_for(document, builders, outdir, options, children, cache,
                                      environment, templates)
                 with all_or_nothing(outdir / book.slug):
                     written = _write_formats(document, builders, output, options,
-                                             children, timings, progress, reporter)
+                                             children, timings, progress, reporter, memo)
+            if memo is not None:
+                memo.write()  # each piece as rendered, for the next build
             for builder in builders:
                 for diagnostic in builder.diagnostics:
                     reporter.add(diagnostic)
@@ -309,8 +313,10 @@ def _output_for(document: Document, builders: list[Builder], outdir: Path, optio
 def _write_formats(document: Document, builders: list[Builder],
                    output: Callable[[Builder], Output], options: dict,
                    children: dict[str, Workers], timings: dict,
-                   progress: Progress, reporter: Reporter) -> dict[str, Written | None]:
-    """Render and write every builder's file, by what the builders declare.
+                   progress: Progress, reporter: Reporter,
+                   memo: RenderMemo | None = None) -> dict[str, Written | None]:
+    """Render and write every builder's file, by what the builders declare (with
+    ``memo``, the pieces rendered by the last build are not rendered again).
 
     Isolated builders go first: their pieces are rendered in a pandoc run of their
     own and their ``write`` runs in a thread (its heavy part in its child process),
@@ -358,9 +364,9 @@ def _write_formats(document: Document, builders: list[Builder],
     with concurrent.futures.ThreadPoolExecutor(max(1, len(isolated))) as threads:
         try:
             for builder in isolated:
-                fragments, rendered = _render(document, [builder], options)
+                fragments, rendered = _render(document, [builder], options, memo)
                 pending[builder.name] = threads.submit(write, builder, fragments[0], rendered)
-            fragments, rendered = _render(document, rest, options)
+            fragments, rendered = _render(document, rest, options, memo)
             for builder, pieces in zip(rest, fragments):
                 written[builder.name], timings[builder.name] = write(builder, pieces, rendered)
                 progress(display, builder.name, timings[builder.name])
@@ -375,8 +381,8 @@ def _write_formats(document: Document, builders: list[Builder],
     return {builder.name: written[builder.name] for builder in builders}
 
 
-def _render(document: Document, builders: list[Builder],
-            options: dict) -> tuple[list[list[str]], float]:
+def _render(document: Document, builders: list[Builder], options: dict,
+            memo: RenderMemo | None = None) -> tuple[list[list[str]], float]:
     """Every builder's pieces rendered to HTML in one pandoc run: the fragments of
     each builder, and the seconds it took."""
     if not builders:
@@ -387,7 +393,8 @@ def _render(document: Document, builders: list[Builder],
         pieces = builder.pieces(document, options)
         spans.append((len(all_pieces), len(pieces)))
         all_pieces.extend(pieces)
-    fragments = render_pieces(all_pieces, document.api_version, document.source.display)
+    fragments = render_pieces(all_pieces, document.api_version, document.source.display,
+                              memo)
     return ([fragments[start:start + count] for start, count in spans],
             time.perf_counter() - began)
 

@@ -90,7 +90,7 @@ class ReadCache:
 
     def key(self, file: SourceFile) -> str:
         """The hash of everything reading ``file`` depends on."""
-        digest = hashlib.sha256(_tools().encode())
+        digest = hashlib.sha256(tools().encode())
         digest.update(os.fsencode(file.display) + f"\0{file.body_line}\0".encode())
         digest.update(file.body.encode("utf-8", "surrogatepass") + b"\0")
         for char, kind, font in _font_places(file.body):
@@ -114,12 +114,9 @@ class ReadCache:
     def keep(self, file: SourceFile, key: str, read: FileRead) -> None:
         """Remember how ``file`` was read, as it is now (the transforms change the
         blocks in place later), to be written by ``write``."""
-        payload = zlib.compress(pickle.dumps(
-            {"blocks": read.blocks, "api": read.api_version,
-             "diagnostics": [dataclasses.astuple(d) for d in read.diagnostics]},
-            pickle.HIGHEST_PROTOCOL), 1)
-        header = MAGIC + key.encode() + hashlib.sha256(payload).hexdigest().encode()
-        self._pending[self._path(file)] = header + payload
+        self._pending[self._path(file)] = pack(key, {
+            "blocks": read.blocks, "api": read.api_version,
+            "diagnostics": [dataclasses.astuple(d) for d in read.diagnostics]})
 
     def write(self, files: list[SourceFile]) -> None:
         """Write the entries kept, each atomically (a reader sees the old entry or the
@@ -141,7 +138,7 @@ class ReadCache:
 
 
 @functools.lru_cache(maxsize=1)
-def _tools() -> str:
+def tools() -> str:
     """folio, pandoc, Python and the libraries, as they are in this process."""
     pandoc = pypandoc.get_pandoc_path()
     try:
@@ -182,9 +179,17 @@ _DIAGNOSTIC_TYPES = [int if field.type == "int" else str
                      for field in dataclasses.fields(Diagnostic)]
 
 
-def _valid_entry(raw: bytes, key: str, limit: int) -> FileRead | None:
-    """The entry in ``raw`` if its header is ours, names ``key``, its payload is whole
-    and unpacks to at most ``limit`` bytes, and every field has the type it must have."""
+def pack(key: str, data) -> bytes:
+    """An entry: the header (``MAGIC``, ``key``, the payload's SHA-256) and ``data``
+    (plain lists, dicts, tuples, strings, numbers) pickled and compressed."""
+    payload = zlib.compress(pickle.dumps(data, pickle.HIGHEST_PROTOCOL), 1)
+    return MAGIC + key.encode() + hashlib.sha256(payload).hexdigest().encode() + payload
+
+
+def unpack(raw: bytes, key: str, limit: int):
+    """The data of the entry in ``raw`` if its header is ours, names ``key`` (64 hex
+    digits), its payload is whole and unpacks to at most ``limit`` bytes of plain
+    data; else None."""
     if (len(raw) < _HEADER or not raw.startswith(MAGIC)
             or raw[len(MAGIC):len(MAGIC) + 64] != key.encode()):
         return None
@@ -196,9 +201,14 @@ def _valid_entry(raw: bytes, key: str, limit: int) -> FileRead | None:
         pickled = unpacking.decompress(payload, limit)
         if unpacking.unconsumed_tail or not unpacking.eof:
             return None
-        data = _PlainUnpickler(io.BytesIO(pickled)).load()
+        return _PlainUnpickler(io.BytesIO(pickled)).load()
     except Exception:  # noqa: BLE001 - any damage is a miss
         return None
+
+
+def _valid_entry(raw: bytes, key: str, limit: int) -> FileRead | None:
+    """The entry in ``raw`` (``unpack``) if every field has the type it must have."""
+    data = unpack(raw, key, limit)
     if not isinstance(data, dict) or set(data) != {"blocks", "api", "diagnostics"}:
         return None
     blocks, api, diagnostics = data["blocks"], data["api"], data["diagnostics"]

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import concurrent.futures
 import copy
+import hashlib
 import json
+import os
 import re
 import secrets
+from pathlib import Path
 
 from ..ast import RawBlock
+from ..outputs import write_bytes
 from ..parse import run_pandoc, strip_positions
+from ..readcache import pack, tools, unpack
 from ..safety import sanitise_fragment
 
 #: A marker no manuscript can contain: it changes with every run.
@@ -33,12 +38,56 @@ BATCH_CHARACTERS = 8_000_000
 BATCH_RUNS = 4
 
 
-def render_pieces(pieces: list[list], api_version: list, display: str) -> list[str]:
-    """Render each list of blocks in ``pieces`` to an HTML fragment."""
+class RenderMemo:
+    """The fragments of the last build of one book (``OUTDIR/.folio-cache/render/
+    <slug>.pickle``): a piece whose JSON is unchanged is not rendered again, so an
+    edit of one chapter runs pandoc on that chapter's pieces only.
+
+    One entry per book, a dict from the SHA-256 of a piece's JSON (and pandoc's API
+    version) to its fragment as ``render_pieces`` returns it, written atomically
+    with ``readcache.pack`` under a key of folio's code, pandoc and the writer's
+    options (``readcache.tools``); damaged, foreign or of another key: empty. Only
+    the pieces of the last build are kept."""
+
+    def __init__(self, path: Path, force: bool = False) -> None:
+        self.path = Path(path)
+        self.key = hashlib.sha256("\0".join([tools(), "render", *WRITER_ARGS])
+                                  .encode()).hexdigest()
+        self.found: dict[str, str] = {} if force else self._load()
+        self.used: dict[str, str] = {}
+
+    def _load(self) -> dict[str, str]:
+        try:
+            raw = self.path.read_bytes()
+        except OSError:
+            return {}
+        data = unpack(raw, self.key, 64 * len(raw) + (1 << 20))
+        if not isinstance(data, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+            return {}
+        return data
+
+    def write(self) -> None:
+        """Keep the fragments of this build for the next one."""
+        if self.used != self.found:
+            os.makedirs(self.path.parent, exist_ok=True)
+            write_bytes(self.path, pack(self.key, self.used))
+
+
+def render_pieces(pieces: list[list], api_version: list, display: str,
+                  memo: RenderMemo | None = None) -> list[str]:
+    """Render each list of blocks in ``pieces`` to an HTML fragment (with ``memo``:
+    only the pieces it does not have)."""
     texts = [json.dumps(strip_positions(copy.deepcopy(piece))) for piece in pieces]
+    keys = [hashlib.sha256(f"{api_version}\0{text}".encode()).hexdigest()
+            for text in texts] if memo is not None else []
+    known = {i: memo.found[key] for i, key in enumerate(keys) if key in memo.found} \
+        if memo is not None else {}
+    todo = [index for index in range(len(texts)) if index not in known]
     batches: list[list[int]] = [[]]
     size = 0
-    for index, text in enumerate(texts):
+    for index in todo:
+        text = texts[index]
         if batches[-1] and size + len(text) > BATCH_CHARACTERS:
             batches.append([])
             size = 0
@@ -58,14 +107,21 @@ def render_pieces(pieces: list[list], api_version: list, display: str) -> list[s
             raise AssertionError("a manuscript's raw HTML contains folio's split marker")
         return fragments
 
-    if len(batches) == 1:
+    if not todo:
+        fragments = []
+    elif len(batches) == 1:
         fragments = render(batches[0])
     else:
         with concurrent.futures.ThreadPoolExecutor(BATCH_RUNS) as pool:
             fragments = [fragment for done in pool.map(render, batches) for fragment in done]
     # folio.safety: the only HTML that reaches an output is cut down to an allow-list.
-    return [data_cells_for_empty_headers(sanitise_fragment(fragment))
-            for fragment in fragments]
+    done = dict(known)
+    for index, fragment in zip(todo, fragments):
+        done[index] = data_cells_for_empty_headers(sanitise_fragment(fragment))
+    if memo is not None:
+        for index, key in enumerate(keys):
+            memo.used[key] = done[index]
+    return [done[index] for index in range(len(texts))]
 
 
 _EMPTY_HEADER = re.compile(r"<th(\s[^>]*)?>\s*</th>")
