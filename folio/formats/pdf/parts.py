@@ -35,8 +35,15 @@ import tinycss2
 
 from .merge import FOREIGN_LINK
 
-#: Characters of print HTML a part should hold at most (about 45 A5 pages of text).
-PART_CHARACTERS = 120_000
+#: Characters of print HTML a part should hold at most (about 22 A5 pages of text):
+#: an edit lays out again the part that holds it. Measured on the benchmark's
+#: 150-page book (one-word edit, 2 workers): parts of 120,000 characters, 7 s an
+#: edit and an 887 KB PDF; of 60,000, 5.5 s and 958 KB (each part keeps its own font
+#: subsets); of 30,000, 5.7 s and 1,061 KB.
+PART_CHARACTERS = 60_000
+#: A longer book gets longer parts rather than more than this many: each part costs
+#: its font subsets in the PDF and its share of the merge.
+MAX_PARTS = 48
 #: Books shorter than this are laid out in one piece (about 45 to 70 A5 pages).
 PARALLEL_CHARACTERS = 120_000
 #: Characters of print HTML a page holds, for first estimates (measured on the
@@ -64,13 +71,15 @@ def split(front_size: int, chapter_sizes: list[int], workers: int) -> list[Part]
     """The book's parts: one for a short book or a single worker; else the front
     matter on its own (its page numbers are the last to be known, and it is small)
     and runs of whole chapters: as many as fill every worker evenly with parts of
-    at most about ``PART_CHARACTERS``, cut at the chapter boundaries nearest to even
-    shares of the text."""
+    at most about ``PART_CHARACTERS`` (longer when that would make more than
+    ``MAX_PARTS``), cut at the chapter boundaries nearest to even shares of the
+    text."""
     total = front_size + sum(chapter_sizes)
     if workers < 2 or total < PARALLEL_CHARACTERS or len(chapter_sizes) < 2:
         return [Part(0, 0, len(chapter_sizes), True, total)]
     text = sum(chapter_sizes)
-    count = workers * max(1, math.ceil(text / (workers * PART_CHARACTERS)))
+    size = max(PART_CHARACTERS, text / MAX_PARTS)
+    count = workers * max(1, math.ceil(text / (workers * size)))
     count = min(count, len(chapter_sizes))
     ends, running = [], 0
     for index, size in enumerate(chapter_sizes):
