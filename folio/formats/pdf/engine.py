@@ -167,16 +167,20 @@ def one_note_per_url(render, html: str):
     rendered = render(html)
     calls = calls_of(rendered.pages)
     chosen = repeats(calls)
+    if not chosen:
+        return rendered, html
+    del rendered  # one laid-out document in memory at a time (an article is one piece)
     for _attempt in range(ATTEMPTS):
-        if not chosen:
-            break
         markup = with_repeats(html, chosen)
         again = render(markup)
         if not stray_repeats(again.pages, calls_of(again.pages)):
             return again, markup
         calls = moved(calls, again.pages)  # choose again where this layout put them
         chosen = repeats(calls)
-    return rendered, html
+        del again
+        if not chosen:
+            break
+    return render(html), html
 
 
 def printed_numbers(rendered) -> dict[str, int]:
