@@ -211,8 +211,8 @@ class AtPageFoot(Placement):
     A note is named by the chapter and its place among the chapter's notes
     (``data-note-at="chapter:k"``; not by line, so that an edit elsewhere in the
     manuscript leaves the chapter's HTML as it was); ``lines[k]`` is the line of its
-    link or footnote, for the check of the laid-out pages (``pdf.note_rule``) and
-    the repeats of a page (``pdf.note_repeats``)."""
+    link (0 for a footnote: none is known), for the check of the laid-out pages
+    (``pdf.note_rule``); ``pdf.note_repeats`` finds a note by its name."""
 
     def __init__(self, chapter: int = 0) -> None:
         self.chapter = chapter
@@ -227,26 +227,10 @@ class AtPageFoot(Placement):
 
     def footnote(self, node: dict, site: Site) -> list:
         at = f"{self.chapter}:{len(self.lines)}"
-        self.lines.append(_first_line(node["c"]))
+        self.lines.append(position(node)[0])  # 0: pandoc keeps no position of a note
         content = urls_in_note(flatten_note(node["c"]), _url_in_brackets_for_print)
         return [RawInline(f'<span class="footnote" data-note-at="{at}">'), *content,
                 RawInline("</span>")]
-
-
-def _first_line(blocks: list) -> int:
-    """The manuscript line of a note's first positioned node (0: unknown)."""
-    stack = list(reversed(blocks))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            line = position(node)[0] if "t" in node else 0
-            if line:
-                return line
-            if isinstance(node.get("c"), list):
-                stack.extend(reversed(node["c"]))
-        elif isinstance(node, list):
-            stack.extend(reversed(node))
-    return 0
 
 
 #: Between two note calls that stand side by side in the print (a link's note, then a
