@@ -25,6 +25,9 @@ size reads the same):
   without a hyphen). A marker that broke in its box leaves digits alone on a line: they
   are put before the next marker's digits and the note counts as ``marker_split``.
 - Glyphs outside the page are left out (a note area overflowing the page's top).
+- **A note's rest**: text without a marker at the top of a page's notes continues a
+  note of an earlier page that stopped short of its URL (a note too long for one
+  page); ``join_continued`` joins it, after which the rules read as for any note.
 
 Speed: about 0.05 s CPU a page (pdfminer is pure Python). WeasyPrint puts nearly
 every object into one object stream, which pdfminer parses whole to open the file
@@ -34,6 +37,7 @@ every object into one object stream, which pdfminer parses whole to open the fil
 from __future__ import annotations
 
 import argparse
+import bisect
 import dataclasses
 import itertools
 import json
@@ -84,6 +88,7 @@ class Note:
     y: float
     lines: list = dataclasses.field(default_factory=list)  # its text, line by line
     marker_split: bool = False  # the marker's digits broke over two lines
+    continued: list = dataclasses.field(default_factory=list)  # pages it runs on to
 
 
 @dataclasses.dataclass
@@ -227,6 +232,53 @@ def read_page(chars: list[Char], rule, links, number: int, body: float) -> Page:
         else:  # text without a marker at the top of the area: a note's rest
             notes.append(Note(None, number, text, base, lines=[text]))
     return Page(number, rule_y, calls, notes, [uri for *_, uri in sorted(links)])
+
+
+def join_continued(pages: list[Page], expected_urls: list[str]) -> list[Note]:
+    """Join each note's rest to the note it continues; return the notes that ran on.
+
+    A note too long for its page runs on at the top of a later page's notes: text
+    without a marker there. Its note is one that stopped short of its URL: rests
+    are given, line by line, to the earliest such note whose text the line goes on
+    (its text and the line begin an expected URL). Two notes may run on to one
+    page; their rests follow each other in the order of the notes. A rest that
+    goes on no note stays as it is (``rule_violations``: unknown)."""
+    expected = sorted(_display(url) for url in expected_urls)
+
+    def begins_url(text: str) -> bool:
+        at = bisect.bisect_left(expected, text)
+        return at < len(expected) and expected[at].startswith(text)
+
+    def complete(text: str) -> bool:
+        at = bisect.bisect_left(expected, text)
+        return at < len(expected) and expected[at] == text
+
+    joined, open_notes = [], []
+    for page in pages:
+        if page.notes and page.notes[0].number is None:
+            rest = page.notes[0]
+            left = []
+            for line in rest.lines:
+                note = next((note for note in open_notes if begins_url(note.text + line)),
+                            None)
+                if note is None:
+                    left.append(line)
+                    continue
+                note.text += line
+                note.lines.append(line)
+                if page.number not in note.continued:
+                    note.continued.append(page.number)
+                if note not in joined:
+                    joined.append(note)
+                if complete(note.text):
+                    open_notes.remove(note)
+            if left:
+                rest.lines, rest.text = left, "".join(left)
+            else:
+                page.notes.pop(0)
+        open_notes.extend(note for note in page.notes if note.number is not None
+                          and not complete(note.text) and begins_url(note.text))
+    return joined
 
 
 def read_pdf(pdf_path) -> list[Page]:

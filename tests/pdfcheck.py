@@ -33,6 +33,36 @@ def page_texts(path: Path) -> list[str]:
     return text.split("\f")[:-1]
 
 
+def words_on_top_of_words(path: Path) -> list[tuple[int, str, str]]:
+    """Per page (from 1), the words that stand on other words or reach past the
+    paper, as poppler's ``pdftotext -bbox`` boxes them: (page, word, the word under
+    it, or "off the page"). A note that overflowed its page would print over the
+    text and off the paper."""
+    found = []
+    for number, page in enumerate(re.findall(r"<page (.*?)</page>",
+                                             _run("pdftotext", "-bbox", str(path), "-"),
+                                             flags=re.S), 1):
+        width, height = (float(v) for v in re.search(
+            r'width="([\d.]+)" height="([\d.]+)"', page).groups())
+        words = sorted((float(a), float(b), float(c), float(d), w) for a, b, c, d, w in
+                       re.findall(r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" '
+                                  r'xMax="([\d.-]+)" yMax="([\d.-]+)">(.*?)</word>', page))
+        words.sort(key=lambda word: word[1])
+        for index, (x0, y0, x1, y1, text) in enumerate(words):
+            if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
+                found.append((number, text, "off the page"))
+            for other in words[index + 1:]:
+                if other[1] >= y1:  # sorted by top: none further down overlaps
+                    break
+                # Boxes overlapping across and over half the height of the lower
+                # one (a glyph's box is taller than a tightly leaded line).
+                if min(x1, other[2]) - max(x0, other[0]) > 0.5 and \
+                        min(y1, other[3]) - max(y0, other[1]) > 0.5 * min(
+                            y1 - y0, other[3] - other[1]):
+                    found.append((number, text, other[4]))
+    return found
+
+
 def pdfinfo(path: Path) -> dict[str, str]:
     return dict(line.split(":", 1) for line in _run("pdfinfo", str(path)).splitlines()
                 if ":" in line)

@@ -17,8 +17,8 @@ from helpers import FIXTURES, pdf_pages, run_build
 
 sys.path.insert(0, str(FIXTURES / "pdf"))
 import linkbooks  # noqa: E402
-from notecheck import read_pdf, rule_violations, url_breaks  # noqa: E402
-from pdfcheck import page_references  # noqa: E402
+from notecheck import join_continued, read_pdf, rule_violations, url_breaks  # noqa: E402
+from pdfcheck import page_references, words_on_top_of_words  # noqa: E402
 
 
 def build(manuscript: linkbooks.Manuscript, folder: Path, *, workers: int = 1,
@@ -99,6 +99,35 @@ def test_the_kept_footnote_heights_equal_a_full_layout_of_the_area(tmp_path):
     manuscript = linkbooks.dense_book(chapters=1, seed=3)
     pdf = build(manuscript, tmp_path, env={"FOLIO_FOOTNOTE_VERIFY": "1"})
     assert rule_violations(read_pdf(pdf), manuscript.urls)["lost"] == []
+
+
+def test_a_note_too_long_for_its_page_runs_on_at_the_foot_of_the_next(tmp_path):
+    """URLs of 600 to 12,000 characters (Kozea/WeasyPrint#1833): each note starts on
+    its call's page and runs on at the top of the next pages' notes; nothing is
+    printed over the text or off the paper (WeasyPrint alone prints such a note over
+    the text and past the page's foot). FOLIO_FOOTNOTE_VERIFY checks the heights kept
+    for every page without a split note against a full layout of its area."""
+    manuscript = linkbooks.long_notes_book()
+    warnings: list[str] = []
+    pdf = build(manuscript, tmp_path, warnings=warnings,
+                env={"FOLIO_FOOTNOTE_VERIFY": "1"})
+    assert warnings == []
+    pages = read_pdf(pdf)
+    continued = join_continued(pages, manuscript.urls)
+    assert rule_violations(pages, manuscript.urls) == {
+        "lost": [], "twice": [], "unknown": [], "not_with_their_calls": [],
+        "out_of_order": []}
+    assert words_on_top_of_words(pdf) == []
+    # Notes did run on: most to the very next page, a giant one over several.
+    assert len(continued) >= 6
+    assert max(len(note.continued) for note in continued) >= 3
+    assert sum(note.continued[0] == note.page + 1 for note in continued) \
+        >= 0.75 * len(continued)
+    for note in continued:
+        assert note.continued == sorted(note.continued) and note.continued[0] > note.page
+    # A URL breaks only where a URL may, also where it runs on to the next page.
+    assert url_breaks(pages)["counts"]["in_escape"] == 0
+    assert url_breaks(pages)["counts"]["mid_token"] <= 2
 
 
 def test_a_list_of_links_keeps_every_note_with_its_item(tmp_path):

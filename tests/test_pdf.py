@@ -393,12 +393,18 @@ def test_no_glyph_stands_outside_the_text_block(variant, hostile, hostile_letter
 
 
 def test_hostile_text_is_all_printed(hostile):
-    """Nothing of the hostile text is lost (running heads and page numbers left out)."""
+    """Nothing of the hostile text is lost (running heads, page numbers and the notes
+    below their rule left out of the text, the notes read on their own)."""
     import tempfile
 
+    from notecheck import join_continued, read_pdf
+
+    pages = read_pdf(hostile)
     blocks = text_blocks(hostile, GEOMETRIES["A5"])
-    text = "".join(word for page, (_, top, _, bottom) in zip(words(hostile), blocks)
-                   for word, _, y0, _, y1 in page["words"] if top - 1 <= y0 and y1 <= bottom + 1)
+    text = "".join(word for page, notes, (_, top, _, bottom)
+                   in zip(words(hostile), pages, blocks)
+                   for word, _, y0, _, y1 in page["words"]
+                   if top - 1 <= y0 and y1 <= min(bottom, notes.rule_y or bottom) + 1)
     with tempfile.TemporaryDirectory() as folder:
         markdown = (manuscripts.hostile_book(Path(folder)) / "01-hostile.md").read_text()
     url = re.search(r"\[the long link\]\((\S+)\)", markdown).group(1)
@@ -407,8 +413,12 @@ def test_hostile_text_is_all_printed(hostile):
     code = re.search(r"```\n(.*)\n```", markdown).group(1)
     assert len(url) == len(unbroken) == len(word) == len(code) == manuscripts.LONG
     # A code line cut to the measure goes on behind a continuation mark (→).
-    for piece in (url, unbroken, word, squeeze(code)):
+    for piece in (word, squeeze(code)):
         assert piece in text.replace("\u2192", "")
+    # The links' 3,000-character targets are notes, each running on at the foot of
+    # the next page.
+    continued = join_continued(pages, [url, unbroken])
+    assert sorted(note.text for note in continued) == sorted([url, unbroken])
     assert all(f"C{n}" in text for n in (1, 57, 123, 200))
 
 

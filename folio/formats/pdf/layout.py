@@ -10,7 +10,6 @@ AST that only the PDF needs, so that nothing stands outside the text block.
   - code blocks are cut to the measure (``formats.code``): a long line goes on
     under its start behind a continuation mark, never broken at a hyphen; inline
     code breaks only after ``/ . _ = &``;
-  - a link target too long for a note is printed in the text after its link;
   - "words" longer than LONG_WORD (a hash, a URL without spaces) may break
     anywhere and skip dictionary hyphenation;
   - a character no font has becomes U+FFFD (``glyphs``), so that the PDF's text stays
@@ -24,7 +23,6 @@ AST that only the PDF needs, so that nothing stands outside the text block.
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 import re
 
@@ -143,29 +141,6 @@ def _break_long_runs(inlines: list) -> list:
             run += len(stringify([node])) or 1
         out.append(node)
     return out
-
-
-# --- link notes too long for the foot of a page ----------------------------------------
-
-#: A link target longer than this is printed in the text, after its link, rather
-#: than as a note: WeasyPrint cannot split a note across pages, and a note that
-#: almost fills a page pushes the text after it onto page after page, a line or two
-#: at a time (Kozea/WeasyPrint#1833).
-LONG_URL = 400
-#: The start tag of a link's note (with its ``data-note-at``).
-_LINK_NOTE = re.compile(r'<span class="footnote link-note"[^>]*>')
-
-
-def _inline_long_link_note(node: dict):
-    """The note of a very long URL (``formats.notes.AtPageFoot``) set in the text."""
-    start = node["t"] == "RawInline" and _LINK_NOTE.match(node["c"][1])
-    if not start:
-        return None
-    markup = node["c"][1]
-    if len(html.unescape(re.sub(r"<[^>]+>", "", markup))) <= LONG_URL:
-        return [node]
-    return [{"t": "RawInline", "c": ["html", '<span class="link-inline">'
-                                     + markup[start.end():]]}]
 
 
 # --- spaces before inline elements -------------------------------------------------
@@ -443,8 +418,8 @@ def wide_tables(blocks: list, geometry: PageGeometry) -> list[tuple[int, int, st
 # --- the pass -----------------------------------------------------------------------
 
 def fit_for_print(blocks: list, geometry: PageGeometry) -> list:
-    """``blocks`` made ready for a page of ``geometry``: tables, code blocks, long
-    link notes, long words and spaces before inline elements (see the module's doc)."""
+    """``blocks`` made ready for a page of ``geometry``: tables, code blocks,
+    long words and spaces before inline elements (see the module's doc)."""
     room = geometry.text_width
 
     def act(node: dict):
@@ -452,7 +427,7 @@ def fit_for_print(blocks: list, geometry: PageGeometry) -> list:
         if kind == "Table":
             node["c"] = expand(node["c"], act)
             return _fit_table(node, room, geometry.font_size)
-        return _inline_long_link_note(node)
+        return None
 
     blocks = _wrap_code(_ragged_paragraphs(_unprintable_marked(blocks)), room,
                         geometry.font_size)

@@ -1,7 +1,8 @@
 """The rule of the PDF's notes, checked on the laid-out pages after every layout.
 
 Every note (a link's URL, a manuscript footnote) is printed exactly once, at the
-foot of the page where its call stands, in the order of the calls. The layout is
+foot of the page where its call stands, in the order of the calls (a note too long
+for one page starts there and runs on at the foot of the next). The layout is
 meant to keep it (``print.css``: ``footnote-policy: line``; ``weasyprint_fixes``);
 this module checks what the layout made, page by page, so that a book that breaks
 the rule is never published silently: each call's box on a page (WeasyPrint's
@@ -65,6 +66,12 @@ def misplaced_notes(pages) -> list[Misplaced]:
         for note in area.children if area is not None else ():
             key = id(note.element)
             elements.setdefault(key, note.element)
+            if getattr(note, "folio_continued", False):
+                # The rest of a note too long for one page (``footnote_split``):
+                # its start must stand on an earlier page.
+                if key not in printed:
+                    found.append(_misplaced(number, "off its page", note.element))
+                continue
             printed.setdefault(key, []).append(number)
             shown.append(key)
         here = [key for key in shown if calls.get(key) == number]

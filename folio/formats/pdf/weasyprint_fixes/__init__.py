@@ -13,6 +13,8 @@ reaches them.
 ``footnote_area``   each note added to a page laid the page's whole footnote area out
                     again (quadratic in the notes of a page); notes of earlier pages
                     could be taken back; an emptied area kept taking a line.
+``footnote_split``  a note too long for the foot of one page overflowed it; now it
+                    runs on at the foot of the next (Kozea/WeasyPrint#1833).
 ``page_speed``      two lookups that grew with pages x elements.
 
 Measured on generated link-dense books (README, "Link notes"): 907 notes on 86 pages,
@@ -30,7 +32,7 @@ from __future__ import annotations
 import os
 
 from ....diagnostics import MISSING_LIBRARY, BuildError
-from . import footnote_area, footnote_lines, footnote_pages, page_speed
+from . import footnote_area, footnote_lines, footnote_pages, footnote_split, page_speed
 
 #: The release whose functions these modules copy and change.
 WEASYPRINT = "70.0"
@@ -74,6 +76,7 @@ def apply() -> None:
     __init__.__doc__ = original_init.__doc__
     context_class.__init__ = __init__
     footnote_area.install(layout, page)
+    footnote_split.install(layout)
     footnote_pages.install(layout, page)
     footnote_lines.install(block)
     page_speed.page_references_once()

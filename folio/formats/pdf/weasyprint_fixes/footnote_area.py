@@ -95,6 +95,8 @@ class _Area:
         self.contributions = []  # parallel to context.current_page_footnotes
         self.total = 0  # sum of contributions
         self.laid_area = None  # a laid-out one-note copy of the area
+        self.splits = {}  # id(split note) -> its continuation (``footnote_split``)
+        self.closed = False  # a split note's part: no later line's note here
         for side in ('margin_top', 'margin_bottom'):
             if getattr(area, side) == 'auto':
                 setattr(area, side, 0)
@@ -118,7 +120,12 @@ def layout_footnote(self, footnote):
     state = self._footnote_area_state()
     state.contributions.append(None)
     _refresh_contribution(self, state, len(self.current_page_footnotes) - 1)
-    return self._update_footnote_area()
+    overflow = self._update_footnote_area()
+    if _index(self._page_notes.incoming, footnote) is not None:
+        # CHANGED: a note carried over from the page before that takes more
+        # than its share of this page runs on to the next (``footnote_split``).
+        return self.place_carried_footnote(footnote, overflow)
+    return overflow
 
 
 def unlayout_footnote(self, footnote):
@@ -159,8 +166,22 @@ def _index(items, item):
     return None
 
 
+def _unsplit(context, state, footnote):
+    """Take back the split of ``footnote`` (``footnote_split``), if it was split:
+    its rest, and the measure of its part."""
+    rest = state.splits.pop(id(footnote), None)
+    if rest is not None:
+        del state.measures[id(footnote)]
+        state.closed = False
+        for waiting in (context.reported_footnotes, context._page_notes.incoming):
+            at = _index(waiting, rest)
+            if at is not None:
+                del waiting[at]
+
+
 def _remove_from_area(context, footnote):
     state = context._footnote_area_state()
+    _unsplit(context, state, footnote)  # a split note taken back: its rest too
     index = _index(context.current_page_footnotes, footnote)
     del context.current_page_footnotes[index]
     state.total -= state.contributions.pop(index)
@@ -184,6 +205,8 @@ def _measure(context, state, footnote):
     if measure is not None and measure[0] is footnote:
         return measure[1:4]
     area = state.area
+    if getattr(footnote, "folio_resume", None) is not None:
+        return _measure_continuation(context, state, footnote)
     probe = build.create_anonymous_boxes(area.copy_with_children([footnote]).deepcopy())
     probe.height = 'auto'
     laid, _, _, adjoining, _, _ = block_level_layout(
@@ -211,6 +234,46 @@ def _measure(context, state, footnote):
     return top, height, bottoms
 
 
+def _measure_continuation(context, state, footnote):
+    """(top, height, bottoms) of the rest of a split note (``footnote_split``)."""
+    laid_area, box, _, bottoms = lay_alone(context, state, footnote, -inf)
+    box.folio_continued = True  # for ``pdf.note_rule``
+    top = box.border_box_y() - laid_area.content_box_y()
+    height = box.border_height()
+    state.laid_area = laid_area
+    state.measures[id(footnote)] = (footnote, top, height, bottoms, box)
+    return top, height, bottoms
+
+
+def lay_alone(context, state, footnote, bottom_space):
+    """(laid area, laid note, resume_at, bottoms): ``footnote`` (or the rest of a
+    split note, from where it resumes) laid out alone where it stands in this
+    page's area, down to ``bottom_space`` above the page's bottom (-inf: whole);
+    None if the area does not hold the note as a block of its own."""
+    from weasyprint.formatting_structure import build
+    from weasyprint.layout.block import block_level_layout
+
+    area = state.area
+    origin = getattr(footnote, "folio_origin", footnote)
+    probe = build.create_anonymous_boxes(area.copy_with_children([origin]).deepcopy())
+    probe.height = 'auto'
+    laid_area = block_level_layout(context, probe, -inf, None, area.page)[0]
+    if len(laid_area.children) != 1:
+        return None
+    placed = laid_area.children[0]
+    resume = getattr(footnote, "folio_resume", None)
+    if bottom_space == -inf and resume is None:
+        return laid_area, placed, None, None
+    note = probe.children[0].deepcopy()
+    note.position_x, note.position_y = placed.position_x, placed.position_y
+    box, resume_at, _, adjoining, _, _ = block_level_layout(
+        context, note, bottom_space, resume, laid_area, page_is_empty=True)
+    if box is None:
+        return None
+    bottoms = list(adjoining) if area.bottom_margin_collapses() else [box.margin_bottom]
+    return laid_area, box, resume_at, bottoms
+
+
 def _refresh_contribution(context, state, index):
     """Set the share of note ``index`` in the area's height: its border box and
     the margin between it and the note before (or the area's top)."""
@@ -225,6 +288,13 @@ def _refresh_contribution(context, state, index):
     old = state.contributions[index]
     state.contributions[index] = above + height
     state.total += above + height - (old or 0)
+
+
+def _refresh_contributions(context, state, index):
+    """Set the shares of note ``index`` and of the notes after it (its height, and
+    so the margin below it, changed)."""
+    for at in range(index, len(context.current_page_footnotes)):
+        _refresh_contribution(context, state, at)
 
 
 def _update_footnote_area(self):
@@ -259,7 +329,7 @@ def _update_footnote_area(self):
     else:
         height = area.height if area.height != 'auto' else content
     area.height = height
-    if VERIFY:
+    if VERIFY and not _has_parts(self, state):
         _verify(self, area, height)
     _set_page_bottom(self, state, area.margin_height())
     bottom_space = area.padding_bottom + area.border_bottom_width
@@ -293,6 +363,14 @@ def _update_whole_area(context, state, area):
         footnote_area.position_y + footnote_area.margin_height() -
         footnote_area.margin_bottom)
     return last_child_bottom > footnote_area_bottom
+
+
+def _has_parts(context, state):
+    """Whether the page's area holds part of a split note (a full layout of the
+    area, which knows no parts, cannot check it)."""
+    return bool(state.splits) or any(
+        getattr(note, "folio_resume", None) is not None
+        for note in context.current_page_footnotes)
 
 
 def _verify(context, area, height):
@@ -361,7 +439,7 @@ def _final_area(context, box):
     if not box.bottom_margin_collapses():
         content += collapse_margin(previous_bottoms)
     new_box.height = max(min(content, new_box.max_height), new_box.min_height)
-    if VERIFY:
+    if VERIFY and not _has_parts(context, state):
         _verify_final(context, box, new_box)
     return new_box
 

@@ -147,15 +147,28 @@ def _linebox_layout(context, box, index, child, new_children, page_is_empty,
 
         if context.footnotes:
             break_linebox = False
-            for footnote in _waiting_footnotes(context, line):
+            # CHANGED: after the part of a split note (``footnote_split``), the
+            # page takes the notes of that note's line, and no later line's.
+            closed = context._footnote_area_state().closed
+            waiting = list(_waiting_footnotes(context, line))
+            for at, footnote in enumerate(waiting):
                 overflow = context.layout_footnote(footnote)
                 new_footnotes.append(footnote)
                 policy = _policy(footnote)
                 overflow = (
-                    overflow or
+                    overflow or closed or
                     # CHANGED: only auto notes follow notes already pushed.
                     (policy == 'auto' and context.reported_footnotes) or
                     context.overflows_page(bottom_space, new_position_y + offset_y))
+                # CHANGED: a long note that does not fit runs on to the next
+                # page (``footnote_split``) rather than push its line; in the
+                # first line of a page, rather than overflow the page.
+                first_line = page_is_empty and not new_children
+                if overflow and policy != 'auto' and (first_line or not closed):
+                    overflow = not context.fit_footnote(
+                        footnote, bottom_space, new_position_y + offset_y,
+                        line.height * box.style['widows'], waiting[at + 1:],
+                        first_line)
                 if overflow:
                     # If we've put other content on this page, then we may want
                     # to push this line or block to the next page. Otherwise,

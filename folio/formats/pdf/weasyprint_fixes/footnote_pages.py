@@ -32,6 +32,10 @@ class PageNotes:
         #: ids of the notes laid out at the top of the current page because the
         #: page before pushed them (their calls are on an earlier page).
         self.carried_in = set()
+        #: The list of the notes carried into the current page, which
+        #: ``make_page`` lays out first (``footnote_split`` adds the rest of a
+        #: note it splits there, right after the note).
+        self.incoming = []
 
 
 def make_all_pages(context, root_box, html, pages):
@@ -68,6 +72,7 @@ def make_all_pages(context, root_box, html, pages):
             remake_state['content_lookups'] = []
             # CHANGED: the notes whose calls are on earlier pages.
             notes.carried_in = {id(note) for note in context.reported_footnotes}
+            notes.incoming = context.reported_footnotes
             page, resume_at = remake_page(i, context, root_box, html)
             reported_footnotes = context.reported_footnotes
             # CHANGED: keep what this page pushed; if that changed, the next
