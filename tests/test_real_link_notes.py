@@ -5,7 +5,9 @@ changelog with two links on most lines (tests/fixtures/real, SOURCES.md there).
 What each PDF must hold is derived from the manuscript alone, with pandoc's AST
 and not with folio's code: every link to an http(s) URL whose text is not that URL
 gets a note, except a URL linked again in the same paragraph (heading, list item,
-table cell); every footnote reference gets its footnote. The PDF is read with
+table cell, block of raw HTML); every footnote reference gets its footnote. A link
+written in a block of raw HTML (``<p align="center"><a href=…>``, as awesome's
+header) is a link as well, read here with the standard library's HTML parser. The PDF is read with
 pdfminer (tests/notecheck.py): the notes in page order must be exactly those
 (none lost, none printed twice, in the order of their calls), and every page's
 notes must be the notes of its calls -- by number, and by the page's link
@@ -22,6 +24,7 @@ WeasyPrint's."""
 
 from __future__ import annotations
 
+import html.parser
 import json
 import re
 from collections import Counter
@@ -68,6 +71,39 @@ def _letters(text: str) -> str:
     return re.sub(r"[\W_]+", "", text)
 
 
+class _RawLinks(html.parser.HTMLParser):
+    """The links of a block of raw HTML: (href, text) of each ``<a href>…</a>`` that
+    holds no other anchor and stands in none (comments are no text)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str]] = []
+        self.open: list[list] = []  # [href, text pieces, holds another anchor]
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            for entry in self.open:
+                entry[2] = True
+            self.open.append([dict(attrs).get("href"), [], bool(self.open)])
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self.open:
+            href, text, nested = self.open.pop()
+            if href is not None and not nested and not self.open:
+                self.links.append((href, "".join(text)))
+
+    def handle_data(self, data):
+        for entry in self.open:
+            entry[1].append(data)
+
+
+def raw_links(block: str) -> list[tuple[str, str]]:
+    reader = _RawLinks()
+    reader.feed(block)
+    reader.close()
+    return reader.links
+
+
 def expected_notes(manuscript: str) -> list[str]:
     """The notes a reader should find, in reading order: a URL for a link's note,
     ``footnote:`` and the footnote's first 20 letters and digits for a footnote
@@ -90,9 +126,14 @@ def expected_notes(manuscript: str) -> list[str]:
         if kind == "Note":
             notes.append("footnote:" + _letters("".join(_text(node["c"], [], False)))[:20])
             return
+        links = []
         if kind == "Link":
-            url = node["c"][2][0].strip()
-            shown = "".join(_text(node["c"][1], [], True))
+            links = [(node["c"][2][0], "".join(_text(node["c"][1], [], True)))]
+        elif kind == "RawBlock" and node["c"][0] == "html":
+            noted.clear()
+            links = raw_links(node["c"][1])
+        for url, shown in links:
+            url = url.strip()
             if (url.lower().startswith(("http://", "https://")) and url not in noted
                     and not (shown.strip() and _bare(shown) == _bare(url))):
                 noted.add(url)

@@ -12,8 +12,9 @@
    placeholder, unsafe), resolve every image -- Markdown's and raw HTML's -- and the
    cover inside the book folder.
 (``syntax`` runs earlier, on the parsed files with their source positions, and
-``rawhtml.link_raw_anchors`` right after it: a raw ``<a href="https://…">…</a>``
-becomes a ``Link``, so that ``links`` classifies it and the formats note it.)
+``rawhtml.link_raw_anchors`` right after it: a raw ``<a href="https://…">…</a>``,
+in a paragraph or in a block of raw HTML, becomes a ``Link``, so that ``links``
+classifies it and the formats note it.)
 Format-specific passes (notes for print or for e-readers) live in ``folio.formats``.
 """
 

@@ -22,25 +22,29 @@ the tag's text first occurs in the file after the previous tag found.
 
 Before all that, while the source positions are there, ``link_raw_anchors`` makes a
 raw ``<a href="https://…">text</a>`` a real ``Link`` -- when its href is external
-and both tags stand in one list of inlines (one paragraph, heading, cell) around no
-other anchor -- so that it is classified, noted (print, EPUB, print view) and
-checked exactly as a Markdown link is. Every other raw anchor (internal, unsafe,
-unpaired, nested, ``<a name>``, any in a ``RawBlock``) stays raw HTML and is
-resolved here as before.
+and both tags stand around no other anchor in one list of inlines (one paragraph,
+heading, cell) or in one block of raw HTML (``<p align="center">…</p>``, a raw
+``<table>``) -- so that it is classified, noted (print, EPUB, print view) and
+checked exactly as a Markdown link is. Such a block becomes a ``Plain`` of the raw
+HTML around its links (``RawInline``) and the links: pandoc's writer puts it
+together as it was written. Every other raw anchor (internal, unsafe, unpaired,
+nested, ``<a name>``, in a comment or in an element the sanitiser leaves out)
+stays raw HTML and is resolved here as before.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..ast import get_attr
+from ..ast import RawInline, Space, Str, get_attr
 from ..diagnostics import Reporter
 from ..document import Document
-from ..safety import (FORBIDDEN_TAGS, LINK_SCHEMES, Tag, start_and_end_tags, start_tags,
-                      url_scheme)
+from ..safety import (DROPPED_TAGS, FORBIDDEN_TAGS, LINK_SCHEMES, Tag, allowed_attribute,
+                      start_and_end_tags, start_tags, url_scheme)
 from .links import file_name_of, find_anchor, image_file, size_problem
 
 
@@ -178,13 +182,14 @@ class RawHtmlLinks:
 
 #: The end tag of a link, as a raw inline holds it.
 _END_A = re.compile(r"\s*</a\s*>\s*", re.IGNORECASE)
-#: Attributes of a raw link that its ``Link`` keeps (besides id, class and title).
-_KEPT_ATTRIBUTES = ("lang", "dir")
+#: Attributes of a raw link that its ``Link`` holds otherwise (or that are folio's).
+_LINK_ATTRIBUTES = frozenset({"href", "title", "id", "name", "class", "data-pos"})
 
 
 def link_raw_anchors(tree):
     """One file's (wrapped) blocks with every raw ``<a href=EXTERNAL>…</a>`` that
-    ``_paired`` accepts made a ``Link``, in place; returns ``tree``.
+    ``_paired`` (in inlines) or ``_block_anchors`` (in a ``RawBlock``) accepts made a
+    ``Link``, in place; returns ``tree``.
 
     Not descended into: a ``Link`` or ``Image`` (a link in a link's text stays raw),
     and whatever stands inside a raw ``<a>`` that stays raw (nested anchors stay as
@@ -193,14 +198,20 @@ def link_raw_anchors(tree):
         skip: set[int] = set()
         if any(_anchor_tag(item) is not None for item in tree):
             tree[:], skip = _paired(tree)
-        for item in tree:
+        for index, item in enumerate(tree):
             if isinstance(item, list):
                 link_raw_anchors(item)
             elif isinstance(item, dict) and id(item) not in skip:
                 kind = item.get("t")
-                if kind in _CONTENT_AFTER_ATTR:  # not into the attributes
+                if kind == "RawBlock":  # (a block without its position wrapper)
+                    tree[index] = _block_linked(item, None) or item
+                elif kind in _CONTENT_AFTER_ATTR:  # not into the attributes
                     content = item["c"][_CONTENT_AFTER_ATTR[kind]]
-                    if len(content) != 1 or content[0].get("t") not in _NO_ANCHORS_INSIDE:
+                    if (kind == "Div" and len(content) == 1 and get_attr(item, "wrapper") == "1"
+                            and content[0].get("t") == "RawBlock"):
+                        content[0] = _block_linked(content[0], get_attr(item, "data-pos")) \
+                            or content[0]
+                    elif len(content) != 1 or content[0].get("t") not in _NO_ANCHORS_INSIDE:
                         link_raw_anchors(content)  # (not into a word's position wrapper)
                 elif kind not in _NO_ANCHORS_INSIDE and "c" in item:
                     link_raw_anchors(item["c"])
@@ -319,17 +330,187 @@ def _holds_anchor(tree) -> bool:
 
 def _link(tag: Tag, content: list, start: dict, end: dict) -> dict:
     """The ``Link`` a raw ``<a href>`` start tag, its text and its end tag make: the
-    href and title; the id (or the name) and the classes; ``lang`` and ``dir``; the
-    source position from the start tag to the end tag."""
+    href and title; the id (or the name) and the classes; the other attributes that
+    the sanitiser keeps on a link (``lang``, ``dir``, ``aria-*`` …); the source
+    position from the start tag to the end tag."""
+    begun, ended = get_attr(start, "data-pos"), get_attr(end, "data-pos")
+    if begun and ended:
+        return _link_at(tag, content, begun.rsplit("-", 1)[0] + "-" + ended.rsplit("-", 1)[1])
+    return _link_at(tag, content, begun or ended)
+
+
+def _link_at(tag: Tag, content: list, pos: str | None) -> dict:
+    """The ``Link`` of ``_link`` with the source position ``pos`` (None: unknown)."""
     attrs: dict[str, str] = {}
     for key, value in tag.attrs:  # the first of an attribute written twice, as browsers
         attrs.setdefault(key, value or "")
     ident = (attrs.get("id") or attrs.get("name") or "").strip()
-    keyvals = [[key, attrs[key]] for key in _KEPT_ATTRIBUTES if attrs.get(key)]
-    begun, ended = get_attr(start, "data-pos"), get_attr(end, "data-pos")
-    if begun and ended:
-        keyvals.append(["data-pos", begun.rsplit("-", 1)[0] + "-" + ended.rsplit("-", 1)[1]])
-    elif begun or ended:
-        keyvals.append(["data-pos", begun or ended])
+    keyvals = [[key, value] for key, value in attrs.items()
+               if key not in _LINK_ATTRIBUTES and allowed_attribute("a", key)]
+    if pos:
+        keyvals.append(["data-pos", pos])
     return {"t": "Link", "c": [[ident, attrs.get("class", "").split(), keyvals], content,
                                [attrs["href"].strip(), attrs.get("title", "")]]}
+
+
+# --- raw links in blocks of raw HTML -------------------------------------------------
+
+#: Comments of raw HTML (one never closed runs to the end): no tag in them counts.
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+#: An end tag from its "</" on.
+_END_TAG = re.compile(r"</[^>]*>?")
+#: One source range of a ``data-pos`` (a block in a list or a quote: one per line).
+_RANGE = re.compile(r"(?:.*@)?(\d+):(\d+)-(\d+):(\d+)")
+#: White space as HTML reads it (not U+00A0, which is text).
+_HTML_SPACE = re.compile(r"([ \t\n\r\f]+)")
+#: Elements whose text keeps its white space.
+_PREFORMATTED = frozenset({"pre", "listing", "plaintext"})
+
+
+@dataclasses.dataclass(frozen=True)
+class _BlockAnchor:
+    """A raw ``<a href=EXTERNAL>…</a>`` in a block of raw HTML, by offsets in it."""
+
+    tag: Tag
+    #: Where its start tag begins and ends, where its end tag begins and ends.
+    start: int
+    text_start: int
+    text_end: int
+    end: int
+    #: Its tags and comments inside, as (start, end) offsets.
+    markup: tuple
+    preformatted: bool
+
+
+def _block_linked(block: dict, pos: str | None) -> dict | None:
+    """A ``RawBlock`` with raw links that may be ``Link``s as one ``Plain``: the raw
+    HTML around each link as ``RawInline``s, each link a ``Link`` (``_block_anchors``
+    says which); None when there is none.
+
+    pandoc's HTML writer writes a ``Plain``'s inlines one after the other, so the
+    markup around the links is written as it was; the links are written by pandoc
+    like a Markdown link. ``pos`` is the ``data-pos`` of the block's position wrapper;
+    each link gets the source position of its tags from it."""
+    kind, raw = block["c"]
+    if kind.lower() not in ("html", "html4", "html5") or "<a" not in raw.lower():
+        return None
+    anchors = _block_anchors(raw)
+    if not anchors:
+        return None
+    starts = _line_starts(pos, raw.count("\n") + 1)
+    out: list = []
+    done = 0
+    for anchor in anchors:
+        if anchor.start > done:
+            out.append(RawInline(raw[done:anchor.start]))
+        where = (f"{_source_at(raw, anchor.start, starts)}-{_source_at(raw, anchor.end, starts)}"
+                 if starts else None)
+        out.append(_link_at(anchor.tag, _anchor_text(raw, anchor), where))
+        done = anchor.end
+    if done < len(raw):
+        out.append(RawInline(raw[done:]))
+    return {"t": "Plain", "c": out}
+
+
+def _block_anchors(raw: str) -> list[_BlockAnchor]:
+    """The raw links of a block that become ``Link``s, in order: a) the start tag is an
+    ``<a>`` with an external href (``LINK_SCHEMES``), b) its end tag is in the block,
+    c) no other anchor is open around it or opens inside it, d) it is in no comment
+    and in no element that the sanitiser leaves out with its content (``<script>``,
+    ``<svg>``, ``<textarea>`` …: ``safety.DROPPED_TAGS``) and opens none of them."""
+    comments = [match.span() for match in _COMMENT.finditer(raw)]
+    offsets = [0]
+    for line in raw.split("\n"):
+        offsets.append(offsets[-1] + len(line) + 1)
+    dropped = preformatted = 0
+    open_a: list[list] = []  # [Tag or None, start, text start, nested, markup, pre]
+    found: list[_BlockAnchor] = []
+    for tag in start_and_end_tags(raw):
+        at = offsets[tag.line - 1] + tag.col
+        if any(begin <= at < end for begin, end in comments):
+            continue
+        if tag.start:
+            if raw[at:at + len(tag.text)] != tag.text:
+                return found  # the tokenizer lost its place: leave the rest as it is
+            end = at + len(tag.text)
+        else:
+            end = _END_TAG.match(raw, at).end()
+        for entry in open_a:
+            entry[4].append((at, end))
+        if tag.name == "a" and tag.start:
+            for entry in open_a:
+                entry[3] = True
+            href = next((value for key, value in tag.attrs if key == "href"), None)
+            usable = (href is not None and url_scheme(href.strip()) in LINK_SCHEMES
+                      and not dropped)
+            open_a.append([tag if usable else None, at, end, bool(open_a), [],
+                           bool(preformatted)])
+        elif tag.name == "a":
+            if open_a:
+                link, start, text_start, nested, markup, pre = open_a.pop()
+                markup.pop()  # its own end tag
+                if link is not None and not nested and not open_a:
+                    found.append(_BlockAnchor(link, start, text_start, at, end,
+                                              tuple(markup), pre))
+        elif tag.name in DROPPED_TAGS:
+            dropped = max(0, dropped + (1 if tag.start else -1))
+            for entry in open_a:
+                entry[3] = True  # not a link around what is left out
+        elif tag.name in _PREFORMATTED:
+            preformatted = max(0, preformatted + (1 if tag.start else -1))
+    return found
+
+
+def _anchor_text(raw: str, anchor: _BlockAnchor) -> list:
+    """The inlines of a raw link's text: its text as ``Str``, ``Space`` and
+    ``SoftBreak`` (entities read; in ``<pre>`` one ``Str`` with its white space), its
+    tags and comments as ``RawInline``."""
+    pieces = list(anchor.markup) + [
+        span for span in (m.span() for m in _COMMENT.finditer(raw, anchor.text_start,
+                                                               anchor.text_end))]
+    out: list = []
+    done = anchor.text_start
+    for begin, end in sorted(pieces):
+        if begin < done:
+            continue
+        out.extend(_text_inlines(raw[done:begin], anchor.preformatted))
+        out.append(RawInline(raw[begin:end]))
+        done = end
+    out.extend(_text_inlines(raw[done:anchor.text_end], anchor.preformatted))
+    return out
+
+
+def _text_inlines(text: str, preformatted: bool) -> list:
+    text = html.unescape(text)
+    if preformatted:
+        return [Str(text)] if text else []
+    out: list = []
+    for index, part in enumerate(_HTML_SPACE.split(text)):
+        if index % 2 == 0:
+            if part:
+                out.append(Str(part))
+        else:
+            out.append({"t": "SoftBreak"} if "\n" in part else Space())
+    return out
+
+
+def _line_starts(pos: str | None, lines: int) -> list[tuple[int, int]]:
+    """Where each line of a raw block begins in the file, (line, column), from its
+    wrapper's ``data-pos``: one range per line in a list or a quote, else one range
+    for the block (its later lines from column 1). Empty when ``pos`` is unknown."""
+    ranges = [(int(m.group(1)), int(m.group(2))) for m in
+              (_RANGE.fullmatch(part) for part in (pos or "").split(";")) if m]
+    if not ranges:
+        return []
+    if len(ranges) == 1:
+        line, column = ranges[0]
+        return [(line, column)] + [(line + n, 1) for n in range(1, lines)]
+    last, _ = ranges[-1]
+    return ranges + [(last + n, 1) for n in range(1, lines - len(ranges) + 1)]
+
+
+def _source_at(raw: str, offset: int, starts: list[tuple[int, int]]) -> str:
+    """``line:column`` in the file of ``offset`` in a raw block."""
+    line, column = starts[min(raw.count("\n", 0, offset), len(starts) - 1)]
+    in_line = offset - (raw.rfind("\n", 0, offset) + 1)
+    return f"{line}:{column + in_line}"
