@@ -19,7 +19,7 @@ import os
 import pickle
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .ast import stringify
@@ -342,15 +342,16 @@ def _write_formats(document: Document, builders: list[Builder],
             reporter.add(dataclasses.replace(error.diagnostic, path=display))
             return None, 0.0
 
-    def given(builder: Builder) -> dict:
-        """The artefacts ``builder`` uses, from the builders that give them."""
-        found = {}
-        for artefact in builder.uses:
-            name = givers.get(artefact)
-            if name is not None:
-                result = written[name] if name in written else finished(name)[0]
-                found[artefact] = result.artefacts.get(artefact) if result else None
-        return found
+    def artefact_of(name: str, artefact: str):
+        result = written[name] if name in written else finished(name)[0]
+        return result.artefacts.get(artefact) if result else None
+
+    def given(builder: Builder) -> Mapping:
+        """The artefacts ``builder`` uses, from the builders that give them; each is
+        waited for when the builder first asks for it (the EPUB parses its chapters
+        while the PDF is still being laid out)."""
+        return _Artefacts({artefact: functools.partial(artefact_of, givers[artefact], artefact)
+                           for artefact in builder.uses if artefact in givers})
 
     def write(builder: Builder, fragments: list[str], rendered: float):
         began = time.perf_counter()
@@ -379,6 +380,25 @@ def _write_formats(document: Document, builders: list[Builder],
                 pool.close()  # a layout in progress ends now; its thread returns
             raise
     return {builder.name: written[builder.name] for builder in builders}
+
+
+class _Artefacts(Mapping):
+    """Artefacts by name, each got (and waited for) on first access, then kept."""
+
+    def __init__(self, getters: dict) -> None:
+        self._getters = getters
+        self._values: dict = {}
+
+    def __getitem__(self, name: str):
+        if name not in self._values:
+            self._values[name] = self._getters[name]()
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._getters)
+
+    def __len__(self) -> int:
+        return len(self._getters)
 
 
 def _render(document: Document, builders: list[Builder], options: dict,

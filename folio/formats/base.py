@@ -24,6 +24,7 @@ import dataclasses
 import datetime
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
@@ -117,9 +118,10 @@ class Builder:
         raise NotImplementedError
 
     def write(self, document: Document, fragments: list[str], output: Output,
-              given: dict) -> Written:
+              given: Mapping) -> Written:
         """Write the output file from the rendered fragments; ``given`` holds the
-        artefacts of ``uses`` that other builders of the run gave."""
+        artefacts of ``uses`` that other builders of the run give (looking one up
+        waits for its builder: ask for it when it is needed)."""
         raise NotImplementedError
 
     def render(self, output: Output, name: str, **context) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from markupsafe import Markup
@@ -83,7 +84,7 @@ class EpubBuilder(Builder):
         return pieces
 
     def write(self, document: Document, fragments: list[str], output: Output,
-              given: dict) -> Written:
+              given: Mapping) -> Written:
         book = book_context(document)
         bodies = self._chapter_trees(document, fragments)
         page_map = given.get("page_map")

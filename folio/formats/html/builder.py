@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import html
+from collections.abc import Mapping
 
 from markupsafe import Markup
 
@@ -66,7 +67,7 @@ class HtmlBuilder(Builder):
         return pieces
 
     def write(self, document: Document, fragments: list[str], output: Output,
-              given: dict) -> Written:
+              given: Mapping) -> Written:
         book = book_context(document)
         chapters = [{"id": c.id, "title": c.title, "html": Markup(fragment)}
                     for c, fragment in zip(document.chapters, fragments)]
@@ -86,7 +87,8 @@ class HtmlBuilder(Builder):
                     or font.name == glyphs.FALLBACK_FONT and not has_fallback):
                 continue  # a face the page never shows is never asked for
             write_bytes(output.folder / "fonts" / woff2_name(font),
-                        subset_woff2(font, characters))
+                        subset_woff2(font, characters, output.cache,
+                                     reuse=not output.options.get("fresh")))
         for image in document.images.values():
             write_bytes(output.folder / "images" / image.name, image.data)
         write_text(output.folder / "book.css", css)

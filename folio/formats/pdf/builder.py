@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
+from collections.abc import Mapping
 from pathlib import Path
 
 from markupsafe import Markup
@@ -127,7 +129,7 @@ class PdfBuilder(Builder):
         return max(1, int(options.get("layout_workers", 1)))
 
     def write(self, document: Document, fragments: list[str], output: Output,
-              given: dict) -> Written:
+              given: Mapping) -> Written:
         book = PrintBook(self, document, fragments, output)
         target = output.folder / self.file_name(output.slug)
         laid_out = self.lay_out_book(book, output, target)
@@ -276,11 +278,14 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
                 break
         else:
             return None
-        merged = merge_parts(
-            [store.pdf(key) for key in keys], target,
-            first_numbers=[plan.first_number for plan in part_plans],
+        # Merged in a worker: this process goes on with the other formats meanwhile
+        # (one interpreter lock) and never holds the whole book's PDF objects.
+        merged, = output.workers.map([(functools.partial(
+            merge_parts, first_numbers=[plan.first_number for plan in part_plans],
             blank_before=[plan.blank_before for plan in part_plans],
-            label_styles=[ROMAN if roman_front and part.front else ARABIC for part in parts])
+            label_styles=[ROMAN if roman_front and part.front else ARABIC
+                          for part in parts]),
+            ([store.pdf(key) for key in keys], target))])
         store.remember(parts, numbers, keys)
         images: dict[str, float] = {}
         for key in keys:

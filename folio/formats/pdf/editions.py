@@ -16,6 +16,7 @@ with the other outputs, cached and timed like them).
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 from markupsafe import Markup
@@ -51,7 +52,7 @@ class PrintEditionBuilder(PdfBuilder):
         return PRINT_X1A if options.get("pdf_x") == "x-1a" else PRINT_X4
 
     def write(self, document: Document, fragments: list[str], output: Output,
-              given: dict) -> Written:
+              given: Mapping) -> Written:
         book = PrintBook(self, document, fragments, output)
         book.files[PROFILE_URL] = (PROFILE, "application/vnd.iccprofile")
         for url, (source, media_type) in list(book.files.items()):

@@ -1,0 +1,91 @@
+"""What makes a rebuild after an edit quick, each checked on its own: the reading
+page's font cuts kept between builds (folio/formats/html/webfonts.py), an artefact
+waited for only when a builder asks for it (folio/pipeline.py), the merge's one pass
+over a part's objects (folio/formats/pdf/merge.py)."""
+
+import threading
+
+import pikepdf
+import pytest
+
+from folio import pipeline
+from folio.formats.base import FONTS_DIR
+from folio.formats.html import webfonts
+from folio.formats.pdf import merge
+
+FONT = FONTS_DIR / "NotoSerif-Regular.ttf"
+
+
+@pytest.fixture
+def cuts(monkeypatch) -> list:
+    """The characters of every font cut fontTools makes."""
+    made = []
+    real = webfonts._subset
+
+    def subset(font, characters):
+        made.append("".join(sorted(characters)))
+        return real(font, characters)
+
+    monkeypatch.setattr(webfonts, "_subset", subset)
+    return made
+
+
+def test_a_font_cut_is_made_once_for_the_same_characters(tmp_path, cuts):
+    first = webfonts.subset_woff2(FONT, set("Folio"), tmp_path)
+    again = webfonts.subset_woff2(FONT, set("oiloF"), tmp_path)
+    assert again == first and cuts == ["Filo"]
+    assert first[:4] == b"wOF2"
+
+
+def test_new_characters_make_a_new_cut_and_the_old_one_goes(tmp_path, cuts):
+    webfonts.subset_woff2(FONT, set("abc"), tmp_path)
+    bigger = webfonts.subset_woff2(FONT, set("abcß"), tmp_path)
+    assert cuts == ["abc", "abcß"]
+    kept = list(tmp_path.glob("NotoSerif-Regular.*.woff2"))
+    assert len(kept) == 1 and kept[0].read_bytes() == bigger
+
+
+def test_force_cuts_again_and_no_cache_keeps_nothing(tmp_path, cuts):
+    webfonts.subset_woff2(FONT, set("abc"), tmp_path)
+    webfonts.subset_woff2(FONT, set("abc"), tmp_path, reuse=False)
+    webfonts.subset_woff2(FONT, set("abc"))
+    assert cuts == ["abc", "abc", "abc"]
+
+
+def test_an_artefact_is_waited_for_when_it_is_asked_for_and_once():
+    ready = threading.Event()
+    asked = []
+
+    def page_map():
+        ready.wait(5)
+        asked.append(True)
+        return "the page map"
+
+    given = pipeline._Artefacts({"page_map": page_map})
+    assert asked == [] and list(given) == ["page_map"]  # nothing waited for yet
+    ready.set()
+    assert given.get("page_map") == given["page_map"] == "the page map"
+    assert asked == [True] and given.get("cover") is None
+
+
+def test_the_struct_elements_are_those_the_tree_reaches(tmp_path):
+    """``merge._struct_elements`` (one pass over the objects) finds the elements a
+    walk of the structure tree finds, in a tagged PDF of WeasyPrint's."""
+    weasyprint = pytest.importorskip("weasyprint")
+    path = tmp_path / "part.pdf"
+    weasyprint.HTML(string="<html lang=en><title>t</title><h1>Head</h1><p>One "
+                    "<a href='https://example.org/'>link</a></p><table><tr><th>h</th>"
+                    "</tr><tr><td>d</td></tr></table>").write_pdf(path, pdf_tags=True)
+    with pikepdf.open(path) as pdf:
+        found, stack = set(), [pdf.Root.StructTreeRoot.K]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Array):
+                stack.extend(node)
+            elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+                found.add(node.objgen)
+                if "/K" in node:
+                    stack.append(node.K)
+        elements = merge._struct_elements(pdf)
+        assert found and {element.objgen for element in elements} == found
+        assert {str(element.S) for element in elements} >= {"/H1", "/P", "/Table", "/TH"}
