@@ -7,6 +7,7 @@ a list to splice several nodes in its place, or [] to delete it.
 
 from __future__ import annotations
 
+import pickle
 import re
 import unicodedata
 from typing import Any, Callable
@@ -67,6 +68,12 @@ def expand(tree: Any, action: Action) -> Any:
         if "c" in tree:
             tree["c"] = expand(tree["c"], action)
     return tree
+
+
+def copied(tree: Any) -> Any:
+    """A deep copy of ``tree`` (plain data: what ``copy.deepcopy`` gives, in less
+    than half its time, through pickle's C code)."""
+    return pickle.loads(pickle.dumps(tree, pickle.HIGHEST_PROTOCOL))
 
 
 def classes_of(node: Node) -> list[str]:

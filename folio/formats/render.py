@@ -10,7 +10,6 @@ JSON, rendered side by side, so that no pandoc run needs more than its heap cap.
 from __future__ import annotations
 
 import concurrent.futures
-import copy
 import hashlib
 import json
 import os
@@ -77,8 +76,9 @@ class RenderMemo:
 def render_pieces(pieces: list[list], api_version: list, display: str,
                   memo: RenderMemo | None = None) -> list[str]:
     """Render each list of blocks in ``pieces`` to an HTML fragment (with ``memo``:
-    only the pieces it does not have)."""
-    texts = [json.dumps(strip_positions(copy.deepcopy(piece))) for piece in pieces]
+    only the pieces it does not have). The pieces are used up: their source
+    positions are taken out in place (a builder makes its pieces from copies)."""
+    texts = [json.dumps(strip_positions(piece)) for piece in pieces]
     keys = [hashlib.sha256(f"{api_version}\0{text}".encode()).hexdigest()
             for text in texts] if memo is not None else []
     known = {i: memo.found[key] for i, key in enumerate(keys) if key in memo.found} \

@@ -24,14 +24,13 @@ Reader-safe choices:
 
 from __future__ import annotations
 
-import copy
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from markupsafe import Markup
 
-from ...ast import classes_of, expand
+from ...ast import classes_of, copied, expand
 from ...document import Document
 from ...outputs import atomic_path
 from ..base import Builder, Output, Written, book_context, build_time, nest, toc_entries
@@ -77,7 +76,7 @@ class EpubBuilder(Builder):
         for chapter in document.chapters:
             at_end = AtChapterEnd(counter)
             blocks = for_ereaders(place_notes(formulas_as_mathml(
-                copy.deepcopy(chapter.blocks)), at_end))
+                copied(chapter.blocks)), at_end))
             blocks = blocks + note_section(at_end.notes, epub=True, label=words["notes"],
                                            back=words["back"])
             pieces.append(_cross_file_links(blocks, document))

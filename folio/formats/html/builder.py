@@ -15,14 +15,13 @@
 
 from __future__ import annotations
 
-import copy
 import html
 from collections.abc import Mapping
 
 from markupsafe import Markup
 
 from ... import glyphs
-from ...ast import RawBlock, expand
+from ...ast import RawBlock, copied, expand
 from ...document import Document
 from ...outputs import write_bytes, write_text
 from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
@@ -59,7 +58,7 @@ class HtmlBuilder(Builder):
         for chapter in document.chapters:
             margin = InMargin(counter)
             blocks = _scrolling_tables(place_notes(
-                highlight_code(formulas_as_mathml(copy.deepcopy(chapter.blocks))), margin))
+                highlight_code(formulas_as_mathml(copied(chapter.blocks))), margin))
             # Each chapter's notes are a region of their own: name them apart.
             label = f"{words['notes']}{book['colon']}{chapter.title or chapter.number}"
             pieces.append(blocks + note_section(margin.notes, epub=False, label=label,

@@ -11,15 +11,15 @@ build with the same sources and ``SOURCE_DATE_EPOCH`` gives the same bytes.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from markupsafe import Markup
 
-from ...ast import RawBlock, expand, stringify
+from ...ast import RawBlock, copied, expand, stringify
 from ...diagnostics import Diagnostic
 from ...document import Document
 from ...outputs import atomic_path
@@ -111,8 +111,8 @@ class PdfBuilder(Builder):
     def _blocks(document: Document, chapter) -> list:
         """A chapter's blocks; the index with page numbers to come (``pdf.index``)."""
         if chapter.kind == "index":
-            return [copy.deepcopy(chapter.blocks[0]), RawBlock(print_index(document))]
-        return bookmark_labels(copy.deepcopy(chapter.blocks))
+            return [copied(chapter.blocks[0]), RawBlock(print_index(document))]
+        return bookmark_labels(copied(chapter.blocks))
 
     def print_html(self, document: Document, fragments: list[str], output: Output) -> str:
         """The print HTML of the whole book, as one piece."""
@@ -227,8 +227,13 @@ class PrintBook:
         holds it), with ``extra_css`` after the book's stylesheet."""
         chapters = self.chapters if part is None else self.chapters[part.first:part.last]
         front = part is None or part.front
-        return self.render(chapters=chapters, front_matter=front,
+        return self.render(chapters=chapters, front_matter=front, dated=part is None,
                            css=Markup(self.css + ("\n" + extra_css if extra_css else "")))
+
+    def metadata_html(self) -> str:
+        """A page without text whose PDF holds the book's metadata, the build's date
+        with it, for the merged PDF (``merge_parts``' ``metadata``)."""
+        return self.render(chapters=[], front_matter=False, dated=True, css=Markup(""))
 
     def front_html(self) -> str:
         return self.render(chapters=[], front_matter=True, css=Markup(""))
@@ -255,6 +260,10 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
             parts, [anchor_ids(chapter["html"]) for chapter in book.chapters],
             anchor_ids(book.front_html())))
         done: dict[str, LaidOut] = {}
+        # The book's metadata and the build's date are laid out on a page of their own
+        # beside the first round, so that no part changes with the date.
+        carrier = store.folder / f".metadata-{os.getpid()}.pdf"
+        dated = [(lay_out, (book.metadata_html(), {}, book.dublin_core, carrier, variant))]
         for _round in range(MAX_ROUNDS):
             part_plans = plans(parts, numbers, opens_right, referred, roman_front)
             htmls = [_part_markup(book, part, plan, owned[part.index], page_css)
@@ -265,7 +274,9 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
             results = output.workers.map(
                 [(lay_out, (htmls[i], book.files, book.dublin_core, store.pdf(keys[i]),
                             variant))
-                 for i in missing], [parts[i].size for i in missing])
+                 for i in missing] + dated, [parts[i].size for i in missing] + [0] * len(dated))
+            results = results[:len(missing)]
+            dated = []
             for i, laid_out in zip(missing, results):
                 done[keys[i]] = laid_out
                 store.keep(keys[i], laid_out)
@@ -280,12 +291,15 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
             return None
         # Merged in a worker: this process goes on with the other formats meanwhile
         # (one interpreter lock) and never holds the whole book's PDF objects.
-        merged, = output.workers.map([(functools.partial(
-            merge_parts, first_numbers=[plan.first_number for plan in part_plans],
-            blank_before=[plan.blank_before for plan in part_plans],
-            label_styles=[ROMAN if roman_front and part.front else ARABIC
-                          for part in parts]),
-            ([store.pdf(key) for key in keys], target))])
+        try:
+            merged, = output.workers.map([(functools.partial(
+                merge_parts, first_numbers=[plan.first_number for plan in part_plans],
+                blank_before=[plan.blank_before for plan in part_plans],
+                label_styles=[ROMAN if roman_front and part.front else ARABIC
+                              for part in parts], metadata=carrier),
+                ([store.pdf(key) for key in keys], target))])
+        finally:
+            carrier.unlink(missing_ok=True)
         store.remember(parts, numbers, keys)
         images: dict[str, float] = {}
         for key in keys:

@@ -270,7 +270,8 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
                 first_numbers: Sequence[int] | None = None,
                 blank_before: Sequence[bool] | None = None,
                 label_styles: Sequence[str] | None = None,
-                foreign_link: str = FOREIGN_LINK) -> MergeResult:
+                foreign_link: str = FOREIGN_LINK,
+                metadata: Path | None = None) -> MergeResult:
     """Merge the PDF ``parts`` (each laid out by WeasyPrint 70 as tagged PDF/UA-1)
     into ``target``; return what was merged and what could not be resolved.
 
@@ -282,6 +283,9 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
     ``label_styles``: the style of each part's page labels (``numbering.ROMAN`` or
     ``numbering.ARABIC``, the default).
     ``foreign_link``: the URL prefix of links to anchors in other parts.
+    ``metadata``: a PDF laid out from the book's head alone, whose XMP, ``/Info`` and
+    file ID the merged PDF takes (the build's date is in it, in no part); default:
+    the first part's.
     """
     if not parts:
         raise MergeError("no parts to merge")
@@ -293,18 +297,20 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
     if len(styles) != len(parts):
         raise MergeError("label_styles needs one value per part")
     sources = [pikepdf.open(path) for path in parts]
+    carrier = pikepdf.open(metadata) if metadata is not None else None
     try:
         return _merge(sources, Path(target), first_numbers, blank_before, styles,
-                      foreign_link)
+                      foreign_link, carrier)
     finally:
-        for source in sources:
+        for source in [*sources, *([carrier] if carrier is not None else [])]:
             source.close()
 
 
 def _merge(sources: list[pikepdf.Pdf], target: Path, first_numbers, blank_before, styles,
-           foreign_link: str) -> MergeResult:
+           foreign_link: str, carrier: pikepdf.Pdf | None = None) -> MergeResult:
     merged = pikepdf.Pdf.new()
     first = sources[0]
+    described = carrier if carrier is not None else first
     for index, source in enumerate(sources):
         if "/StructTreeRoot" not in source.Root:
             raise MergeError(f"part {index + 1} is not tagged (no /StructTreeRoot)")
@@ -338,16 +344,18 @@ def _merge(sources: list[pikepdf.Pdf], target: Path, first_numbers, blank_before
             warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
             merged.pages.extend(source.pages)
 
-    # 3. Catalogue entries, XMP and Info of the whole book (from the first part);
-    #    the first half of the file ID is WeasyPrint's stable one, the same in
-    #    every part; qpdf computes the second from the content.
+    # 3. Catalogue entries of the whole book from the first part; its XMP, Info and
+    #    file ID from the page laid out for them (``metadata``), else from the first
+    #    part. The first half of the file ID is WeasyPrint's stable one (the book's
+    #    identifier and date); qpdf computes the second from the content.
     for key in CATALOG_KEYS:
-        if key in first.Root:
-            merged.Root[key] = _copy(merged, first, first.Root[key])
-    if "/Info" in first.trailer:
-        merged.trailer.Info = _copy(merged, first, first.trailer.Info)
-    if "/ID" in first.trailer:
-        merged.trailer.ID = Array([String(bytes(part)) for part in first.trailer.ID])
+        source = described if key == "/Metadata" else first
+        if key in source.Root:
+            merged.Root[key] = _copy(merged, source, source.Root[key])
+    if "/Info" in described.trailer:
+        merged.trailer.Info = _copy(merged, described, described.trailer.Info)
+    if "/ID" in described.trailer:
+        merged.trailer.ID = Array([String(bytes(part)) for part in described.trailer.ID])
 
     _join_structure(merged, sources, offsets, blank_keys, next_key)  # 4.
     unresolved, duplicates = _join_destinations(merged, sources)  # 5.
