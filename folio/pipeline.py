@@ -331,6 +331,12 @@ def _write_formats(document: Document, builders: list[Builder],
     givers = {artefact: builder.name for builder in builders for artefact in builder.gives}
     pending: dict[str, concurrent.futures.Future] = {}
     written: dict[str, Written | None] = {}
+    #: Each artefact, as soon as its builder publishes it (``Output.publish``).
+    published = {artefact: concurrent.futures.Future() for artefact in givers}
+
+    def publish(artefact: str, value) -> None:
+        if artefact in published and not published[artefact].done():
+            published[artefact].set_result(value)
 
     def finished(name: str) -> tuple[Written | None, float]:
         """An isolated builder's result; (None, 0) when its library is missing."""
@@ -343,6 +349,11 @@ def _write_formats(document: Document, builders: list[Builder],
             return None, 0.0
 
     def artefact_of(name: str, artefact: str):
+        if name not in written and name in pending:
+            concurrent.futures.wait([published[artefact], pending[name]],
+                                    return_when=concurrent.futures.FIRST_COMPLETED)
+            if published[artefact].done():
+                return published[artefact].result()
         result = written[name] if name in written else finished(name)[0]
         return result.artefacts.get(artefact) if result else None
 
@@ -355,7 +366,9 @@ def _write_formats(document: Document, builders: list[Builder],
 
     def write(builder: Builder, fragments: list[str], rendered: float):
         began = time.perf_counter()
-        result = builder.write(document, fragments, output(builder), given(builder))
+        result = builder.write(document, fragments,
+                               dataclasses.replace(output(builder), publish=publish),
+                               given(builder))
         for diagnostic in result.diagnostics:
             reporter.add(diagnostic)
         return result, time.perf_counter() - began + rendered

@@ -24,7 +24,7 @@ import dataclasses
 import datetime
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import jinja2
@@ -62,6 +62,10 @@ class Output:
     #: For a book with templates of its own: a ``sandbox.Child`` whose handler renders
     #: ``(name, context)`` under the template limits (``templates.render_limited``).
     templates: object | None = None
+    #: ``publish(name, value)`` hands one of the builder's artefacts (``gives``) to the
+    #: builders that wait for it before ``write`` returns (the PDF's page map before
+    #: its merge); what is not published goes with ``Written``.
+    publish: Callable[[str, object], None] = lambda name, value: None
 
 
 @dataclasses.dataclass

@@ -89,3 +89,23 @@ def test_the_struct_elements_are_those_the_tree_reaches(tmp_path):
         elements = merge._struct_elements(pdf)
         assert found and {element.objgen for element in elements} == found
         assert {str(element.S) for element in elements} >= {"/H1", "/P", "/Table", "/TH"}
+
+
+def test_the_page_map_known_before_the_merge_is_the_merged_one(tmp_path):
+    """``merge.paginate`` (what the EPUB gets before the merge) places and labels the
+    pages as ``merge_parts`` does, blank pages before parts included."""
+    weasyprint = pytest.importorskip("weasyprint")
+    parts = []
+    for index, pages in enumerate((3, 2, 1)):
+        path = tmp_path / f"part{index}.pdf"
+        body = "".join(f"<p style='break-after: page'>{index}.{n}</p>" for n in range(pages))
+        weasyprint.HTML(string=f"<html lang=en><title>t</title>{body}").write_pdf(
+            path, pdf_tags=True)
+        parts.append(path)
+    blank, first, styles = [False, True, False], [1, 5, 7], ["r", "D", "D"]
+    merged = merge.merge_parts(parts, tmp_path / "book.pdf", first_numbers=first,
+                               blank_before=blank, label_styles=styles)
+    known = merge.paginate(merged.part_pages, blank, first, styles)
+    assert (known.pages, known.part_starts, known.labels) == \
+        (merged.pages, merged.part_starts, merged.labels)
+    assert merged.part_starts == [0, 4, 6] and merged.pages == 7

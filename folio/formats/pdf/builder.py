@@ -34,7 +34,7 @@ from .index import fill_index, print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      running_head, wide_tables)
 from .maths import formulas_as_drawings
-from .merge import MergeResult, merge_parts
+from .merge import MergeResult, Pagination, merge_parts, paginate
 from .note_rule import PROBLEMS as NOTE_PROBLEMS
 from .numbering import ARABIC, ROMAN, label, runs_of
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
@@ -289,14 +289,20 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
                 break
         else:
             return None
+        first_numbers = [plan.first_number for plan in part_plans]
+        blank_before = [plan.blank_before for plan in part_plans]
+        styles = [ROMAN if roman_front and part.front else ARABIC for part in parts]
+        laid_outs = [done[key] for key in keys]
+        # The page map is known before the merge: the EPUB goes on with it meanwhile.
+        output.publish("page_map", _joined_page_map(parts, paginate(
+            [laid.pages for laid in laid_outs], blank_before, first_numbers, styles),
+            laid_outs))
         # Merged in a worker: this process goes on with the other formats meanwhile
         # (one interpreter lock) and never holds the whole book's PDF objects.
         try:
             merged, = output.workers.map([(functools.partial(
-                merge_parts, first_numbers=[plan.first_number for plan in part_plans],
-                blank_before=[plan.blank_before for plan in part_plans],
-                label_styles=[ROMAN if roman_front and part.front else ARABIC
-                              for part in parts], metadata=carrier),
+                merge_parts, first_numbers=first_numbers, blank_before=blank_before,
+                label_styles=styles, metadata=carrier),
                 ([store.pdf(key) for key in keys], target))])
         finally:
             carrier.unlink(missing_ok=True)
@@ -308,7 +314,7 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
         misplaced = [dataclasses.replace(m, page=m.page + first)
                      for key, first in zip(keys, merged.part_starts)
                      for m in done[key].misplaced]
-        return LaidOut(_joined_page_map(parts, merged, [done[key] for key in keys]),
+        return LaidOut(_joined_page_map(parts, merged, laid_outs),
                        merged.pages, {}, images=images, misplaced=misplaced)
 
 
@@ -320,7 +326,7 @@ def _part_markup(book: PrintBook, part: Part, plan: Plan, own: set[str],
     return number_links(markup, plan, own)
 
 
-def _joined_page_map(parts: list[Part], merged: MergeResult,
+def _joined_page_map(parts: list[Part], merged: MergeResult | Pagination,
                      laid_out: list[LaidOut]) -> PageMap:
     """The page maps of the parts as one: pages counted from each part's first page
     in the merged PDF, labelled as the merge labelled them, chapters counted from

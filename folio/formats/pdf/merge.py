@@ -92,6 +92,34 @@ class MergeResult:
     labels: list[Run] = dataclasses.field(default_factory=list)
 
 
+@dataclasses.dataclass(frozen=True)
+class Pagination:
+    """Where the parts' pages stand in the merged PDF, known before it is merged."""
+
+    #: Pages of the merged PDF.
+    pages: int
+    #: Index in the merged PDF of each part's first page.
+    part_starts: list[int]
+    #: The page labels (``numbering.Run``).
+    labels: list[Run]
+
+
+def paginate(part_pages: Sequence[int], blank_before: Sequence[bool],
+             first_numbers: Sequence[int] | None = None,
+             styles: Sequence[str] | None = None) -> Pagination:
+    """The pages of the parts (``part_pages`` each, a blank page before those of
+    ``blank_before``) one after the other, labelled as ``merge_parts`` labels them."""
+    starts, page = [], 0
+    for count, blank in zip(part_pages, blank_before, strict=True):
+        page += bool(blank)
+        starts.append(page)
+        page += count
+    if first_numbers is None:
+        first_numbers = [start + 1 for start in starts]
+    return Pagination(page, starts, _page_labels(
+        first_numbers, styles or [ARABIC] * len(starts), part_pages, blank_before))
+
+
 class MergeError(ValueError):
     """The parts cannot be merged (not tagged, no pages, ...)."""
 
@@ -362,9 +390,9 @@ def _merge(sources: list[pikepdf.Pdf], target: Path, first_numbers, blank_before
     _join_outlines(merged, sources)  # 6.
     # 7. Page labels: from each part's first printed number, in its style; a blank
     #    page inserted before a part goes on with the part before.
-    if first_numbers is None:
-        first_numbers = [start + 1 for start in part_starts]
-    labels = _page_labels(first_numbers, styles, part_pages, blank_before)
+    pagination = paginate(part_pages, blank_before, first_numbers, styles)
+    assert pagination.part_starts == part_starts and pagination.pages == len(merged.pages)
+    labels = pagination.labels
     write_page_labels(merged, labels)
 
     _save(merged, target, max((source.pdf_version for source in sources),
