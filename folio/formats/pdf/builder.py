@@ -11,9 +11,10 @@ build with the same sources and ``SOURCE_DATE_EPOCH`` gives the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
-import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from .index import fill_index, print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      running_head, wide_tables)
 from .maths import formulas_as_drawings
-from .merge import MergeResult, Pagination, merge_parts, paginate
+from .merge import Pagination, merge_parts, paginate
 from .note_rule import PROBLEMS as NOTE_PROBLEMS
 from .numbering import ARABIC, ROMAN, label, runs_of
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
@@ -249,7 +250,9 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
     """Lay the book out in ``parts`` on the output's workers, in rounds until every
     part's page numbers hold (``parts`` module doc), and merge them into ``target``.
     None if the numbers do not settle within ``parts.MAX_ROUNDS`` rounds."""
-    with PartStore(output.cache, reuse=not output.options.get("fresh")) as store:
+    with contextlib.ExitStack() as stack:
+        store = stack.enter_context(PartStore(output.cache,
+                                              reuse=not output.options.get("fresh")))
         markup = [book.html(part) for part in parts]
         referred = [referred_anchors(text) for text in markup]
         owned = [set(anchor_ids(text)) for text in markup]
@@ -262,7 +265,8 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
         done: dict[str, LaidOut] = {}
         # The book's metadata and the build's date are laid out on a page of their own
         # beside the first round, so that no part changes with the date.
-        carrier = store.folder / f".metadata-{os.getpid()}.pdf"
+        carrier = Path(stack.enter_context(tempfile.TemporaryDirectory(
+            prefix="folio-metadata-"))) / "metadata.pdf"
         dated = [(lay_out, (book.metadata_html(), {}, book.dublin_core, carrier, variant))]
         for _round in range(MAX_ROUNDS):
             part_plans = plans(parts, numbers, opens_right, referred, roman_front)
@@ -293,29 +297,27 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
         blank_before = [plan.blank_before for plan in part_plans]
         styles = [ROMAN if roman_front and part.front else ARABIC for part in parts]
         laid_outs = [done[key] for key in keys]
-        # The page map is known before the merge: the EPUB goes on with it meanwhile.
-        output.publish("page_map", _joined_page_map(parts, paginate(
-            [laid.pages for laid in laid_outs], blank_before, first_numbers, styles),
-            laid_outs))
+        # The page map is known before the merge (the merge asserts that it places
+        # the pages so): the EPUB goes on with it meanwhile.
+        pagination = paginate([laid.pages for laid in laid_outs], blank_before,
+                              first_numbers, styles)
+        page_map = _joined_page_map(parts, pagination, laid_outs)
+        output.publish("page_map", page_map)
         # Merged in a worker: this process goes on with the other formats meanwhile
         # (one interpreter lock) and never holds the whole book's PDF objects.
-        try:
-            merged, = output.workers.map([(functools.partial(
-                merge_parts, first_numbers=first_numbers, blank_before=blank_before,
-                label_styles=styles, metadata=carrier),
-                ([store.pdf(key) for key in keys], target))])
-        finally:
-            carrier.unlink(missing_ok=True)
+        output.workers.map([(functools.partial(
+            merge_parts, first_numbers=first_numbers, blank_before=blank_before,
+            label_styles=styles, metadata=carrier),
+            ([store.pdf(key) for key in keys], target))])
         store.remember(parts, numbers, keys)
         images: dict[str, float] = {}
         for key in keys:
             for url, dpi in done[key].images.items():
                 images[url] = min(images.get(url, dpi), dpi)
         misplaced = [dataclasses.replace(m, page=m.page + first)
-                     for key, first in zip(keys, merged.part_starts)
+                     for key, first in zip(keys, pagination.part_starts)
                      for m in done[key].misplaced]
-        return LaidOut(_joined_page_map(parts, merged, laid_outs),
-                       merged.pages, {}, images=images, misplaced=misplaced)
+        return LaidOut(page_map, pagination.pages, {}, images=images, misplaced=misplaced)
 
 
 def _part_markup(book: PrintBook, part: Part, plan: Plan, own: set[str],
@@ -326,18 +328,18 @@ def _part_markup(book: PrintBook, part: Part, plan: Plan, own: set[str],
     return number_links(markup, plan, own)
 
 
-def _joined_page_map(parts: list[Part], merged: MergeResult | Pagination,
+def _joined_page_map(parts: list[Part], pagination: Pagination,
                      laid_out: list[LaidOut]) -> PageMap:
     """The page maps of the parts as one: pages counted from each part's first page
-    in the merged PDF, labelled as the merge labelled them, chapters counted from
+    in the merged PDF, labelled as the merge labels them, chapters counted from
     each part's first chapter."""
     starts = []
-    for part, first, result in zip(parts, merged.part_starts, laid_out):
+    for part, first, result in zip(parts, pagination.part_starts, laid_out):
         for start in result.page_map.pages:
             chapter = start.chapter + part.first if start.part == "chapter" else start.chapter
             starts.append(dataclasses.replace(start, number=start.number + first,
                                               chapter=chapter))
-    return labelled(PageMap(starts, merged.pages), merged.labels)
+    return labelled(PageMap(starts, pagination.pages), pagination.labels)
 
 
 def labelled(page_map: PageMap, runs: list) -> PageMap:

@@ -197,8 +197,6 @@ def _measure(context, state, footnote):
     ``top``: the space above its border box (its top margin, collapsed with its
     first children's); ``height``: its border box; ``bottoms``: the margins at its
     end that collapse with what follows."""
-    from weasyprint.formatting_structure import build
-    from weasyprint.layout.block import block_level_layout
     from weasyprint.layout.percent import resolve_percentages
 
     measure = state.measures.get(id(footnote))
@@ -207,10 +205,7 @@ def _measure(context, state, footnote):
     area = state.area
     if getattr(footnote, "folio_resume", None) is not None:
         return _measure_continuation(context, state, footnote)
-    probe = build.create_anonymous_boxes(area.copy_with_children([footnote]).deepcopy())
-    probe.height = 'auto'
-    laid, _, _, adjoining, _, _ = block_level_layout(
-        context, probe, -inf, None, area.page)
+    _, laid, adjoining = _lay_probe(context, state, footnote)
     first, last = laid.children[0], laid.children[-1]
     if area.top_margin_collapses():
         # The note's own top margin: laid out first in the area, its margin was
@@ -250,14 +245,11 @@ def lay_alone(context, state, footnote, bottom_space):
     split note, from where it resumes) laid out alone where it stands in this
     page's area, down to ``bottom_space`` above the page's bottom (-inf: whole);
     None if the area does not hold the note as a block of its own."""
-    from weasyprint.formatting_structure import build
     from weasyprint.layout.block import block_level_layout
 
     area = state.area
-    origin = getattr(footnote, "folio_origin", footnote)
-    probe = build.create_anonymous_boxes(area.copy_with_children([origin]).deepcopy())
-    probe.height = 'auto'
-    laid_area = block_level_layout(context, probe, -inf, None, area.page)[0]
+    probe, laid_area, _ = _lay_probe(context, state, getattr(footnote, "folio_origin",
+                                                             footnote))
     if len(laid_area.children) != 1:
         return None
     placed = laid_area.children[0]
@@ -272,6 +264,19 @@ def lay_alone(context, state, footnote, bottom_space):
         return None
     bottoms = list(adjoining) if area.bottom_margin_collapses() else [box.margin_bottom]
     return laid_area, box, resume_at, bottoms
+
+
+def _lay_probe(context, state, footnote):
+    """(probe, laid probe, its adjoining margins): a copy of this page's area
+    holding ``footnote`` alone, laid out whole."""
+    from weasyprint.formatting_structure import build
+    from weasyprint.layout.block import block_level_layout
+
+    area = state.area
+    probe = build.create_anonymous_boxes(area.copy_with_children([footnote]).deepcopy())
+    probe.height = 'auto'
+    laid, _, _, adjoining, _, _ = block_level_layout(context, probe, -inf, None, area.page)
+    return probe, laid, adjoining
 
 
 def _refresh_contribution(context, state, index):
