@@ -79,6 +79,13 @@ class BuildError(Exception):
         super().__init__(message)
         self.diagnostic = Diagnostic(str(path), line, col, "error", message, code)
 
+    @classmethod
+    def of(cls, diagnostic: Diagnostic) -> BuildError:
+        """The error that ``diagnostic`` describes (one raised in a child process)."""
+        error = cls(diagnostic.path, diagnostic.message)
+        error.diagnostic = diagnostic
+        return error
+
 
 class Reporter:
     """Collects diagnostics for one run; thread-safe, never prints."""

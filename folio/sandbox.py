@@ -399,9 +399,7 @@ def _decode(data: bytes, status: int | None, display: str, what: str, memory_mib
     if outcome[0] == "ok":
         return outcome[1]
     if outcome[0] == "build-error":
-        error = BuildError(outcome[1].path, outcome[1].message)
-        error.diagnostic = outcome[1]
-        raise error
+        raise BuildError.of(outcome[1])
     if outcome[0] == "oserror":
         raise OSError(outcome[1], outcome[2])
     if outcome[0] == "memory":
