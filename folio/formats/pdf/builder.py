@@ -35,7 +35,7 @@ from .index import fill_index, print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      running_head, wide_tables)
 from .maths import formulas_as_drawings
-from .merge import Pagination, merge_parts, paginate
+from .merge import Pagination, merge_parts, paginate, prepare_part
 from .note_rule import PROBLEMS as NOTE_PROBLEMS
 from .numbering import ARABIC, ROMAN, label, runs_of
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
@@ -276,8 +276,8 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
             missing = [i for i, key in enumerate(keys) if key not in done
                        and not store.has(key)]
             results = output.workers.map(
-                [(lay_out, (htmls[i], book.files, book.dublin_core, store.pdf(keys[i]),
-                            variant))
+                [(lay_out_part, (htmls[i], book.files, book.dublin_core, store.pdf(keys[i]),
+                                 variant, keys[i]))
                  for i in missing] + dated, [parts[i].size for i in missing] + [0] * len(dated))
             results = results[:len(missing)]
             dated = []
@@ -307,7 +307,7 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
         # (one interpreter lock) and never holds the whole book's PDF objects.
         output.workers.map([(functools.partial(
             merge_parts, first_numbers=first_numbers, blank_before=blank_before,
-            label_styles=styles, metadata=carrier),
+            label_styles=styles, metadata=carrier, prepared=True),
             ([store.pdf(key) for key in keys], target))])
         store.remember(parts, numbers, keys)
         images: dict[str, float] = {}
@@ -318,6 +318,16 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
                      for key, first in zip(keys, pagination.part_starts)
                      for m in done[key].misplaced]
         return LaidOut(page_map, pagination.pages, {}, images=images, misplaced=misplaced)
+
+
+def lay_out_part(html: str, files: dict, dublin_core: dict[str, str], target: Path,
+                 variant: str, key: str) -> LaidOut:
+    """A part laid out (``lay_out``) and made ready to merge (``prepare_part``, named by
+    its store ``key``), in a worker: beside the other parts, not in the merge after
+    them (the 150-page book's merge: 0.5 -> 0.3 s)."""
+    laid_out = lay_out(html, files, dublin_core, target, variant)
+    prepare_part(target, key[:16])
+    return laid_out
 
 
 def _part_markup(book: PrintBook, part: Part, plan: Plan, own: set[str],

@@ -156,13 +156,13 @@ def _subset_tag(seed: bytes) -> str:
     return "".join(chr(65 + byte % 26) for byte in digest[:6])
 
 
-def _retag_font_subsets(pdf: pikepdf.Pdf, part: int) -> None:
+def _retag_font_subsets(pdf: pikepdf.Pdf, part: str) -> None:
     """Give every font subset of ``pdf`` a tag of its own.
 
     WeasyPrint derives the tag (``ABCDEF+``) from the font, not from the glyphs in
     the subset: every part names its own subset of Folio Serif alike, but a PDF
     must not give one tag to two different subsets (ISO 32000-1, 9.6.4). The new
-    tag is a hash of the old name, the part's number and the embedded font file."""
+    tag is a hash of the old name, the part's name and the embedded font file."""
     for obj in pdf.objects:
         if not isinstance(obj, Dictionary) or obj.get("/Type") != Name.FontDescriptor:
             continue
@@ -210,7 +210,7 @@ def _struct_elements(pdf: pikepdf.Pdf) -> list[Dictionary]:
             and "/Subtype" not in obj and obj.get("/Type") in (None, Name.StructElem)]
 
 
-def _unique_struct_ids(pdf: pikepdf.Pdf, part: int) -> dict[str, str]:
+def _unique_struct_ids(pdf: pikepdf.Pdf, part: str) -> dict[str, str]:
     """Prefix every structure element ``/ID`` of the part with ``p<part>-`` and the
     table cells' ``/Headers`` (which name those IDs) alike.
 
@@ -233,6 +233,12 @@ def _unique_struct_ids(pdf: pikepdf.Pdf, part: int) -> dict[str, str]:
             if isinstance(attribute, Dictionary) and "/Headers" in attribute:
                 attribute.Headers = Array([String(prefix.encode() + bytes(h))
                                            for h in attribute.Headers])
+    tree = pdf.Root.StructTreeRoot
+    if "/IDTree" in tree:  # WeasyPrint 70 writes none
+        ids = NameTree.new(pdf)
+        for key, value in sorted(NameTree(tree.IDTree).items()):
+            ids[prefix + key] = value
+        tree.IDTree = ids.obj
     return renamed
 
 
@@ -294,12 +300,25 @@ def _blank_page(pdf: pikepdf.Pdf, like: pikepdf.Page, key: int) -> pikepdf.Dicti
 # --- the merge ----------------------------------------------------------------------
 
 
+def prepare_part(path: Path, name: str, foreign_link: str = FOREIGN_LINK) -> None:
+    """Make the part ``path`` ready to merge, in place: what ``merge_parts`` does to
+    each part on its own (``/ID`` made unique by ``name``, font subsets retagged,
+    links to other parts made named-destination links), done where the part is laid
+    out, beside the other parts, instead of one part after another in the merge.
+    ``name``: the part's own, unique in the book (a hash of its content)."""
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        _unique_struct_ids(pdf, name)
+        _foreign_links_to_dests(pdf, foreign_link)
+        _retag_font_subsets(pdf, name)
+        _save(pdf, path, pdf.pdf_version)
+
+
 def merge_parts(parts: Sequence[Path], target: Path, *,
                 first_numbers: Sequence[int] | None = None,
                 blank_before: Sequence[bool] | None = None,
                 label_styles: Sequence[str] | None = None,
                 foreign_link: str = FOREIGN_LINK,
-                metadata: Path | None = None) -> MergeResult:
+                metadata: Path | None = None, prepared: bool = False) -> MergeResult:
     """Merge the PDF ``parts`` (each laid out by WeasyPrint 70 as tagged PDF/UA-1)
     into ``target``; return what was merged and what could not be resolved.
 
@@ -314,6 +333,7 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
     ``metadata``: a PDF laid out from the book's head alone, whose XMP, ``/Info`` and
     file ID the merged PDF takes (the build's date is in it, in no part); default:
     the first part's.
+    ``prepared``: every part went through ``prepare_part``.
     """
     if not parts:
         raise MergeError("no parts to merge")
@@ -328,14 +348,16 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
     carrier = pikepdf.open(metadata) if metadata is not None else None
     try:
         return _merge(sources, Path(target), first_numbers, blank_before, styles,
-                      foreign_link, carrier)
+                      None if prepared else foreign_link, carrier)
     finally:
         for source in [*sources, *([carrier] if carrier is not None else [])]:
             source.close()
 
 
 def _merge(sources: list[pikepdf.Pdf], target: Path, first_numbers, blank_before, styles,
-           foreign_link: str, carrier: pikepdf.Pdf | None = None) -> MergeResult:
+           foreign_link: str | None, carrier: pikepdf.Pdf | None = None) -> MergeResult:
+    """``merge_parts``; the parts already prepared (``prepare_part``) when
+    ``foreign_link`` is None."""
     merged = pikepdf.Pdf.new()
     first = sources[0]
     described = carrier if carrier is not None else first
@@ -346,17 +368,19 @@ def _merge(sources: list[pikepdf.Pdf], target: Path, first_numbers, blank_before
             raise MergeError(f"part {index + 1} has no pages")
 
     # 1. Prepare every part in memory: parent-tree keys shifted past the parts
-    #    before it (and past the key of a blank page inserted before it), IDs made
-    #    unique, foreign links made named-destination links, font subsets retagged.
+    #    before it (and past the key of a blank page inserted before it); unless
+    #    done before (``prepare_part``), IDs made unique, foreign links made
+    #    named-destination links, font subsets retagged.
     offsets, blank_keys, next_key = [], [], 0
     for index, source in enumerate(sources):
         blank_keys.append(next_key if blank_before[index] else None)
         next_key += bool(blank_before[index])
         offsets.append(next_key)
         next_key += _shift_struct_parents(source, next_key)
-        _unique_struct_ids(source, index + 1)
-        _foreign_links_to_dests(source, foreign_link)
-        _retag_font_subsets(source, index + 1)
+        if foreign_link is not None:
+            _unique_struct_ids(source, str(index + 1))
+            _foreign_links_to_dests(source, foreign_link)
+            _retag_font_subsets(source, str(index + 1))
 
     # 2. Pages first, then everything that refers to them: qpdf maps a reference
     #    to a page already copied from the same source to its copy.
@@ -444,7 +468,7 @@ def _join_structure(merged: pikepdf.Pdf, sources: list[pikepdf.Pdf], offsets: li
                 if name not in joined:
                     joined[name] = _copy(merged, source, value)
         if "/IDTree" in tree:  # WeasyPrint 70 writes none; IDs renamed as in step 1
-            ids.extend((f"p{index + 1}-{key}", _copy(merged, source, value))
+            ids.extend((key, _copy(merged, source, value))
                        for key, value in NameTree(tree.IDTree).items())
     if document is None:
         document = merged.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document))

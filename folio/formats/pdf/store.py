@@ -56,6 +56,9 @@ class PartStore:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.engine = _engine_signature()
+        #: The digest of the files the parts load (fonts, images: megabytes), made
+        #: once for the build's ``files`` (the same for every part).
+        self._files: tuple[dict, bytes] | None = None
 
     def __enter__(self) -> PartStore:
         return self
@@ -66,11 +69,19 @@ class PartStore:
 
     def key(self, html: str, files: dict) -> str:
         digest = hashlib.sha256(self.engine.encode() + b"\0" + html.encode("utf-8"))
-        for url, (source, media_type) in sorted(files.items(), key=lambda item: item[0]):
-            digest.update(f"\0{url}\0{media_type}\0".encode())
-            digest.update(hashlib.sha256(source).digest() if isinstance(source, bytes)
-                          else f"{source.stat().st_size}:{source.stat().st_mtime_ns}".encode())
+        digest.update(self._files_digest(files))
         return digest.hexdigest()
+
+    def _files_digest(self, files: dict) -> bytes:
+        if self._files is None or self._files[0] is not files:
+            digest = hashlib.sha256()
+            for url, (source, media_type) in sorted(files.items(), key=lambda item: item[0]):
+                digest.update(f"\0{url}\0{media_type}\0".encode())
+                digest.update(hashlib.sha256(source).digest() if isinstance(source, bytes)
+                              else f"{source.stat().st_size}:{source.stat().st_mtime_ns}"
+                              .encode())
+            self._files = (files, digest.digest())
+        return self._files[1]
 
     def pdf(self, key: str) -> Path:
         return self.folder / f"{key}.pdf"
