@@ -426,6 +426,13 @@ def _write_formats(document: Document, builders: list[Builder],
             for builder in isolated:
                 fragments, rendered = _render(document, [builder], options, memo)
                 pending[builder.name] = threads.submit(write, builder, fragments[0], rendered)
+                # Until its jobs are out in its child processes, the builder's thread
+                # needs this process's interpreter lock: the others wait (an edit's
+                # part went to its worker 0.5 s later while the HTML was made).
+                workers = children.get(builder.name)
+                if workers is not None:
+                    concurrent.futures.wait([workers.started, pending[builder.name]],
+                                            return_when=concurrent.futures.FIRST_COMPLETED)
             fragments, rendered = _render(document, rest, options, memo)
             for builder, pieces in zip(rest, fragments):
                 written[builder.name], timings[builder.name] = write(builder, pieces, rendered)

@@ -26,6 +26,7 @@ in-process without limits.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import errno
 import gc
@@ -221,10 +222,14 @@ class Workers:
 
     def __init__(self, children: list[Child]) -> None:
         self.children = children
+        #: Done when the first jobs are handed out (``map`` is first called).
+        self.started: concurrent.futures.Future = concurrent.futures.Future()
 
     def map(self, jobs: list[tuple], sizes: list[float] | None = None) -> list:
         """The result of each ``(function, args)`` job, in the order given; the first
         failure is raised (the others' results are dropped)."""
+        if not self.started.done():
+            self.started.set_result(None)
         if not self.children:  # no fork here: in this process, without limits
             return [function(*args) for function, args in jobs]
         order = sorted(range(len(jobs)), key=lambda i: -(sizes[i] if sizes else 0))
