@@ -125,6 +125,10 @@ class Entry:
     formats: list[str] = dataclasses.field(default_factory=list)
 
 
+#: Options that change when the outputs go into place, not what they are.
+NOT_KEYED = ("preview",)
+
+
 class BuildCache:
     """Keys and entries for the books built into one output folder."""
 
@@ -137,7 +141,8 @@ class BuildCache:
     def key(self, book: BookSource, formats: list[str], options: dict) -> str:
         """The hash of the book's inputs (before the extras its last build recorded)."""
         digest = hashlib.sha256(folio_digest().encode())
-        settings = {"formats": list(formats), "options": options,
+        settings = {"formats": list(formats),
+                    "options": {k: v for k, v in options.items() if k not in NOT_KEYED},
                     "epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
                     "display": book.display, "slug": book.slug}
         digest.update(json.dumps(settings, sort_keys=True, default=str).encode())

@@ -220,16 +220,26 @@ def _build(args, sources: list[Path], formats: list[str], stdout, stderr) -> int
 
 
 def _build_once(args, sources: list[Path], formats: list[str], stdout, stderr,
-                force: bool) -> tuple[Reporter, int]:
-    """Build ``sources`` with a progress display; the reporter and how many failed."""
+                force: bool, previewed=None) -> tuple[Reporter, int]:
+    """Build ``sources`` with a progress display; the reporter and how many failed.
+    With ``previewed``, each book's reading page goes into place as soon as it is
+    written (``outputs.commit_now``) and ``previewed()`` is called then."""
     display = Display(stdout, stderr, args.quiet, tuple(formats))
     reporter = Reporter()
     display.start([str(source) for source in sources])
     failed = 0
     results: list = []
+    options, progress = options_of(args), display.progress
+    if previewed is not None:
+        options["preview"] = True
+
+        def progress(book: str, stage: str, seconds: float | None) -> None:
+            display.progress(book, stage, seconds)
+            if stage == "html" and seconds is not None:
+                previewed()
     try:
         results = build_books(sources, Path(args.output), formats, reporter, args.strict,
-                              options_of(args), force, display.progress, args.jobs)
+                              options, force, progress, args.jobs)
         # A book that failed, or one that could not write every format it was asked for.
         failed = sum(result is None or bool(result.missing) for result in results)
     finally:
@@ -252,9 +262,10 @@ def _watch(args, sources: list[Path], formats: list[str], stdout, stderr) -> int
     ``folio.watch``, the building and the printing here."""
     first = [True]
 
-    def rebuild(books: list[Path]) -> int:
+    def rebuild(books: list[Path], previewed) -> int:
         _, failed = _build_once(args, books, formats, stdout, stderr,
-                                args.force and first[0])  # --force: the first build only
+                                args.force and first[0],  # --force: the first build only
+                                previewed)
         first[0] = False
         return failed
 

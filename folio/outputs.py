@@ -13,6 +13,10 @@ folders are exchanged with ``renameat2(RENAME_EXCHANGE)`` (Linux), so that a rea
 EPUB of one build beside a PDF of another. Where the exchange is not available the
 files move one at a time, as close together as they can.
 
+``watch`` asks for one exception: the reading page goes into place as soon as it is
+written (``commit_now``: its files, recorded by ``recorded``), before the PDF is
+laid out; the others still go together at the block's end, or stay as they were.
+
 Temporary files, staging folders and journals carry the pid of the build that made
 them; ``remove_stale`` removes those of builds that no longer run (killed ones).
 A failure to write says where and why in words (``output_error``).
@@ -28,6 +32,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from .diagnostics import BuildError
@@ -36,6 +41,10 @@ from .diagnostics import BuildError
 _journal: Path | None = None
 #: The folder that block switches whole, or None.
 _switching: Path | None = None
+#: The temporaries of the block in progress already moved into place (``commit_now``).
+_committed: set[str] = set()
+#: Per thread, the list ``recorded`` collects targets into, or None.
+_recording = threading.local()
 #: Prefix of a journal in the temporary folder; the pid of its build follows.
 JOURNAL_PREFIX = "folio-journal-"
 #: A temporary file, staging or old folder of a build: ``….<pid>-<random>.tmp|new``.
@@ -101,6 +110,9 @@ def atomic_path(target: Path):
             _note(journal, [temporary, str(target)])
         else:
             os.replace(temporary, target)
+        targets = getattr(_recording, "targets", None)
+        if targets is not None:
+            targets.append(target)
     except BaseException as failure:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
@@ -127,12 +139,14 @@ def all_or_nothing(folder: Path | None = None):
     os.close(handle)
     journal = _journal = Path(name)
     _switching = folder
+    _committed.clear()
     try:
         try:
             yield
         finally:
             _journal = _switching = None
-            entries = _entries(journal)
+            entries = [entry for entry in _entries(journal) if entry[0] not in _committed]
+            _committed.clear()
     except BaseException:
         for temporary, *_ in entries:
             with contextlib.suppress(FileNotFoundError):
@@ -143,6 +157,32 @@ def all_or_nothing(folder: Path | None = None):
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(journal)
+
+
+@contextlib.contextmanager
+def recorded():
+    """Yield a list that gets the target of every file written (``atomic_path``) in
+    this thread during the block."""
+    before = getattr(_recording, "targets", None)
+    targets: list[Path] = []
+    _recording.targets = targets
+    try:
+        yield targets
+    finally:
+        _recording.targets = before
+
+
+def commit_now(targets: list[Path]) -> None:
+    """Inside ``all_or_nothing``: move the finished files of ``targets`` into place
+    now (with the book's folder switched as at the end), not when the block ends;
+    outside it they are in place already."""
+    if _journal is None or not targets:
+        return
+    wanted = {str(target) for target in targets}
+    entries = [entry for entry in _entries(_journal)
+               if len(entry) == 2 and entry[1] in wanted and entry[0] not in _committed]
+    _commit(entries, _switching)
+    _committed.update(entry[0] for entry in entries)
 
 
 def _commit(entries: list[list[str]], folder: Path | None) -> None:

@@ -34,7 +34,7 @@ from .guard import guard_file
 from .language import FALLBACK_LANGUAGE, detect_language
 from .linkcheck import check_links
 from .metadata import complete_metadata, read_metadata
-from .outputs import all_or_nothing, remove_stale
+from .outputs import all_or_nothing, commit_now, recorded, remove_stale
 from .parse import parse_markdown, unwrap_positions
 from .readcache import FileRead, ReadCache
 from .sandbox import Child, Workers, can_fork, remove_stale_scratch
@@ -435,7 +435,11 @@ def _write_formats(document: Document, builders: list[Builder],
                                             return_when=concurrent.futures.FIRST_COMPLETED)
             fragments, rendered = _render(document, rest, options, memo)
             for builder, pieces in zip(rest, fragments):
-                written[builder.name], timings[builder.name] = write(builder, pieces, rendered)
+                with recorded() as targets:
+                    written[builder.name], timings[builder.name] = write(builder, pieces,
+                                                                         rendered)
+                if builder.preview and options.get("preview"):
+                    commit_now(targets)  # watch: the reading page at once
                 progress(display, builder.name, timings[builder.name])
                 rendered = 0.0
             for name in pending:

@@ -149,17 +149,27 @@ def affected(changes, sources: list[Path], outdir: Path) -> list[Path]:
     return hit
 
 
-def watch(sources: list[Path], outdir: Path, port: int, rebuild: Callable[[list[Path]], int],
+def watch(sources: list[Path], outdir: Path, port: int,
+          rebuild: Callable[[list[Path], Callable[[], None]], int],
           say: Callable[[str], None]) -> int:
-    """Build ``sources`` with ``rebuild(books) -> failures``, serve ``outdir`` on
-    127.0.0.1:``port`` and rebuild the books whose files change; ``say`` tells the
-    user what happens. Returns only when interrupted (Ctrl-C raises
-    ``KeyboardInterrupt``, which the command line turns into its exit status)."""
+    """Build ``sources`` with ``rebuild(books, previewed) -> failures``, serve ``outdir``
+    on 127.0.0.1:``port`` and rebuild the books whose files change; ``say`` tells the
+    user what happens. ``rebuild`` puts each book's reading page into place as soon as
+    it is written and calls ``previewed()`` then: open pages reload at once, and
+    again when a book's other files are in place (the PDF's page numbers, say).
+    Returns only when interrupted (Ctrl-C raises ``KeyboardInterrupt``, which the
+    command line turns into its exit status)."""
     import watchfiles
 
     outdir.mkdir(parents=True, exist_ok=True)
     generation = Generation()
-    rebuild(sources)
+    previews: list[float] = []
+
+    def previewed() -> None:
+        previews.append(time.perf_counter())
+        generation.bump()
+
+    rebuild(sources, previewed)
     generation.bump()  # pages reload once a book's files are in place together
     slugs = [slug for slug in map(_slug_of, sources) if slug]
     server = serve(outdir, port, generation, slugs)
@@ -179,14 +189,19 @@ def watch(sources: list[Path], outdir: Path, port: int, rebuild: Callable[[list[
             books = affected(changes, sources, outdir)
             if books:
                 started = time.perf_counter()
-                failed = rebuild(books)
+                previews.clear()
+                failed = rebuild(books, previewed)
                 generation.bump()
                 seconds = time.perf_counter() - started
+                page = (f"; the reading page after {previews[-1] - started:.1f} s"
+                        if previews and len(books) == 1 else "")
                 if failed:
+                    kept = ("the reading page is new, the other files are the last good "
+                            "build's" if previews else "the page shows the last good build")
                     say(f"{failed} of {len(books)} book(s) failed to rebuild "
-                        f"({seconds:.1f} s); the page shows the last good build")
+                        f"({seconds:.1f} s{page}); {kept}")
                 else:
-                    say(f"rebuilt {len(books)} book(s) in {seconds:.1f} s")
+                    say(f"rebuilt {len(books)} book(s) in {seconds:.1f} s{page}")
     finally:
         server.shutdown()
     return 0

@@ -198,3 +198,38 @@ def test_errors_are_one_line_with_file_and_line(tmp_path):
     errors = [line for line in result.stderr.splitlines() if ": error: " in line]
     assert len(errors) == 1 and errors[0].startswith(f"{source}:3:")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["build", "watch"])
+def test_watch_puts_the_reading_page_in_place_before_the_pdf(tmp_path, monkeypatch, preview):
+    """Under ``watch`` (option ``preview``) the reading page is in place when its stage
+    ends, and stays when the PDF then fails; a build keeps every file of the last good
+    build until all are written."""
+    from folio.diagnostics import BuildError
+    from folio.pipeline import build_books
+
+    source = write(tmp_path, "---\ntitle: T\nlang: en\n---\n\nFirst words.\n")
+    out = tmp_path / "dist"
+    assert build_books([source], out, ["html", "epub"], Reporter())[0] is not None
+    page, epub = out / "book" / "index.html", (out / "book" / "book.epub").read_bytes()
+    source.write_text("---\ntitle: T\nlang: en\n---\n\nSecond words.\n", encoding="utf-8")
+
+    def failing(self, *args, **kwargs):
+        raise BuildError("book.md", "the layout failed", code="layout")
+
+    monkeypatch.setattr(PdfBuilder, "write", failing)
+    seen = {}
+
+    def progress(book, stage, seconds):
+        if stage == "html" and seconds is not None:
+            seen["page"] = page.read_text(encoding="utf-8")
+
+    reporter = Reporter()
+    result = build_books([source], out, ["html", "epub", "pdf"], reporter,
+                         options={"preview": True} if preview else {}, progress=progress)
+    assert result == [None] and "the layout failed" in reporter.items[-1].message
+    expected = "Second words." if preview else "First words."
+    assert expected in seen["page"], "the page in place when the HTML's stage ended"
+    assert expected in page.read_text(encoding="utf-8")
+    assert (out / "book" / "book.epub").read_bytes() == epub, "the EPUB waits for all"
+    assert not (out / "book" / "book.pdf").exists()

@@ -101,6 +101,9 @@ class Builder:
     isolated = False
     #: Modules the isolated children import while the book is being read.
     preload: tuple[str, ...] = ()
+    #: True if, under ``watch`` (option ``preview``), its files go into place as soon
+    #: as they are written, before the others' (the reading page before the PDF).
+    preview = False
 
     def __init__(self) -> None:
         #: What ``pieces`` found to tell the author (file:line), e.g. a table that had

@@ -11,7 +11,7 @@ import pytest
 from folio.book import load_book
 from folio.cache import BuildCache
 from folio.diagnostics import Diagnostic
-from folio.outputs import all_or_nothing, atomic_path, write_text
+from folio.outputs import all_or_nothing, atomic_path, commit_now, recorded, write_text
 
 
 def test_a_file_is_replaced_in_one_step(tmp_path):
@@ -45,6 +45,45 @@ def test_a_whole_block_moves_every_file_into_place_at_its_end(tmp_path):
             write_text(pdf, "pdf")
         assert not epub.exists() and not pdf.exists()
     assert (epub.read_text(), pdf.read_text()) == ("epub", "pdf")
+
+
+@pytest.mark.parametrize("switched", [False, True], ids=["files", "folder"])
+def test_files_committed_now_stay_when_the_block_fails_later(tmp_path, switched):
+    folder = tmp_path / "dist" / "book"
+    page, css, pdf = folder / "index.html", folder / "fonts" / "a.woff2", folder / "b.pdf"
+    for path, text in ((page, "old page"), (css, "old font"), (pdf, "old pdf")):
+        write_text(path, text)
+    with pytest.raises(RuntimeError), all_or_nothing(folder if switched else None):
+        with recorded() as targets:
+            write_text(page, "new page")
+            write_text(css, "new font")
+        assert targets == [page, css]
+        with recorded() as others:
+            write_text(pdf, "new pdf")
+        commit_now(targets)
+        assert (page.read_text(), css.read_text()) == ("new page", "new font")
+        assert pdf.read_text() == "old pdf", "the others wait for the block's end"
+        commit_now(targets)  # again: nothing more to do
+        raise RuntimeError("the layout failed")
+    assert others == [pdf]
+    assert (page.read_text(), css.read_text(), pdf.read_text()) == (
+        "new page", "new font", "old pdf")
+    left = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    assert left == ["dist", "dist/book", "dist/book/b.pdf", "dist/book/fonts",
+                    "dist/book/fonts/a.woff2", "dist/book/index.html"], "no temporaries"
+
+
+def test_files_committed_now_and_the_rest_at_the_end(tmp_path):
+    folder = tmp_path / "book"
+    page, pdf = folder / "index.html", folder / "b.pdf"
+    with all_or_nothing(folder):
+        with recorded() as targets:
+            write_text(page, "page")
+        commit_now(targets)
+        write_text(pdf, "pdf")
+        assert page.read_text() == "page" and not pdf.exists()
+    assert (page.read_text(), pdf.read_text()) == ("page", "pdf")
+    assert sorted(p.name for p in folder.iterdir()) == ["b.pdf", "index.html"]
 
 
 def book(tmp_path, text="# One\n\nText.\n"):

@@ -46,6 +46,7 @@ def _scrolling_tables(blocks: list) -> list:
 class HtmlBuilder(Builder):
     name = "html"
     suffix = "html"
+    preview = True
 
     def file_name(self, slug: str) -> str:
         return "index.html"
