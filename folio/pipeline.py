@@ -95,9 +95,10 @@ def _read_files(files: list[SourceFile], reporter: Reporter, reads: ReadCache | 
         else [None] * len(files)
     unread = [file for file, read in zip(files, found) if read is None]
     blocks, api_version = [], []
-    with _collector_paused():
-        fresh = (_read_in_children(unread, processes)
-                 if processes > 1 and len(unread) > 1 and can_fork() else _read_here(unread))
+    in_children = processes > 1 and len(unread) > 1 and can_fork()
+    with _collector_paused(), contextlib.closing(
+            _read_in_children(unread, processes) if in_children else _read_here(unread)
+    ) as fresh:  # closed on an error too: no parse or child goes on after it
         for index, file in enumerate(files):
             read, found[index] = found[index], None
             error = None

@@ -109,3 +109,52 @@ def test_the_page_map_known_before_the_merge_is_the_merged_one(tmp_path):
     assert (known.pages, known.part_starts, known.labels) == \
         (merged.pages, merged.part_starts, merged.labels)
     assert merged.part_starts == [0, 4, 6] and merged.pages == 7
+
+
+def test_parts_prepared_where_they_are_laid_out_merge_as_the_merge_prepares_them(tmp_path):
+    """``merge.prepare_part`` (in the layout worker) does what the merge does to each
+    part: table header IDs unique across parts, one subset tag per subset, links to
+    another part's anchor made links to its named destination."""
+    weasyprint = pytest.importorskip("weasyprint")
+    link = merge.FOREIGN_LINK
+    bodies = [f"<h1 id='one'>One</h1><p><a href='{link}two'>to two</a></p>",
+              f"<h1 id='two'>Two</h1><p><a href='{link}one'>back</a></p>"]
+    table = "<table><tr><th>h</th></tr><tr><td>d</td></tr></table>"
+
+    def laid_out(folder):
+        folder.mkdir()
+        paths = []
+        for index, body in enumerate(bodies):
+            path = folder / f"part{index}.pdf"
+            weasyprint.HTML(string=f"<html lang=en><title>t</title>{body}{table}",
+                            base_url="https://book.folio.invalid/").write_pdf(
+                                path, pdf_tags=True)
+            paths.append(path)
+        return paths
+
+    def looked_at(path):
+        with pikepdf.open(path) as pdf:
+            ids = [bytes(e.ID) for e in merge._struct_elements(pdf) if "/ID" in e]
+            headers = [bytes(h) for e in merge._struct_elements(pdf)
+                       for a in ([e.A] if "/A" in e else [])
+                       if isinstance(a, pikepdf.Dictionary) and "/Headers" in a
+                       for h in a.Headers]
+            fonts = [str(o.FontName) for o in pdf.objects
+                     if isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/FontDescriptor"]
+            dests = [str(a.Dest) for page in pdf.pages for a in page.obj.get("/Annots", [])
+                     if "/Dest" in a]
+            return len(pdf.pages), ids, headers, fonts, dests
+
+    plain = laid_out(tmp_path / "plain")
+    merge.merge_parts(plain, tmp_path / "plain.pdf")
+    prepared = laid_out(tmp_path / "prepared")
+    for index, path in enumerate(prepared):
+        merge.prepare_part(path, f"k{index}")
+    merge.merge_parts(prepared, tmp_path / "prepared.pdf", prepared=True)
+    pages, ids, headers, fonts, dests = looked_at(tmp_path / "prepared.pdf")
+    plain_pages, plain_ids, _, plain_fonts, plain_dests = looked_at(tmp_path / "plain.pdf")
+    assert pages == plain_pages == 2
+    assert len(ids) == len(plain_ids) == 2 and len(set(ids)) == 2, "unique IDs"
+    assert set(headers) <= set(ids) and headers, "cells name their headers' new IDs"
+    assert len(fonts) == len(plain_fonts) and len(set(fonts)) == len(fonts), "unique tags"
+    assert sorted(dests) == sorted(plain_dests) == ["one", "two"]
