@@ -110,3 +110,15 @@ def squeeze(text: str) -> str:
 def epub_files(epub: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(epub) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
+
+
+def book_folder(parent: Path, chapters: dict[str, str],
+                metadata: str = "title: T\nlang: en\n") -> Path:
+    """A book folder ``parent/book`` with ``book.yaml`` and the ``chapters``
+    (file name -> text)."""
+    folder = parent / "book"
+    folder.mkdir()
+    (folder / "book.yaml").write_text(metadata, encoding="utf-8")
+    for name, text in chapters.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder

@@ -8,6 +8,7 @@ import pickle
 import zlib
 
 import pytest
+from helpers import book_folder
 
 from folio import glyphs, pipeline
 from folio.ast import stringify
@@ -24,12 +25,7 @@ CHAPTERS = {
 
 @pytest.fixture
 def book(tmp_path):
-    folder = tmp_path / "book"
-    folder.mkdir()
-    (folder / "book.yaml").write_text("title: T\nlang: en\n", encoding="utf-8")
-    for name, text in CHAPTERS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
+    return book_folder(tmp_path, CHAPTERS)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ diagnostics in the same order, the same error where a file stops the book."""
 from __future__ import annotations
 
 import pytest
+from helpers import book_folder
 
 from folio import pipeline
 from folio.book import load_book
@@ -22,12 +23,7 @@ CHAPTERS = {
 
 @pytest.fixture
 def book(tmp_path):
-    folder = tmp_path / "book"
-    folder.mkdir()
-    (folder / "book.yaml").write_text("title: T\nlang: en\n", encoding="utf-8")
-    for name, text in CHAPTERS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
+    return book_folder(tmp_path, CHAPTERS)
 
 
 def read(folder, processes: int, cache: ReadCache | None = None):
