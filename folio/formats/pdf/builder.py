@@ -41,6 +41,7 @@ from .numbering import ARABIC, ROMAN, label, runs_of
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
                     literal_page_css, number_links, part_css, plans, referred_anchors, split)
 from .store import PartStore
+from .stylesheets import PART_MARK
 
 
 def bookmark_labels(blocks: list) -> list:
@@ -229,7 +230,8 @@ class PrintBook:
         chapters = self.chapters if part is None else self.chapters[part.first:part.last]
         front = part is None or part.front
         return self.render(chapters=chapters, front_matter=front, dated=part is None,
-                           css=Markup(self.css + ("\n" + extra_css if extra_css else "")))
+                           css=Markup(self.css + (f"\n{PART_MARK}\n{extra_css}"
+                                                  if extra_css else "")))
 
     def metadata_html(self) -> str:
         """A page without text whose PDF holds the book's metadata, the build's date

@@ -22,6 +22,7 @@ from .maths import tag_formulas_as_formula
 from .conformance import SCREEN, adjust_xmp, for_print, is_print, output_intent
 from .note_repeats import ATTEMPTS, calls_of, moved, repeats, stray_repeats, with_repeats
 from .note_rule import Misplaced, misplaced_notes
+from .stylesheets import ParsedStyles
 from .numbering import MAIN_ANCHOR, Run, runs_of
 from .weasyprint_fixes import apply as apply_fixes
 
@@ -50,6 +51,8 @@ class LaidOut:
 
 #: The base URL of the print HTML; never fetched, only mapped by ``BookFetcher``.
 BASE_URL = "https://book.folio.invalid/"
+#: The stylesheets this process has parsed, for the next layout (``stylesheets``).
+_STYLES = ParsedStyles()
 
 
 def _fetcher_class():
@@ -134,8 +137,7 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     def render(markup: str):
-        return weasyprint.HTML(string=markup, base_url=BASE_URL,
-                               url_fetcher=_fetcher_class()(files)).render()
+        return _STYLES.render(markup, BASE_URL, _fetcher_class()(files))
 
     rendered, markup = one_note_per_url(render, html)
     if INDEX_MARK in markup:  # the index's page numbers come from the first layout
