@@ -8,6 +8,7 @@ where each anchor stands (small, pickled back).
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import hashlib
 import logging
@@ -53,6 +54,7 @@ class LaidOut:
 BASE_URL = "https://book.folio.invalid/"
 #: The stylesheets this process has parsed, for the next layout (``stylesheets``).
 _STYLES = ParsedStyles()
+atexit.register(_STYLES.close)
 
 
 def _fetcher_class():

@@ -52,6 +52,13 @@ class ParsedStyles:
         self._sheets: dict[tuple[str, str], object] = {}
         self._fonts = None
 
+    def close(self) -> None:
+        """Let the sheets and their fonts go: WeasyPrint removes the fonts' temporary
+        folder when its font configuration is collected (call it before the
+        interpreter shuts down, which leaves the folder behind)."""
+        self._sheets.clear()
+        self._fonts = None
+
     def render(self, markup: str, base_url: str, fetcher):
         """``weasyprint.HTML(markup).render()``, with the head's sheets parsed once.
 
