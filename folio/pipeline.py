@@ -29,7 +29,7 @@ from .checks import check_file
 from .diagnostics import MISSING_LIBRARY, BuildError, Diagnostic, Reporter
 from .document import Document
 from .formats import BUILDERS, Builder, Output, Written
-from .formats.render import RenderMemo, render_pieces
+from .formats.render import RenderMemo, piece_texts, render_texts
 from .guard import guard_file
 from .language import FALLBACK_LANGUAGE, detect_language
 from .linkcheck import check_links
@@ -479,13 +479,14 @@ def _render(document: Document, builders: list[Builder], options: dict,
     if not builders:
         return [], 0.0
     began = time.perf_counter()
-    all_pieces, spans = [], []
+    texts, spans = [], []
     for builder in builders:
-        pieces = builder.pieces(document, options)
-        spans.append((len(all_pieces), len(pieces)))
-        all_pieces.extend(pieces)
-    fragments = render_pieces(all_pieces, document.api_version, document.source.display,
-                              memo)
+        # Each builder's pieces go into JSON before the next builder makes its own:
+        # the pieces of one format at a time are held as Python objects.
+        pieces = piece_texts(builder.pieces(document, options))
+        spans.append((len(texts), len(pieces)))
+        texts.extend(pieces)
+    fragments = render_texts(texts, document.api_version, document.source.display, memo)
     return ([fragments[start:start + count] for start, count in spans],
             time.perf_counter() - began)
 

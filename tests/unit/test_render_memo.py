@@ -50,3 +50,12 @@ def test_force_and_a_damaged_entry_render_everything(tmp_path, monkeypatch):
     path.write_bytes(b"not an entry")
     assert RenderMemo(path).found == {}
     assert runs == [1, 1]
+
+
+def test_pieces_given_as_json_render_alike_and_are_let_go():
+    pieces = [para("one"), para("two")]
+    held = [para("one"), para("two")]
+    texts = render.piece_texts(pieces)
+    assert pieces == []  # the objects are freed as their JSON is made
+    assert render.render_texts(texts, API, "book") == render_pieces(held, API, "book") \
+        == ["<p>one</p>", "<p>two</p>"]
