@@ -22,6 +22,7 @@ from .formats import BUILDERS, EDITIONS, FORMATS
 from .linkcheck import LinkChecker
 from .metadata import PAGE_SIZES
 from .pipeline import build_books, check_books, discover_books, expand_sources
+from .sandbox import return_large_blocks
 from .scaffold import new_book
 from .watch import watch
 
@@ -132,6 +133,7 @@ def _split_command(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    return_large_blocks()  # before the first thread or child (sandbox)
     parser = make_parser()
     args = parser.parse_args(_split_command(list(sys.argv[1:] if argv is None else argv)))
     if args.command == "new":

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import ctypes
+import ctypes.util
 import errno
 import gc
 import os
@@ -70,6 +72,28 @@ def layout_timeout() -> float:
 
 def layout_memory() -> float:
     return _limit("FOLIO_LAYOUT_MEMORY", LAYOUT_MEMORY)
+
+
+#: glibc's ``mallopt`` parameter for the size from which a block gets pages of its own.
+_M_MMAP_THRESHOLD = -3
+#: That size, fixed at glibc's initial value.
+LARGE_BLOCK = 128 * 1024
+
+
+def return_large_blocks() -> bool:
+    """Let every block of ``LARGE_BLOCK`` bytes or more have pages of its own, which go
+    back to the system when it is freed; True if the C library took the setting.
+
+    glibc raises that size as a process frees large blocks, up to 32 MiB; a build's
+    large strings (pandoc's JSON, rendered chapters) then come from the heap, and the
+    heap, fragmented, keeps what they held. The 600-page book's main process peaked
+    at 398 MB, 339 MB with the size fixed; the 150-page build took no longer.
+    Forked children inherit it. Not glibc (macOS): nothing changes."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, LARGE_BLOCK))
+    except (OSError, AttributeError):
+        return False
 
 
 def can_fork() -> bool:
