@@ -311,10 +311,13 @@ def _isolated_children(builders: list[Builder], display: str, options: dict):
     try:
         for builder in builders:
             if builder.isolated and can_fork():
-                workers[builder.name] = Workers([
-                    Child(builder.preload, display=display,
-                          what=f"the {builder.name.upper()} layout")
-                    for _ in range(max(1, builder.worker_count(options)))])
+                what = f"the {builder.name.upper()} layout"
+                count = max(1, builder.worker_count(options))
+                workers[builder.name] = Workers(
+                    [Child(builder.preload, display=display, what=what)
+                     for _ in range(count)],
+                    Child(builder.finisher, display=display, what=what)
+                    if builder.finisher is not None and count > 1 else None)
         yield workers
     finally:
         for pool in workers.values():

@@ -242,10 +242,12 @@ class Child:
 
 class Workers:
     """Children that run a list of jobs side by side (``map``), each child one job
-    at a time, the longest jobs first when their sizes are given."""
+    at a time, the longest jobs first when their sizes are given; and a ``finisher``,
+    a child kept for the job that gathers their results (``finish``)."""
 
-    def __init__(self, children: list[Child]) -> None:
+    def __init__(self, children: list[Child], finisher: Child | None = None) -> None:
         self.children = children
+        self.finisher = finisher
         #: Done when the first jobs are handed out (``map`` is first called).
         self.started: concurrent.futures.Future = concurrent.futures.Future()
 
@@ -285,8 +287,17 @@ class Workers:
             raise failures[0]
         return [results[index] for index in range(len(jobs))]
 
+    def finish(self, function, *args):
+        """``function(*args)`` in the finisher, forked before the children's jobs made
+        them large: the merge of a 600-page book's parts holds 250 MB, and a layout
+        worker already held 120 MB when it got it. Without a finisher, in a child
+        (``map``) or here."""
+        if self.finisher is None:
+            return self.map([(function, args)])[0]
+        return self.finisher.run(function, *args)
+
     def close(self) -> None:
-        for child in self.children:
+        for child in [*self.children, *([self.finisher] if self.finisher else [])]:
             child.close()
 
 

@@ -11,7 +11,8 @@ the pipeline schedules by these declarations, never by a format's name:
   the formats built by default;
 - ``isolated``: its heavy work runs in child processes of its own, under the layout
   limits (``Output.workers``), beside the other builders; ``preload``: what those
-  children import while the book is read; ``worker_count(options)``: how many.
+  children import while the book is read; ``worker_count(options)``: how many;
+  ``finisher``: what a child kept for its last job imports (the PDF's merge).
 
 ``pieces(document, options)`` returns the AST pieces the format needs rendered to
 HTML; ``write(document, fragments, output, given)`` gets them back rendered (one
@@ -101,6 +102,9 @@ class Builder:
     isolated = False
     #: Modules the isolated children import while the book is being read.
     preload: tuple[str, ...] = ()
+    #: The modules of a child kept for the job that ends the builder's work
+    #: (``Workers.finish``), or None for no such child.
+    finisher: tuple[str, ...] | None = None
     #: True if, under ``watch`` (option ``preview``), its files go into place as soon
     #: as they are written, before the others' (the reading page before the PDF).
     preview = False

@@ -89,6 +89,8 @@ class PdfBuilder(Builder):
     gives = ("page_map",)
     isolated = True
     preload = ("weasyprint",)
+    #: The parts are merged in a child of their own (``Workers.finish``).
+    finisher = ("pikepdf",)
 
     def pieces(self, document: Document, options: dict | None = None) -> list[list]:
         """Each chapter with its notes at the page foot, fitted to the page size the
@@ -305,12 +307,12 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
                               first_numbers, styles)
         page_map = _joined_page_map(parts, pagination, laid_outs)
         output.publish("page_map", page_map)
-        # Merged in a worker: this process goes on with the other formats meanwhile
+        # Merged in a child: this process goes on with the other formats meanwhile
         # (one interpreter lock) and never holds the whole book's PDF objects.
-        output.workers.map([(functools.partial(
+        output.workers.finish(functools.partial(
             merge_parts, first_numbers=first_numbers, blank_before=blank_before,
             label_styles=styles, metadata=carrier, prepared=True),
-            ([store.pdf(key) for key in keys], target))])
+            [store.pdf(key) for key in keys], target)
         store.remember(parts, numbers, keys)
         images: dict[str, float] = {}
         for key in keys:

@@ -1,0 +1,36 @@
+"""``sandbox.Workers``: jobs side by side in the children, and the job that gathers
+their results (the PDF's merge) in a child of its own, forked while this process
+was small."""
+
+import os
+
+from folio.formats.pdf.builder import PdfBuilder
+from folio.pipeline import _isolated_children
+from folio.sandbox import Child, Workers
+
+
+def test_the_last_job_runs_in_the_finisher_not_in_a_worker():
+    workers = Workers([Child(), Child()], Child())
+    try:
+        ran = set(workers.map([(os.getpid, ())] * 6))
+        assert ran <= {child.pid for child in workers.children}
+        assert workers.finish(os.getpid) == workers.finisher.pid not in ran
+    finally:
+        workers.close()
+    # Every child ended and reaped, the finisher too (``close`` takes each pid).
+    assert [child.pid for child in [*workers.children, workers.finisher]] == [0, 0, 0]
+
+
+def test_without_a_finisher_the_last_job_runs_in_a_worker():
+    workers = Workers([Child()])
+    try:
+        assert workers.finish(os.getpid) == workers.children[0].pid
+    finally:
+        workers.close()
+
+
+def test_the_pdf_keeps_a_merging_child_only_when_it_lays_out_in_parts():
+    for count, finisher in ((2, True), (1, False)):
+        with _isolated_children([PdfBuilder()], "book", {"layout_workers": count}) as made:
+            assert len(made["pdf"].children) == count
+            assert (made["pdf"].finisher is not None) is finisher
