@@ -23,8 +23,8 @@ from .maths import tag_formulas_as_formula
 from .conformance import SCREEN, adjust_xmp, for_print, is_print, output_intent
 from .note_repeats import ATTEMPTS, calls_of, moved, repeats, stray_repeats, with_repeats
 from .note_rule import Misplaced, misplaced_notes
-from .stylesheets import ParsedStyles
 from .numbering import MAIN_ANCHOR, Run, runs_of
+from .stylesheets import ParsedStyles
 from .weasyprint_fixes import apply as apply_fixes
 
 #: What the print HTML holds when its index still waits for its page numbers (the
