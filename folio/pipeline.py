@@ -486,7 +486,7 @@ def _render(document: Document, builders: list[Builder], options: dict,
     for builder in builders:
         # Each builder's pieces go into JSON before the next builder makes its own:
         # the pieces of one format at a time are held as Python objects.
-        pieces = piece_texts(builder.pieces(document, options))
+        pieces = piece_texts(builder.pieces(document, options, memo))
         spans.append((len(texts), len(pieces)))
         texts.extend(pieces)
     fragments = render_texts(texts, document.api_version, document.source.display, memo)

@@ -37,6 +37,7 @@ from ..safety import page_problem
 from ..sandbox import Workers
 from ..templates import render_template
 from ..typography import bind_short_words, colon, long_date
+from .render import RenderMemo
 
 #: The fonts the books use, with their licence (see folio/fonts/README.md).
 FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
@@ -123,9 +124,12 @@ class Builder:
     def file_name(self, slug: str) -> str:
         return f"{slug}.{self.suffix}"
 
-    def pieces(self, document: Document, options: dict | None = None) -> list[list]:
+    def pieces(self, document: Document, options: dict | None = None,
+               memo: RenderMemo | None = None) -> list:
         """AST pieces this format needs rendered to HTML (``options``: from the
-        command line, as in ``Output.options``)."""
+        command line, as in ``Output.options``), each a list of blocks; with ``memo``
+        (the last build's, ``render.RenderMemo``) a piece may come as its JSON or as
+        ``render.Known`` (``render.ChapterPieces`` makes a chapter's piece so)."""
         raise NotImplementedError
 
     def write(self, document: Document, fragments: list[str], output: Output,

@@ -59,3 +59,93 @@ def test_pieces_given_as_json_render_alike_and_are_let_go():
     assert pieces == []  # the objects are freed as their JSON is made
     assert render.render_texts(texts, API, "book") == render_pieces(held, API, "book") \
         == ["<p>one</p>", "<p>two</p>"]
+
+
+# --- chapters made into pieces (``ChapterPieces``) -----------------------------------
+
+CHAPTERS = {
+    "01-one.md": "# One\n\nA note.[^a] A [link](https://example.org/one).\n\n"
+                 "[^a]: The first note.\n",
+    "02-two.md": "# Two\n\nAnother note.[^b] See [One](#one). $x^2$\n\n[^b]: The second.\n",
+    "03-three.md": "# Three\n\nA third note.[^c]\n\n[^c]: The third.\n",
+}
+
+
+def chapter_book(tmp_path):
+    from helpers import book_folder
+    return book_folder(tmp_path, CHAPTERS)
+
+
+def made_and_rendered(folder, memo):
+    """Every builder's fragments of the book in ``folder``, with ``memo``, and how
+    many chapters each builder made (the others came from the memo)."""
+    from folio.diagnostics import Reporter
+    from folio.formats import BUILDERS
+    from folio.pipeline import read_book
+    document = read_book(folder, Reporter())
+    fragments, made, extras = {}, {}, {}
+    for name in ("pdf", "html", "epub"):
+        builder = BUILDERS[name]()
+        pieces = builder.pieces(document, {}, memo)
+        made[name] = sum(not isinstance(piece, render.Known) for piece in pieces)
+        fragments[name] = render.render_texts(render.piece_texts(pieces),
+                                              document.api_version, "book", memo)
+        if name == "pdf":
+            extras = (builder.drawings, builder.note_lines,
+                      [d.message for d in builder.diagnostics])
+    return fragments, made, extras
+
+
+def test_an_unchanged_chapter_is_not_made_again_and_comes_back_the_same(tmp_path):
+    folder = chapter_book(tmp_path)
+    fresh, made, extras = made_and_rendered(folder, None)
+    assert made == {"pdf": 3, "html": 3, "epub": 3}
+    path = tmp_path / "memo.pickle"
+    first = RenderMemo(path)
+    assert made_and_rendered(folder, first)[::2] == (fresh, extras)
+    first.write()
+    again, made, kept = made_and_rendered(folder, RenderMemo(path))
+    assert made == {"pdf": 0, "html": 0, "epub": 0}, "every chapter from the memo"
+    assert again == fresh and kept == extras, "the same fragments, drawings and note lines"
+    assert extras[0], "the formula's drawing is kept with its chapter"
+
+
+def test_an_edit_makes_its_chapter_again_and_those_whose_note_numbers_move(tmp_path):
+    folder = chapter_book(tmp_path)
+    path = tmp_path / "memo.pickle"
+    memo = RenderMemo(path)
+    made_and_rendered(folder, memo)
+    memo.write()
+    three = folder / "03-three.md"
+    three.write_text(three.read_text() + "\nOne word more.\n")
+    memo = RenderMemo(path)
+    fragments, made, _ = made_and_rendered(folder, memo)
+    assert made == {"pdf": 1, "html": 1, "epub": 1}
+    assert fragments == made_and_rendered(folder, None)[0]
+    assert 'href="#note-4"' in fragments["epub"][2]
+    memo.write()
+    # A note more in the first chapter: the notes after it are numbered on in the
+    # reading page and the EPUB (every chapter made again); the PDF counts its notes
+    # per chapter (the first chapter alone).
+    one = folder / "01-one.md"
+    one.write_text(one.read_text().replace("A note.[^a]", "A note.[^a] More.[^z]")
+                   + "\n[^z]: A note more.\n")
+    fragments, made, _ = made_and_rendered(folder, RenderMemo(path))
+    assert made == {"pdf": 1, "html": 3, "epub": 3}
+    assert fragments == made_and_rendered(folder, None)[0]
+    assert 'href="#note-5"' in fragments["epub"][2], "the third chapter's note moved on"
+
+
+def test_a_damaged_chapter_entry_is_made_again(tmp_path, monkeypatch):
+    folder = chapter_book(tmp_path)
+    path = tmp_path / "memo.pickle"
+    memo = RenderMemo(path)
+    fresh = made_and_rendered(folder, memo)[0]
+    # What the PDF kept of each chapter, made unsound (as a foreign entry could be).
+    memo.chapters_used = {key: (piece, ("not", "three", "things"))
+                          if isinstance(extras, tuple) else (piece, extras)
+                          for key, (piece, extras) in memo.chapters_used.items()}
+    memo.write()
+    fragments, made, _ = made_and_rendered(folder, RenderMemo(path))
+    assert made == {"pdf": 3, "html": 0, "epub": 0}
+    assert fragments == fresh

@@ -24,6 +24,7 @@ Reader-safe choices:
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,6 +39,7 @@ from ..code import code_css, for_ereaders
 from ..maths import formulas_as_mathml
 from ..notes import AtChapterEnd, NoteCounter, note_section, place_notes
 from ..pagemap import PageMap, insert_page_markers
+from ..render import ChapterPieces, RenderMemo
 from .accessibility import Facts, is_animated, package_metadata
 from .cover import make_cover
 from .markup import (clean_tree, fix_ids, fix_links, image_alts, parse_chapter,
@@ -69,17 +71,28 @@ class EpubBuilder(Builder):
     #: would refer to a PDF nobody made.
     uses = ("page_map",)
 
-    def pieces(self, document: Document, options: dict | None = None) -> list[list]:
+    def pieces(self, document: Document, options: dict | None = None,
+               memo: RenderMemo | None = None) -> list:
         counter = NoteCounter()
         words = book_context(document)["words"]
+        # A cross-reference's file depends on where its anchor is, in any chapter.
+        anchors = hashlib.sha256(repr(sorted(document.anchors.items())).encode()).hexdigest()
+        chapters = ChapterPieces(memo, document, repr((type(self).__qualname__, words["notes"],
+                                                       words["back"], anchors)))
         pieces = []
-        for chapter in document.chapters:
-            at_end = AtChapterEnd(counter)
-            blocks = for_ereaders(place_notes(formulas_as_mathml(
-                copied(chapter.blocks)), at_end))
-            blocks = blocks + note_section(at_end.notes, epub=True, label=words["notes"],
-                                           back=words["back"])
-            pieces.append(_cross_file_links(blocks, document))
+        for index, chapter in enumerate(document.chapters):
+            def make(chapter=chapter):
+                at_end = AtChapterEnd(counter)
+                blocks = for_ereaders(place_notes(formulas_as_mathml(
+                    copied(chapter.blocks)), at_end))
+                blocks = blocks + note_section(at_end.notes, epub=True,
+                                               label=words["notes"], back=words["back"])
+                return _cross_file_links(blocks, document), counter.value
+
+            # The notes are numbered through the book (``NoteCounter``).
+            piece, counter.value = chapters.piece(index, make, state=counter.value,
+                                                  sound=lambda value: type(value) is int)
+            pieces.append(piece)
         return pieces
 
     def write(self, document: Document, fragments: list[str], output: Output,

@@ -29,6 +29,7 @@ from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face
 from ..code import code_css, highlight_code
 from ..maths import formulas_as_mathml
 from ..notes import InMargin, NoteCounter, note_section, place_notes
+from ..render import ChapterPieces, RenderMemo
 from .webfonts import subset_woff2, woff2_name
 
 
@@ -51,19 +52,29 @@ class HtmlBuilder(Builder):
     def file_name(self, slug: str) -> str:
         return "index.html"
 
-    def pieces(self, document: Document, options: dict | None = None) -> list[list]:
+    def pieces(self, document: Document, options: dict | None = None,
+               memo: RenderMemo | None = None) -> list:
         book = book_context(document)
         words = book["words"]
         counter = NoteCounter()
+        chapters = ChapterPieces(memo, document, repr((type(self).__qualname__, words["notes"],
+                                                       words["back"], book["colon"])))
         pieces = []
-        for chapter in document.chapters:
-            margin = InMargin(counter)
-            blocks = _scrolling_tables(place_notes(
-                highlight_code(formulas_as_mathml(copied(chapter.blocks))), margin))
-            # Each chapter's notes are a region of their own: name them apart.
-            label = f"{words['notes']}{book['colon']}{chapter.title or chapter.number}"
-            pieces.append(blocks + note_section(margin.notes, epub=False, label=label,
-                                                back=words["back"]))
+        for index, chapter in enumerate(document.chapters):
+            def make(chapter=chapter):
+                margin = InMargin(counter)
+                blocks = _scrolling_tables(place_notes(
+                    highlight_code(formulas_as_mathml(copied(chapter.blocks))), margin))
+                # Each chapter's notes are a region of their own: name them apart.
+                label = f"{words['notes']}{book['colon']}{chapter.title or chapter.number}"
+                return blocks + note_section(margin.notes, epub=False, label=label,
+                                             back=words["back"]), counter.value
+
+            # The notes are numbered through the book: a chapter goes on from the count
+            # of the chapters before it.
+            piece, counter.value = chapters.piece(index, make, state=counter.value,
+                                                  sound=lambda value: type(value) is int)
+            pieces.append(piece)
         return pieces
 
     def write(self, document: Document, fragments: list[str], output: Output,

@@ -29,6 +29,7 @@ from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face
 from ..code import code_css
 from ..notes import AtPageFoot, place_notes, separate_adjacent_calls
 from ..pagemap import PageMap
+from ..render import ChapterPieces, RenderMemo
 from .conformance import SCREEN
 from .engine import BASE_URL, INDEX_MARK, LaidOut, lay_out
 from .index import fill_index, print_index
@@ -81,6 +82,20 @@ def note_hang(fragments: list[str], article: bool = False) -> float:
     return round(max(1.3, 0.52 * len(str(most)) + 0.35), 2)
 
 
+def _sound_extras(extras) -> bool:
+    """What ``PdfBuilder.pieces`` keeps of a chapter, as the memo gave it back: its
+    drawings, its note lines and its wide tables' warnings."""
+    if not (isinstance(extras, tuple) and len(extras) == 3):
+        return False
+    drawings, lines, wide = extras
+    return (isinstance(drawings, dict)
+            and all(isinstance(k, str) and isinstance(v, bytes) for k, v in drawings.items())
+            and isinstance(lines, list) and all(type(n) is int for n in lines)
+            and isinstance(wide, list)
+            and all(isinstance(w, tuple) and len(w) == 3 and type(w[0]) is int
+                    and type(w[1]) is int and isinstance(w[2], str) for w in wide))
+
+
 class PdfBuilder(Builder):
     name = "pdf"
     suffix = "pdf"
@@ -92,23 +107,34 @@ class PdfBuilder(Builder):
     #: The parts are merged in a child of their own (``Workers.finish``).
     finisher = ("pikepdf",)
 
-    def pieces(self, document: Document, options: dict | None = None) -> list[list]:
+    def pieces(self, document: Document, options: dict | None = None,
+               memo: RenderMemo | None = None) -> list:
         """Each chapter with its notes at the page foot, fitted to the page size the
-        PDF is made in (``--page-size``, else the book's)."""
+        PDF is made in (``--page-size``, else the book's); with ``memo``, a chapter
+        made by the last build comes from there (``render.ChapterPieces``)."""
         geometry = geometry_for((options or {}).get("page_size"), document.metadata.page_size)
         #: Formula drawings (name -> SVG) for ``write``, made with the pieces.
         self.drawings: dict[str, bytes] = {}
-        placements = [AtPageFoot(index) for index in range(len(document.chapters))]
-        pieces = [fit_for_print(formulas_as_drawings(separate_adjacent_calls(
-                      place_notes(self._blocks(document, chapter), placement)),
-                      self.drawings), geometry)
-                  for chapter, placement in zip(document.chapters, placements)]
         #: Per chapter, the manuscript line of each link note (``note_rule``).
-        self.note_lines = [placement.lines for placement in placements]
-        self.diagnostics = [
-            Diagnostic(chapter.source, line, col, "warning", message, "wide-table")
-            for chapter, piece in zip(document.chapters, pieces)
-            for line, col, message in wide_tables(piece, geometry)]
+        self.note_lines: list[list[int]] = []
+        self.diagnostics: list[Diagnostic] = []
+        chapters = ChapterPieces(memo, document, repr((type(self).__qualname__, geometry)))
+        pieces = []
+        for index, chapter in enumerate(document.chapters):
+            def make(index=index, chapter=chapter):
+                placement, drawings = AtPageFoot(index), {}
+                piece = fit_for_print(formulas_as_drawings(separate_adjacent_calls(
+                    place_notes(self._blocks(document, chapter), placement)), drawings),
+                    geometry)
+                return piece, (drawings, placement.lines, wide_tables(piece, geometry))
+
+            piece, (drawings, lines, wide) = chapters.piece(
+                index, make, remember=chapter.kind != "index", sound=_sound_extras)
+            pieces.append(piece)
+            self.drawings.update(drawings)
+            self.note_lines.append(lines)
+            self.diagnostics += [Diagnostic(chapter.source, line, col, "warning", message,
+                                            "wide-table") for line, col, message in wide]
         return pieces
 
     @staticmethod
