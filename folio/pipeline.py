@@ -16,7 +16,6 @@ import functools
 import gc
 import multiprocessing
 import os
-import pickle
 import queue
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -222,26 +221,6 @@ def _complete_metadata(book: BookSource, blocks: list[list], reporter: Reporter)
     return complete_metadata(clean, title, lang, detected)
 
 
-#: Characters of manuscript from which the book read is copied into fresh memory
-#: (``compacted``): about 300 pages.
-COMPACT_CHARACTERS = 500_000
-
-
-def compacted(document: Document) -> Document:
-    """A copy of ``document`` in fresh memory if the book is long (``COMPACT_CHARACTERS``);
-    the original is freed by the caller.
-
-    Reading a book (pandoc's JSON, the wrapped and unwrapped trees, the checks)
-    leaves the heap fragmented: after a 600-page book this process held 548 MB for
-    about 100 MB of live objects. With the book copied through pickle the old arenas
-    go back to the system: 170 MB (measured with bench/bench.py's 600-page book).
-    A short book is left as it is: the copy cost an edit of the 150-page book 0.08 s
-    on its way to the PDF, for a few MB."""
-    if sum(len(file.body) for file in document.source.files) < COMPACT_CHARACTERS:
-        return document
-    return pickle.loads(pickle.dumps(document, pickle.HIGHEST_PROTOCOL))
-
-
 # --- building one book -----------------------------------------------------------------
 
 def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Reporter,
@@ -277,7 +256,6 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
             refused = strict and reporter.count("warning") > warnings_before
             if reads is not None and not refused:
                 reads.write(book.files)  # each file as read, for the next build
-            document = compacted(document)
             timings["read"] = time.perf_counter() - started
             progress(book.display, "read", timings["read"])
             if refused:
