@@ -55,3 +55,15 @@ def test_pieces_are_rendered_in_batches_with_the_same_result(monkeypatch, tmp_pa
     monkeypatch.setattr(render, "BATCH_CHARACTERS", 2000)
     assert render_pieces(pieces, api, "book.md") == whole
     assert whole[-1] == "" and "example.org/site" in "".join(whole)
+
+
+def test_batches_are_as_few_as_the_limit_allows_and_about_even():
+    # 8.2 million characters of pieces under a limit of 8: two runs of about 4.1
+    # (one of 8 and one of 0.2 before), none over the limit, in order.
+    sizes = [140_000] * 58 + [80_000]
+    batches = render.even_batches(sizes, 8_000_000)
+    assert [i for batch in batches for i in batch] == list(range(len(sizes)))
+    totals = [sum(sizes[i] for i in batch) for batch in batches]
+    assert len(batches) == 2 and max(totals) - min(totals) <= 140_000
+    assert render.even_batches([9, 1, 1], 5) == [[0], [1, 2]], "a long piece alone"
+    assert render.even_batches([1] * 4, 8) == [[0, 1, 2, 3]]
