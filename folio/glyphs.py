@@ -63,6 +63,19 @@ def place(char: str) -> tuple[str, str]:
     return ("system", family) if family else ("none", "")
 
 
+def machine_places(text: str) -> list[tuple[str, str, str]]:
+    """(character, kind, font) of each character of ``text`` that neither the book's
+    fonts nor the shipped fallback have (``place``), sorted: what a font installed
+    on this machine can change."""
+    found = []
+    for char in set(text):
+        if not char.isascii():
+            kind, font = place(char)
+            if kind not in ("book", "fallback"):
+                found.append((char, kind, font))
+    return sorted(found)
+
+
 def describe(char: str) -> str:
     """``'中' (U+4E2D CJK UNIFIED IDEOGRAPH-4E2D)``"""
     return f"'{char}' (U+{ord(char):04X} {unicodedata.name(char, 'unnamed')})"

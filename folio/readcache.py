@@ -93,7 +93,7 @@ class ReadCache:
         digest = hashlib.sha256(tools().encode())
         digest.update(os.fsencode(file.display) + f"\0{file.body_line}\0".encode())
         digest.update(file.body.encode("utf-8", "surrogatepass") + b"\0")
-        for char, kind, font in _font_places(file.body):
+        for char, kind, font in glyphs.machine_places(file.body):
             digest.update(f"{char}\0{kind}\0{font}\0".encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
 
@@ -154,18 +154,6 @@ def tools() -> str:
             versions.append(f"{name} none")
     return "\0".join([MAGIC.decode().strip(), folio_digest(), sys.version,
                       f"pandoc {pypandoc.get_pandoc_version()} {pandoc} {binary}", *versions])
-
-
-def _font_places(text: str) -> list[tuple[str, str, str]]:
-    """(character, kind, font) of each character of ``text`` that neither the book's
-    fonts nor the shipped fallback have (``glyphs.place``), sorted."""
-    found = []
-    for char in set(text):
-        if not char.isascii():
-            kind, font = glyphs.place(char)
-            if kind not in ("book", "fallback"):
-                found.append((char, kind, font))
-    return sorted(found)
 
 
 class _PlainUnpickler(pickle.Unpickler):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import hashlib
+import importlib.metadata
 import json
 import os
 import pickle
@@ -42,6 +43,18 @@ WRITER_ARGS = ["-f", "json", "-t", "html5", "--wrap=none", "--syntax-highlightin
 BATCH_CHARACTERS = 8_000_000
 #: pandoc runs at once.
 BATCH_RUNS = 4
+
+
+#: Libraries whose version the pieces depend on, besides those of ``readcache.tools``:
+#: the code's colours (Pygments) and the PDF's formula drawings (ziamath, ziafont).
+PIECE_LIBRARIES = ("Pygments", "ziamath", "ziafont")
+
+
+def _version(name: str) -> str:
+    try:
+        return f"{name} {importlib.metadata.version(name)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{name} none"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +86,8 @@ class RenderMemo:
 
     def __init__(self, path: Path, force: bool = False) -> None:
         self.path = Path(path)
-        self.key = hashlib.sha256("\0".join([tools(), "render", *WRITER_ARGS])
+        self.key = hashlib.sha256("\0".join([tools(), "render", *WRITER_ARGS,
+                                             *map(_version, PIECE_LIBRARIES)])
                                   .encode()).hexdigest()
         self.found, self.chapters_found = ({}, {}) if force else self._load()
         self.used: dict[str, str] = {}

@@ -149,3 +149,22 @@ def test_a_damaged_chapter_entry_is_made_again(tmp_path, monkeypatch):
     fragments, made, _ = made_and_rendered(folder, RenderMemo(path))
     assert made == {"pdf": 3, "html": 0, "epub": 0}
     assert fragments == fresh
+
+
+def test_a_font_installed_since_the_last_build_makes_the_pdf_pieces_again(tmp_path,
+                                                                          monkeypatch):
+    from folio import glyphs
+    chapters = dict(CHAPTERS)
+    chapters["03-three.md"] += "\nA rune: ᚠ.\n"
+    from helpers import book_folder
+    folder = book_folder(tmp_path, chapters)
+    path = tmp_path / "memo.pickle"
+    monkeypatch.setattr(glyphs, "system_font", lambda char: "")
+    memo = RenderMemo(path)
+    before = made_and_rendered(folder, memo)[0]
+    memo.write()
+    assert "\ufffd" in before["pdf"][2], "no font has the rune: marked"
+    monkeypatch.setattr(glyphs, "system_font", lambda char: "Runic Sans")
+    after, made, _ = made_and_rendered(folder, RenderMemo(path))
+    assert made["pdf"] == 3 and "ᚠ" in after["pdf"][2]
+    assert made["html"] == 0, "the reading page leaves the browser to find a font"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from ... import glyphs
 from ...ast import RawBlock, copied, expand, stringify
 from ...diagnostics import Diagnostic
 from ...document import Document
@@ -118,7 +119,11 @@ class PdfBuilder(Builder):
         #: Per chapter, the manuscript line of each link note (``note_rule``).
         self.note_lines: list[list[int]] = []
         self.diagnostics: list[Diagnostic] = []
-        chapters = ChapterPieces(memo, document, repr((type(self).__qualname__, geometry)))
+        # A character that no font has is marked (``fit_for_print``): a font installed
+        # since the last build changes the piece of an unchanged chapter.
+        machine = glyphs.machine_places("".join(file.body for file in document.source.files))
+        chapters = ChapterPieces(memo, document, repr((type(self).__qualname__, geometry,
+                                                       machine)))
         pieces = []
         for index, chapter in enumerate(document.chapters):
             def make(index=index, chapter=chapter):
