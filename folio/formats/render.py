@@ -173,9 +173,23 @@ class ChapterPieces:
         if entry is not None:
             return Known(entry[0]), entry[1]
         blocks, extras = make()
-        text = json.dumps(strip_positions(blocks))
+        text = piece_json(blocks)
         self.memo.keep(key, piece_key(text, self.api_version), extras)
         return text, extras
+
+    def numbered(self, index: int, counter, make: Callable[[], list]):
+        """Chapter ``index``'s piece (``piece``) when its notes are numbered on from the
+        chapters before it: ``counter.value`` is the count before it, and after it
+        what ``make()`` left there, or what the memo kept."""
+        piece, counter.value = self.piece(index, lambda: (make(), counter.value),
+                                          state=counter.value,
+                                          sound=lambda value: type(value) is int)
+        return piece
+
+
+def piece_json(blocks: list) -> str:
+    """A piece as pandoc's JSON, its source positions taken out (in place)."""
+    return json.dumps(strip_positions(blocks))
 
 
 def render_pieces(pieces: list[list], api_version: list, display: str,
@@ -183,7 +197,7 @@ def render_pieces(pieces: list[list], api_version: list, display: str,
     """Render each list of blocks in ``pieces`` to an HTML fragment (with ``memo``:
     only the pieces it does not have). The pieces are used up: their source
     positions are taken out in place (a builder makes its pieces from copies)."""
-    return render_texts([json.dumps(strip_positions(piece)) for piece in pieces],
+    return render_texts([piece_json(piece) for piece in pieces],
                         api_version, display, memo)
 
 
@@ -195,8 +209,7 @@ def piece_texts(pieces: list) -> list:
     EPUB, all held until they were rendered, were 190 MB of this process's peak."""
     texts = []
     for index, piece in enumerate(pieces):
-        texts.append(piece if isinstance(piece, (str, Known))
-                     else json.dumps(strip_positions(piece)))
+        texts.append(piece if isinstance(piece, (str, Known)) else piece_json(piece))
         pieces[index] = None
     pieces.clear()
     return texts

@@ -87,12 +87,10 @@ class EpubBuilder(Builder):
                     copied(chapter.blocks)), at_end))
                 blocks = blocks + note_section(at_end.notes, epub=True,
                                                label=words["notes"], back=words["back"])
-                return _cross_file_links(blocks, document), counter.value
+                return _cross_file_links(blocks, document)
 
-            # The notes are numbered through the book (``NoteCounter``).
-            piece, counter.value = chapters.piece(index, make, state=counter.value,
-                                                  sound=lambda value: type(value) is int)
-            pieces.append(piece)
+            # The notes are numbered through the book.
+            pieces.append(chapters.numbered(index, counter, make))
         return pieces
 
     def write(self, document: Document, fragments: list[str], output: Output,

@@ -68,13 +68,10 @@ class HtmlBuilder(Builder):
                 # Each chapter's notes are a region of their own: name them apart.
                 label = f"{words['notes']}{book['colon']}{chapter.title or chapter.number}"
                 return blocks + note_section(margin.notes, epub=False, label=label,
-                                             back=words["back"]), counter.value
+                                             back=words["back"])
 
-            # The notes are numbered through the book: a chapter goes on from the count
-            # of the chapters before it.
-            piece, counter.value = chapters.piece(index, make, state=counter.value,
-                                                  sound=lambda value: type(value) is int)
-            pieces.append(piece)
+            # The notes are numbered through the book.
+            pieces.append(chapters.numbered(index, counter, make))
         return pieces
 
     def write(self, document: Document, fragments: list[str], output: Output,
