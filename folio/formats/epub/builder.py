@@ -42,6 +42,7 @@ from ..pagemap import PageMap, insert_page_markers
 from ..render import ChapterPieces, RenderMemo
 from .accessibility import Facts, is_animated, package_metadata
 from .cover import make_cover
+from .kept import Kept
 from .markup import (clean_tree, fix_ids, fix_links, image_alts, parse_chapter,
                      serialise_children, tables_have_headers)
 
@@ -96,10 +97,11 @@ class EpubBuilder(Builder):
     def write(self, document: Document, fragments: list[str], output: Output,
               given: Mapping) -> Written:
         book = book_context(document)
-        bodies = self._chapter_trees(document, fragments)
+        kept = Kept(output.cache, reuse=not output.options.get("fresh"))
+        bodies = self._chapter_trees(document, fragments, kept)
         page_map = given.get("page_map")
         pages, front = self._page_list(document, bodies, page_map)
-        cover = make_cover(document)
+        cover = make_cover(document, kept)
         files: dict[str, bytes] = {}
 
         def add(name: str, text: str) -> None:
@@ -158,6 +160,7 @@ class EpubBuilder(Builder):
         stamp = min(max(stamp, (1980, 1, 1, 0, 0, 0)), (2107, 12, 31, 23, 59, 58))
         with atomic_path(target) as temporary:
             write_zip(temporary, files, stamp)
+        kept.forget_unused()
         return Written(target)
 
     def adapt(self, files: dict[str, bytes]) -> dict[str, bytes]:
@@ -165,13 +168,19 @@ class EpubBuilder(Builder):
         ``kobo``)."""
         return files
 
-    def _chapter_trees(self, document: Document, fragments: list[str]) -> list:
-        """Every chapter parsed, made valid, with unique ids and working links."""
-        bodies = []
-        for fragment in fragments:
+    def _chapter_trees(self, document: Document, fragments: list[str],
+                       kept: Kept) -> list:
+        """Every chapter parsed, made valid (or as the last build did: ``kept``),
+        with unique ids and working links."""
+        images = set(document.images)
+
+        def parsed(fragment: str):
             body = parse_chapter(fragment)
-            clean_tree(body, set(document.images))
-            bodies.append(body)
+            clean_tree(body, images)
+            return body
+
+        bodies = [kept.tree(fragment, images, lambda f=fragment: parsed(f))
+                  for fragment in fragments]
         names = [chapter.file_name for chapter in document.chapters]
         file_ids = {name: fix_ids(body) for name, body in zip(names, bodies)}
         file_ids["title.xhtml"] = {"title-page", "imprint"}

@@ -22,6 +22,7 @@ from ...document import Document
 from ...typography import title_lines
 from ..base import FONTS_DIR
 from ..covers import cover_colours
+from .kept import Kept
 
 #: Width and height of a generated cover, in pixels.
 SIZE = (1600, 2400)
@@ -41,13 +42,16 @@ class Cover:
     name: str
 
 
-def make_cover(document: Document) -> Cover:
-    """The book's cover: the named image, else a typographic one."""
+def make_cover(document: Document, kept: Kept | None = None) -> Cover:
+    """The book's cover: the named image, else a typographic one (as the last build
+    drew it, from ``kept``, if the words on it are the same)."""
     if document.cover is not None:
         image = document.cover
         return Cover(image.data, image.media_type, image.name)
     meta = document.metadata
-    data = typographic_cover(meta.title, meta.subtitle, meta.authors, meta.publisher)
+    words = (meta.title, meta.subtitle, tuple(meta.authors), meta.publisher)
+    data = (kept.cover(words, lambda: typographic_cover(*words)) if kept is not None
+            else typographic_cover(*words))
     return Cover(data, "image/png", "cover.png")
 
 
