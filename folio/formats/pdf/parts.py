@@ -35,12 +35,14 @@ import tinycss2
 
 from .merge import FOREIGN_LINK
 
-#: Characters of print HTML a part should hold at most (about 22 A5 pages of text):
+#: Characters of print HTML a part should hold at most (about 11 A5 pages of text):
 #: an edit lays out again the part that holds it. Measured on the benchmark's
-#: 150-page book (one-word edit, 2 workers): parts of 120,000 characters, 7 s an
-#: edit and an 887 KB PDF; of 60,000, 5.5 s and 958 KB (each part keeps its own font
-#: subsets); of 30,000, 5.7 s and 1,061 KB.
-PART_CHARACTERS = 60_000
+#: 150-page book (2 workers, each size built twice so that the last build's page
+#: numbers fit its parts): parts of 60,000 characters, a full build 10.4 s, a
+#: one-word edit 3.1 s, a 958 KB PDF; of 30,000, 10.35 s, 2.6 s and 1,061 KB (each
+#: part keeps its own font subsets); of 20,000, 10.5 s, 2.65 s and 1,080 KB. On the
+#: 600-page book, 30,000 against 60,000: 34.1 against 35.2 s, 4.0 against 3.65 MB.
+PART_CHARACTERS = 30_000
 #: A longer book gets longer parts rather than more than this many: each part costs
 #: its font subsets in the PDF and its share of the merge.
 MAX_PARTS = 48
