@@ -158,3 +158,48 @@ def test_parts_prepared_where_they_are_laid_out_merge_as_the_merge_prepares_them
     assert set(headers) <= set(ids) and headers, "cells name their headers' new IDs"
     assert len(fonts) == len(plain_fonts) and len(set(fonts)) == len(fonts), "unique tags"
     assert sorted(dests) == sorted(plain_dests) == ["one", "two"]
+
+
+def test_the_merge_index_of_a_prepared_part_changes_nothing_but_the_time(tmp_path):
+    """A prepared part lists the objects the merge changes (``merge.MERGE_INDEX``):
+    the merge reads them instead of every object, and writes the same bytes as
+    without the lists; every structure element ends up under the one document
+    element, running heads (reached by the parent tree only) included."""
+    weasyprint = pytest.importorskip("weasyprint")
+    css = ("@page { @top-center { content: 'Kopf' } } "
+           "h1 { break-before: page }")
+    paths = []
+    for index in range(3):
+        body = "".join(f"<h1 id='c{index}-{n}'>K {index}.{n}</h1><p><a href='#c{index}-0'>"
+                       f"zurück</a> Text</p>" for n in range(3))
+        path = tmp_path / f"part{index}.pdf"
+        weasyprint.HTML(string=f"<html lang=de><title>t</title><style>{css}</style>{body}"
+                        ).write_pdf(path, pdf_tags=True)
+        merge.prepare_part(path, f"k{index}")
+        paths.append(path)
+    bare = []
+    for path in paths:
+        copy = path.with_name("bare-" + path.name)
+        with pikepdf.open(path) as pdf:
+            assert len(pdf.Root[merge.MERGE_INDEX].UnderDocument) > 0
+            del pdf.Root[merge.MERGE_INDEX]
+            merge._save(pdf, copy, pdf.pdf_version)
+        bare.append(copy)
+    first = [1, 4, 7]
+    merge.merge_parts(paths, tmp_path / "indexed.pdf", first_numbers=first, prepared=True)
+    merge.merge_parts(bare, tmp_path / "scanned.pdf", first_numbers=first, prepared=True)
+    assert (tmp_path / "indexed.pdf").read_bytes() == (tmp_path / "scanned.pdf").read_bytes()
+    with pikepdf.open(tmp_path / "indexed.pdf") as pdf:
+        assert merge.MERGE_INDEX not in pdf.Root
+        [document] = pdf.Root.StructTreeRoot.K
+        elements = merge._struct_elements(pdf)
+        under = [e for e in elements if e.P.objgen == document.objgen]
+        assert len(under) > len(document.K), "running heads hang from the document too"
+        assert all(e.P.objgen == document.objgen or e.P.get("/S") != "/Document"
+                   for e in elements), "no element is left under a part's document"
+        keys = [int(page.StructParents) for page in pdf.pages] + [
+            int(a.StructParent) for page in pdf.pages for a in page.obj.get("/Annots", [])]
+        tree = {int(k) for k, _ in pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
+                .items()}
+        assert len(keys) == len(set(keys)) > 9 and set(keys) == tree, \
+            "pages' and links' keys shifted part by part, each in the parent tree"

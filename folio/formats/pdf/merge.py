@@ -67,6 +67,13 @@ from .numbering import ARABIC, Run, joined
 #: (``id`` percent-encoded); the merge makes it a link to the named destination.
 #: Under the print HTML's base URL (``folio.formats.pdf.BASE_URL``), never fetched.
 FOREIGN_LINK = "https://book.folio.invalid/.folio-anchor#"
+#: A prepared part's catalogue entry listing what the merge changes in it
+#: (``prepare_part``): ``/Keyed``, the objects that hold parent-tree keys, and
+#: ``/UnderDocument``, the structure elements whose parent is the part's document
+#: element. The merge reads these few objects instead of going through all of
+#: them (two passes over every object of every part: 0.17 of the 150-page book's
+#: 0.35 s merge); the entry does not go into the merged PDF.
+MERGE_INDEX = "/FolioMergeIndex"
 
 #: Keys of the parts' catalogues taken from the first part as they are.
 CATALOG_KEYS = ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata", "/OutputIntents",
@@ -193,21 +200,52 @@ def _shift_struct_parents(pdf: pikepdf.Pdf, offset: int) -> int:
     size = max(keys, default=-1) + 1
     size = max(size, int(tree.get("/ParentTreeNextKey", 0)))
     if offset:
-        for obj in pdf.objects:
-            if isinstance(obj, (Dictionary, pikepdf.Stream)):
-                for key in ("/StructParents", "/StructParent"):
-                    if key in obj:
-                        obj[key] = int(obj[key]) + offset
+        for obj in _keyed(pdf):
+            for key in ("/StructParents", "/StructParent"):
+                if key in obj:
+                    obj[key] = int(obj[key]) + offset
     return size
+
+
+def _keyed(pdf: pikepdf.Pdf) -> list:
+    """The objects of ``pdf`` that hold a parent-tree key: from the part's
+    ``MERGE_INDEX`` if it has one, else found among all its objects."""
+    index = pdf.Root.get(MERGE_INDEX)
+    if index is not None:
+        return list(index.Keyed)
+    return [obj for obj in pdf.objects if isinstance(obj, (Dictionary, pikepdf.Stream))
+            and ("/StructParents" in obj or "/StructParent" in obj)]
+
+
+def _index_for_merge(pdf: pikepdf.Pdf) -> None:
+    """Write the part's ``MERGE_INDEX`` (one pass over its objects, in the worker
+    that laid it out)."""
+    tree = pdf.Root.StructTreeRoot
+    documents = {kid.objgen for kid in _as_list(tree.get("/K"))
+                 if isinstance(kid, Dictionary) and kid.get("/S") == Name.Document}
+    keyed, under = Array(), Array()
+    for obj in pdf.objects:
+        if not isinstance(obj, (Dictionary, pikepdf.Stream)):
+            continue
+        if "/StructParents" in obj or "/StructParent" in obj:
+            keyed.append(obj)
+        if _is_struct_element(obj):
+            parent = obj.get("/P")
+            if parent.is_indirect and parent.objgen in documents:
+                under.append(obj)
+    pdf.Root[MERGE_INDEX] = Dictionary(Keyed=keyed, UnderDocument=under)
 
 
 def _struct_elements(pdf: pikepdf.Pdf) -> list[Dictionary]:
     """Every structure element of ``pdf`` (WeasyPrint 70 writes each as an object of
     its own), in the file's order: one pass over the objects in qpdf, which is many
     times faster than walking the tree through pikepdf."""
-    return [obj for obj in pdf.objects
-            if isinstance(obj, Dictionary) and "/S" in obj and "/P" in obj
-            and "/Subtype" not in obj and obj.get("/Type") in (None, Name.StructElem)]
+    return [obj for obj in pdf.objects if _is_struct_element(obj)]
+
+
+def _is_struct_element(obj) -> bool:
+    return (isinstance(obj, Dictionary) and "/S" in obj and "/P" in obj
+            and "/Subtype" not in obj and obj.get("/Type") in (None, Name.StructElem))
 
 
 def _unique_struct_ids(pdf: pikepdf.Pdf, part: str) -> dict[str, str]:
@@ -310,6 +348,7 @@ def prepare_part(path: Path, name: str, foreign_link: str = FOREIGN_LINK) -> Non
         _unique_struct_ids(pdf, name)
         _foreign_links_to_dests(pdf, foreign_link)
         _retag_font_subsets(pdf, name)
+        _index_for_merge(pdf)
         _save(pdf, path, pdf.pdf_version)
 
 
@@ -485,7 +524,7 @@ def _join_structure(merged: pikepdf.Pdf, sources: list[pikepdf.Pdf], offsets: li
         for key, value in sorted(ids):
             id_tree[key] = value
         struct_root.IDTree = id_tree.obj
-    _reparent(merged, document, part_documents)
+    _reparent(merged, sources, document, part_documents)
 
 
 def _join_destinations(merged: pikepdf.Pdf, sources: list[pikepdf.Pdf]
@@ -540,11 +579,20 @@ def _as_list(value) -> list:
     return list(value) if isinstance(value, Array) else [value]
 
 
-def _reparent(merged: pikepdf.Pdf, document, part_documents: set) -> None:
+def _reparent(merged: pikepdf.Pdf, sources: list[pikepdf.Pdf], document,
+              part_documents: set) -> None:
     """Make every structure element whose parent was a part's document element a
     child of the book's one: its kids, and also the elements that only the parent
-    tree reaches (WeasyPrint's running heads and page numbers)."""
-    for element in _struct_elements(merged):
+    tree reaches (WeasyPrint's running heads and page numbers). The parts' own
+    lists (``MERGE_INDEX``) name them: their copies (qpdf gives back the copy it
+    made of an object already copied) are changed; without them, every structure
+    element of the merged PDF is looked at."""
+    if all(MERGE_INDEX in source.Root for source in sources):
+        elements = [merged.copy_foreign(element) for source in sources
+                    for element in source.Root[MERGE_INDEX].UnderDocument]
+    else:
+        elements = _struct_elements(merged)
+    for element in elements:
         parent = element.get("/P")
         if parent.is_indirect and parent.objgen in part_documents \
                 and element.objgen != document.objgen:
