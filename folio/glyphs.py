@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import shutil
+import struct
 import subprocess
 import unicodedata
 from pathlib import Path
@@ -26,9 +27,66 @@ FALLBACK_NAME = "Droid Sans Fallback"
 
 @functools.lru_cache(maxsize=None)
 def _cmap(name: str) -> frozenset[int]:
+    """The code points ``name`` has a glyph for (what fontTools' ``getBestCmap`` maps)."""
     from fontTools.ttLib import TTFont
 
-    return frozenset(TTFont(FONTS / name, lazy=True).getBestCmap())
+    font = TTFont(FONTS / name, lazy=True)
+    try:
+        return _best_cmap_codes(font.reader["cmap"])
+    except (ValueError, struct.error, KeyError):
+        return frozenset(font.getBestCmap())
+
+
+#: The Unicode subtables in the order fontTools and HarfBuzz prefer them.
+_UNICODE_SUBTABLES = ((3, 10), (0, 6), (0, 4), (3, 1), (0, 3), (0, 2), (0, 1), (0, 0))
+
+
+def _best_cmap_codes(table: bytes) -> frozenset[int]:
+    """The code points of the preferred Unicode subtable of a ``cmap`` table, read
+    from its bytes (formats 4 and 12; ValueError for another). fontTools builds a
+    glyph name for every glyph to answer the same: 0.08 s for Droid Sans Fallback's
+    28,600 characters, on the way of every build's PDF (``machine_places``)."""
+    _version, count = struct.unpack_from(">HH", table, 0)
+    offsets = {}
+    for index in range(count):
+        platform, encoding, offset = struct.unpack_from(">HHL", table, 4 + 8 * index)
+        offsets.setdefault((platform, encoding), offset)
+    offset = next((offsets[key] for key in _UNICODE_SUBTABLES if key in offsets), None)
+    if offset is None:
+        raise ValueError("no Unicode subtable")
+    kind = struct.unpack_from(">H", table, offset)[0]
+    codes: set[int] = set()
+    if kind == 4:
+        segments = struct.unpack_from(">H", table, offset + 6)[0] // 2
+        base = offset + 14
+        ends = struct.unpack_from(f">{segments}H", table, base)
+        starts = struct.unpack_from(f">{segments}H", table, base + 2 * segments + 2)
+        deltas = struct.unpack_from(f">{segments}H", table, base + 4 * segments + 2)
+        range_at = base + 6 * segments + 2
+        ranges = struct.unpack_from(f">{segments}H", table, range_at)
+        for i in range(segments - 1):  # the last segment is 0xFFFF's
+            for code in range(starts[i], ends[i] + 1):
+                if ranges[i] == 0:
+                    glyph = (code + deltas[i]) & 0xFFFF
+                else:
+                    at = range_at + 2 * i + ranges[i] + 2 * (code - starts[i])
+                    glyph = struct.unpack_from(">H", table, at)[0]
+                    glyph = (glyph + deltas[i]) & 0xFFFF if glyph else 0
+                if glyph:  # a missing glyph does not undo an earlier segment's
+                    codes.add(code)
+    elif kind == 12:
+        groups = struct.unpack_from(">L", table, offset + 12)[0]
+        last = 0
+        for i in range(groups):
+            start, end, glyph = struct.unpack_from(">LLL", table, offset + 16 + 12 * i)
+            end = min(end, 0x10FFFF)
+            if start > end or start < last:
+                continue
+            last = end
+            codes.update(range(start + (glyph == 0), end + 1))
+    else:
+        raise ValueError(f"cmap format {kind}")
+    return frozenset(codes)
 
 
 def in_book_fonts(char: str) -> bool:
