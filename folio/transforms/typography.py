@@ -36,6 +36,9 @@ def localise_quotes(blocks: list, lang: str) -> list:
 
 #: Nodes whose content is not text to set.
 _LEAVE = {"Code", "CodeBlock", "RawInline", "RawBlock", "Math"}
+#: The inlines that are text to set (a run of inlines holds one of them).
+_TEXT = frozenset({"Str", "Space", "SoftBreak"})
+_CONTAINERS = (list, dict)
 #: A word that is an address: set as it is.
 _ADDRESS = re.compile(r"://|^www\.|^mailto:|\S@\S")
 _TOKEN = re.compile(f"({OBJECT})|({BREAK})|( )|(\n)|([^ \n{OBJECT}{BREAK}]+)")
@@ -80,20 +83,20 @@ def typeset_blocks(blocks: list, lang: str) -> list:
         return out
 
     def descend(tree):
-        if isinstance(tree, list):
-            items = [descend(item) for item in tree]
-            if any(isinstance(item, dict) and item.get("t") in ("Str", "Space", "SoftBreak")
-                   for item in items):
+        if type(tree) is list:
+            # Strings and numbers (a Str's text, attributes) are only passed on.
+            items = [descend(item) if type(item) in _CONTAINERS else item for item in tree]
+            if any(type(item) is dict and item.get("t") in _TEXT for item in items):
                 return run(items)
             return items
-        if isinstance(tree, dict) and "t" in tree:
-            if tree["t"] in _LEAVE or "c" not in tree:
+        if type(tree) is dict and "t" in tree:
+            kind = tree["t"]
+            if kind in _LEAVE or kind in _TEXT or "c" not in tree:
                 return tree
-            if tree["t"] == "Link" and _ADDRESS.search(_text(tree["c"][1])):
+            if kind == "Link" and _ADDRESS.search(_text(tree["c"][1])):
                 return tree  # <https://…>: the address is the text
-            tree["c"] = descend(tree["c"])
-        elif isinstance(tree, dict):
-            return tree
+            if type(tree["c"]) in _CONTAINERS:
+                tree["c"] = descend(tree["c"])
         return tree
 
     return descend(blocks)
