@@ -43,6 +43,11 @@ WRITER_ARGS = ["-f", "json", "-t", "html5", "--wrap=none", "--syntax-highlightin
 BATCH_CHARACTERS = 8_000_000
 #: pandoc runs at once.
 BATCH_RUNS = 4
+#: JSON characters from which the pieces are rendered in more than one run, one per
+#: core: pandoc starts in about 0.07 s and renders some 5 million characters a
+#: second. The 150-page bench book's PDF pieces (2 million) took 0.40 s in one run,
+#: 0.27 s in two, on the way to the PDF's first part.
+RUN_CHARACTERS = 500_000
 
 
 #: Libraries whose version the pieces depend on, besides those of ``readcache.tools``:
@@ -225,7 +230,9 @@ def render_texts(texts: list, api_version: list, display: str,
     known = {i: memo.found[key] for i, key in enumerate(keys) if key in memo.found} \
         if memo is not None else {}
     todo = [index for index in range(len(texts)) if index not in known]
-    batches = even_batches([len(texts[index]) for index in todo], BATCH_CHARACTERS)
+    sizes = [len(texts[index]) for index in todo]
+    cores = min(BATCH_RUNS, os.cpu_count() or 1, sum(sizes) // RUN_CHARACTERS)
+    batches = even_batches(sizes, BATCH_CHARACTERS, cores)
     batches = [[todo[i] for i in batch] for batch in batches]
 
     def render(batch: list[int]) -> list[str]:
@@ -258,14 +265,15 @@ def render_texts(texts: list, api_version: list, display: str,
     return [done[index] for index in range(len(texts))]
 
 
-def even_batches(sizes: list[int], limit: int) -> list[list[int]]:
-    """The indexes of ``sizes`` in runs, in order: as few runs as ``limit`` allows,
-    of about even size (a piece longer than ``limit`` alone). pandoc's memory grows
-    with its run: the 600-page book's PDF pieces (8.2 million characters) went into
-    one run of 8 million and one of 0.2 (pandoc at 322 MB, the build's largest
-    process); two of 4.1 take less."""
+def even_batches(sizes: list[int], limit: int, at_least: int = 1) -> list[list[int]]:
+    """The indexes of ``sizes`` in runs, in order: as few runs as ``limit`` allows
+    (and ``at_least``, while there are pieces enough), of about even size (a piece
+    longer than ``limit`` alone). pandoc's memory grows with its run: the 600-page
+    book's PDF pieces (8.2 million characters) went into one run of 8 million and
+    one of 0.2 (pandoc at 322 MB, the build's largest process); two of 4.1 take
+    less."""
     total = sum(sizes)
-    count = max(1, -(-total // limit))
+    count = max(1, -(-total // limit), min(at_least, len(sizes)))
     while True:
         share = max(1, total / count)
         batches: list[list[int]] = [[] for _ in range(count)]

@@ -67,3 +67,22 @@ def test_batches_are_as_few_as_the_limit_allows_and_about_even():
     assert len(batches) == 2 and max(totals) - min(totals) <= 140_000
     assert render.even_batches([9, 1, 1], 5) == [[0], [1, 2]], "a long piece alone"
     assert render.even_batches([1] * 4, 8) == [[0, 1, 2, 3]]
+
+
+def test_enough_text_is_rendered_in_a_run_per_core(monkeypatch):
+    """Pieces of more than ``RUN_CHARACTERS`` go to one pandoc run per core, evenly
+    and in order; what comes back is what one run gives."""
+    assert render.even_batches([1] * 6, 100, at_least=2) == [[0, 1, 2], [3, 4, 5]]
+    assert render.even_batches([1], 100, at_least=4) == [[0]], "no run without a piece"
+    runs = []
+    real = render.run_pandoc
+    monkeypatch.setattr(render, "run_pandoc",
+                        lambda args, text, display: runs.append(1) or real(args, text, display))
+    api = [1, 23, 1]
+    pieces = [[{"t": "Para", "c": [{"t": "Str", "c": f"piece{n}"}]}] for n in range(8)]
+    one = render_pieces(pieces, api, "book.md")
+    assert len(runs) == 1
+    monkeypatch.setattr(render, "RUN_CHARACTERS", 100)
+    monkeypatch.setattr(render.os, "cpu_count", lambda: 2)
+    assert render_pieces(pieces, api, "book.md") == one
+    assert len(runs) == 3, "two runs for two cores"
