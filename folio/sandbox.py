@@ -248,11 +248,28 @@ class Workers:
     at a time, the longest jobs first when their sizes are given; and a ``finisher``,
     a child kept for the job that gathers their results (``finish``)."""
 
-    def __init__(self, children: list[Child], finisher: Child | None = None) -> None:
+    def __init__(self, children: list[Child], finisher: Child | None = None,
+                 preload: tuple[str, ...] = ()) -> None:
         self.children = children
         self.finisher = finisher
+        #: Modules the children import when told (``load``), not when forked.
+        self.preload = preload
         #: Done when the first jobs are handed out (``map`` is first called).
         self.started: concurrent.futures.Future = concurrent.futures.Future()
+
+    def load(self) -> None:
+        """Have every child import ``preload`` now, in the background (each child's
+        first job waits for it): when the reading no longer needs the cores."""
+        if not self.preload:
+            return
+
+        def run(child: Child) -> None:
+            with contextlib.suppress(BuildError):  # a later job says what went wrong
+                child.run(import_modules, self.preload)
+
+        for child in self.children:
+            threading.Thread(target=run, args=(child,), daemon=True).start()
+        self.preload = ()
 
     def map(self, jobs: list[tuple], sizes: list[float] | None = None) -> list:
         """The result of each ``(function, args)`` job, in the order given; the first
@@ -346,15 +363,21 @@ def _become_child(parent: int, scratch: str) -> None:
             os._exit(1)
 
 
-def _serve(job_read: int, result_write: int, preload: tuple[str, ...], handler=None) -> int:
-    """Load ``preload``, then run each job that comes and send its outcome back,
-    until the parent closes the pipe."""
+def import_modules(modules: tuple[str, ...]) -> None:
+    """Import ``modules`` (those that can be: a job that needs a missing one says
+    so). Sent as a job (``Workers.load``), it sets no memory cap."""
     import importlib
-    for module in preload:
+    for module in modules:
         try:
             importlib.import_module(module)
         except Exception:  # noqa: BLE001 - the job will say what is missing
             pass
+
+
+def _serve(job_read: int, result_write: int, preload: tuple[str, ...], handler=None) -> int:
+    """Load ``preload``, then run each job that comes and send its outcome back,
+    until the parent closes the pipe."""
+    import_modules(preload)
     capped = False
     with os.fdopen(job_read, "rb") as jobs, os.fdopen(result_write, "wb") as results:
         while True:
@@ -362,6 +385,12 @@ def _serve(job_read: int, result_write: int, preload: tuple[str, ...], handler=N
             if len(head) < 8:
                 return 0  # no more jobs
             memory_mib, function, args = pickle.loads(jobs.read(int.from_bytes(head, "big")))
+            if function is import_modules:  # before the first job: not under its cap
+                import_modules(*args)
+                data = pickle.dumps(("ok", None))
+                results.write(len(data).to_bytes(8, "big") + data)
+                results.flush()
+                continue
             if not capped:
                 _cap_memory(memory_mib)
                 capped = True
