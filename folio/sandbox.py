@@ -52,6 +52,9 @@ LAYOUT_TIMEOUT = 300.0
 #: MiB the layout may allocate beyond what the child held when it got its job
 #: (about 1.1 MB a page).
 LAYOUT_MEMORY = 6 * 1024
+#: Seconds a child may take to import its libraries (``Workers.load``): not the
+#: layout's limit, which a test or a user may set below an import's time.
+IMPORT_TIMEOUT = 120.0
 #: Prefix of a child's temporary folder; the parent's pid follows it.
 SCRATCH_PREFIX = "folio-child-"
 #: Errors of a full or broken disk, which the parent reports as such.
@@ -265,7 +268,7 @@ class Workers:
 
         def run(child: Child) -> None:
             with contextlib.suppress(BuildError):  # a later job says what went wrong
-                child.run(import_modules, self.preload)
+                child.run(import_modules, self.preload, timeout=IMPORT_TIMEOUT)
 
         for child in self.children:
             threading.Thread(target=run, args=(child,), daemon=True).start()

@@ -3,6 +3,7 @@ their results (the PDF's merge) in a child of its own, forked while this process
 was small."""
 
 import os
+import time
 
 from folio.formats.pdf.builder import PdfBuilder
 from folio.pipeline import _isolated_children
@@ -34,3 +35,26 @@ def test_the_pdf_keeps_a_merging_child_only_when_it_lays_out_in_parts():
         with _isolated_children([PdfBuilder()], "book", {"layout_workers": count}) as made:
             assert len(made["pdf"].children) == count
             assert (made["pdf"].finisher is not None) is finisher
+
+
+def _imported(name: str) -> bool:
+    import sys
+    return name in sys.modules
+
+
+def test_children_import_their_libraries_only_when_told(monkeypatch):
+    """``Workers.load``: the layout children import WeasyPrint when the reading
+    leaves them a core, not when forked; the import is no layout job (the layout's
+    time limit, set lower than an import takes, does not stop it)."""
+    monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "0.001")
+    with _isolated_children([PdfBuilder()], "book", {"layout_workers": 2}) as made:
+        pool = made["pdf"]
+        assert pool.preload == ("weasyprint",)
+        monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "60")
+        assert pool.map([(_imported, ("weasyprint",))] * 2) == [False, False]
+        monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "0.001")
+        pool.load()
+        time.sleep(0.5)  # the imports have begun under the short limit
+        monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "60")
+        assert pool.map([(_imported, ("weasyprint",))] * 2) == [True, True]
+        assert all(child.pid for child in pool.children), "no child was stopped"

@@ -169,9 +169,10 @@ class EpubBuilder(Builder):
         return files
 
     def _chapter_trees(self, document: Document, fragments: list[str],
-                       kept: Kept) -> list:
+                       kept: Kept | None = None) -> list:
         """Every chapter parsed, made valid (or as the last build did: ``kept``),
         with unique ids and working links."""
+        kept = kept if kept is not None else Kept(None)
         images = set(document.images)
 
         def parsed(fragment: str):
