@@ -42,19 +42,21 @@ def _imported(name: str) -> bool:
     return name in sys.modules
 
 
-def test_children_import_their_libraries_only_when_told(monkeypatch):
-    """``Workers.load``: the layout children import WeasyPrint when the reading
-    leaves them a core, not when forked; the import is no layout job (the layout's
-    time limit, set lower than an import takes, does not stop it)."""
-    monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "0.001")
+def test_children_import_their_libraries_only_when_told(monkeypatch, tmp_path):
+    """``Workers.load``: the layout children import their libraries (WeasyPrint) when
+    the reading leaves them a core, not when forked; the import is no layout job (the
+    layout's time limit, set lower than an import takes, does not stop it)."""
+    probe = "folio_slow_probe"  # a library that takes 0.3 s to import
+    (tmp_path / f"{probe}.py").write_text("import time\ntime.sleep(0.3)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "0.1")
     with _isolated_children([PdfBuilder()], "book", {"layout_workers": 2}) as made:
         pool = made["pdf"]
         assert pool.preload == ("weasyprint",)
-        monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "60")
-        assert pool.map([(_imported, ("weasyprint",))] * 2) == [False, False]
-        monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "0.001")
+        pool.preload = (probe,)
+        assert pool.map([(_imported, (probe,))] * 2) == [False, False]
         pool.load()
-        time.sleep(0.5)  # the imports have begun under the short limit
+        time.sleep(0.05)  # the imports have begun under the layout's limit of 0.1 s
         monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "60")
-        assert pool.map([(_imported, ("weasyprint",))] * 2) == [True, True]
+        assert pool.map([(_imported, (probe,))] * 2) == [True, True]
         assert all(child.pid for child in pool.children), "no child was stopped"
