@@ -120,8 +120,9 @@ def element_of(plain) -> ET.Element:
     """The element ``plain_of`` gave ``plain``; TypeError or ValueError if it is
     not one."""
     tag, attributes, text, tail, children = plain
-    if not isinstance(tag, str) or not all(isinstance(value, str) for pair in attributes for value in pair) \
-            or not all(isinstance(value, (str, type(None))) for value in (text, tail)):
+    strings = [tag, *(value for pair in attributes for value in pair)]
+    if not all(isinstance(value, str) for value in strings) \
+            or not all(value is None or isinstance(value, str) for value in (text, tail)):
         raise TypeError("not a kept tree")
     element = ET.Element(tag, dict(attributes))
     element.text, element.tail = text, tail
