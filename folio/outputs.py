@@ -30,6 +30,7 @@ import errno
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import threading
@@ -94,14 +95,18 @@ def atomic_path(target: Path):
     if _switching is not None and target.is_relative_to(_switching):
         folder = _switching.parent
         name = "_".join(target.relative_to(_switching.parent).parts)
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}-",
-                                             suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise output_error(error, target) from None
-    os.close(handle)
+    # The name is chosen before the file is made, inside the block that removes it:
+    # an interrupt (Ctrl-C, SIGTERM) right after the file appears must not leave it
+    # behind, as one inside ``tempfile.mkstemp`` did.
+    temporary = str(folder / f".{name}.{os.getpid()}-{secrets.token_hex(8)}.tmp")
     journal = _journal
+    ours = True
     try:
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except OSError as error:
+            ours = error.errno != errno.EEXIST  # another's file is not removed below
+            raise output_error(error, target) from None
         if journal is not None:  # listed at once: a child killed mid-write leaves no litter
             _note(journal, [temporary])
         yield Path(temporary)
@@ -114,8 +119,9 @@ def atomic_path(target: Path):
         if targets is not None:
             targets.append(target)
     except BaseException as failure:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
+        if ours:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
         if isinstance(failure, OSError) and failure.errno in CAUSES:
             raise output_error(failure, target) from None
         raise

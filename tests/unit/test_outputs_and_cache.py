@@ -24,6 +24,26 @@ def test_a_file_is_replaced_in_one_step(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["book.epub"]
 
 
+def test_an_interrupt_as_the_temporary_file_appears_leaves_nothing(tmp_path, monkeypatch):
+    """Ctrl-C or SIGTERM right after the temporary file is made (a CI run's test
+    sent SIGTERM as soon as it saw the file, and ``tempfile.mkstemp`` had not yet
+    returned): the file goes, the target stays as it was."""
+    target = tmp_path / "cache" / "entry.pickle"
+    write_text(target, "old")
+    real_close = os.close
+
+    def close_then_interrupt(fd):
+        real_close(fd)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "close", close_then_interrupt)
+            write_text(target, "new")
+    assert [p.name for p in target.parent.iterdir()] == ["entry.pickle"]
+    assert target.read_text() == "old"
+
+
 def test_a_failed_block_leaves_every_earlier_file(tmp_path):
     epub, pdf = tmp_path / "book.epub", tmp_path / "book.pdf"
     write_text(epub, "old epub")
