@@ -105,7 +105,7 @@ def atomic_path(target: Path):
         try:
             os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except OSError as error:
-            ours = error.errno != errno.EEXIST  # another's file is not removed below
+            ours = False  # not made (a name that exists is another's file)
             raise output_error(error, target) from None
         if journal is not None:  # listed at once: a child killed mid-write leaves no litter
             _note(journal, [temporary])
@@ -120,7 +120,7 @@ def atomic_path(target: Path):
             targets.append(target)
     except BaseException as failure:
         if ours:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # gone, or the disk became read-only
                 os.unlink(temporary)
         if isinstance(failure, OSError) and failure.errno in CAUSES:
             raise output_error(failure, target) from None
