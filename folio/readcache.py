@@ -146,14 +146,18 @@ def tools() -> str:
         binary = f"{info.st_size}:{info.st_mtime_ns}"
     except OSError:
         binary = ""
-    versions = []
-    for name in LIBRARIES:
-        try:
-            versions.append(f"{name} {importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            versions.append(f"{name} none")
     return "\0".join([MAGIC.decode().strip(), folio_digest(), sys.version,
-                      f"pandoc {pypandoc.get_pandoc_version()} {pandoc} {binary}", *versions])
+                      f"pandoc {pypandoc.get_pandoc_version()} {pandoc} {binary}",
+                      *map(library_version, LIBRARIES)])
+
+
+def library_version(name: str) -> str:
+    """``name`` and its installed version ("none" when it is not installed): what a
+    cache key says of a library its entries depend on."""
+    try:
+        return f"{name} {importlib.metadata.version(name)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{name} none"
 
 
 class _PlainUnpickler(pickle.Unpickler):

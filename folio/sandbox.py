@@ -390,9 +390,7 @@ def _serve(job_read: int, result_write: int, preload: tuple[str, ...], handler=N
             memory_mib, function, args = pickle.loads(jobs.read(int.from_bytes(head, "big")))
             if function is import_modules:  # before the first job: not under its cap
                 import_modules(*args)
-                data = pickle.dumps(("ok", None))
-                results.write(len(data).to_bytes(8, "big") + data)
-                results.flush()
+                _send(results, pickle.dumps(("ok", None)))
                 continue
             if not capped:
                 _cap_memory(memory_mib)
@@ -414,10 +412,15 @@ def _serve(job_read: int, result_write: int, preload: tuple[str, ...], handler=N
                 data = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
             except MemoryError:
                 data = pickle.dumps(("memory",))
-            results.write(len(data).to_bytes(8, "big") + data)
-            results.flush()
+            _send(results, data)
             del outcome, data, function, args
             gc.collect()  # the job's cycles go now, and with them its temporary files
+
+
+def _send(results, data: bytes) -> None:
+    """One pickled outcome to the parent: its length, then its bytes."""
+    results.write(len(data).to_bytes(8, "big") + data)
+    results.flush()
 
 
 def _failure(error: BaseException) -> tuple:

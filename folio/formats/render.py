@@ -16,7 +16,6 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import hashlib
-import importlib.metadata
 import json
 import os
 import pickle
@@ -28,7 +27,7 @@ from pathlib import Path
 from ..ast import RawBlock
 from ..outputs import write_bytes
 from ..parse import run_pandoc, strip_positions
-from ..readcache import pack, tools, unpack
+from ..readcache import library_version, pack, tools, unpack
 from ..safety import sanitise_fragment
 
 #: A marker no manuscript can contain: it changes with every run.
@@ -53,13 +52,6 @@ RUN_CHARACTERS = 500_000
 #: Libraries whose version the pieces depend on, besides those of ``readcache.tools``:
 #: the code's colours (Pygments) and the PDF's formula drawings (ziamath, ziafont).
 PIECE_LIBRARIES = ("Pygments", "ziamath", "ziafont")
-
-
-def _version(name: str) -> str:
-    try:
-        return f"{name} {importlib.metadata.version(name)}"
-    except importlib.metadata.PackageNotFoundError:
-        return f"{name} none"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,7 +84,7 @@ class RenderMemo:
     def __init__(self, path: Path, force: bool = False) -> None:
         self.path = Path(path)
         self.key = hashlib.sha256("\0".join([tools(), "render", *WRITER_ARGS,
-                                             *map(_version, PIECE_LIBRARIES)])
+                                             *map(library_version, PIECE_LIBRARIES)])
                                   .encode()).hexdigest()
         self.found, self.chapters_found = ({}, {}) if force else self._load()
         self.used: dict[str, str] = {}

@@ -20,25 +20,17 @@ removed; under ``--force`` nothing is taken from them (what is made is kept).
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import os
 from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from ...outputs import write_bytes
-from ...readcache import pack, tools, unpack
+from ...readcache import library_version, pack, tools, unpack
 
 #: The libraries an entry depends on besides folio and pandoc.
 KEPT_LIBRARIES = ("tinyhtml5", "Pillow")
 _SUFFIX = ".kept"
-
-
-def _version(name: str) -> str:
-    try:
-        return f"{name} {importlib.metadata.version(name)}"
-    except importlib.metadata.PackageNotFoundError:
-        return f"{name} none"
 
 
 class Kept:
@@ -48,7 +40,7 @@ class Kept:
         self.folder = Path(folder) if folder is not None else None
         self.reuse = reuse
         self.key = hashlib.sha256("\0".join([tools(), "epub-kept",
-                                             *map(_version, KEPT_LIBRARIES)])
+                                             *map(library_version, KEPT_LIBRARIES)])
                                   .encode()).hexdigest()
         self.used: set[str] = set()
 
