@@ -181,7 +181,7 @@ def test_the_merge_index_of_a_prepared_part_changes_nothing_but_the_time(tmp_pat
     for path in paths:
         copy = path.with_name("bare-" + path.name)
         with pikepdf.open(path) as pdf:
-            assert len(pdf.Root[merge.MERGE_INDEX].UnderDocument) > 0
+            assert len(pdf.Root[merge.MERGE_INDEX].Keyed) > 0
             del pdf.Root[merge.MERGE_INDEX]
             merge._save(pdf, copy, pdf.pdf_version)
         bare.append(copy)

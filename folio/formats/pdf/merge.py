@@ -2,14 +2,16 @@
 into one PDF, as if the book had been laid out in one go.
 
 A long book is laid out in parts (runs of whole chapters), one worker process per
-part; each part is a complete WeasyPrint PDF. ``merge_parts`` joins them with
-pikepdf (qpdf) and keeps what the one-process PDF has:
+part; each part is a complete WeasyPrint PDF. ``merge_parts`` reads them with
+pikepdf (qpdf), one part at a time, writes each part's objects under new numbers
+as soon as it reaches them (``writer``), and keeps what the one-process PDF has:
 
 - pages in order, each with its own resources (fonts, images, colour spaces stay
   per part: every part embeds its own font subsets, renamed so that no two
   different subsets share a subset tag);
 - one structure tree: the kids of every part's ``/Document`` element under one
-  ``/Document`` element, the parent trees joined into one number tree with the
+  ``/Document`` element (every reference to a part's document element, its
+  running heads' ``/P`` too, is written as one to the book's), the parent trees joined into one number tree with the
   keys of part *k* shifted past those of the parts before it (page
   ``/StructParents``, annotation ``/StructParent`` and any XObject's
   ``/StructParents`` shifted alike), role maps, class maps and ID trees joined,
@@ -25,6 +27,12 @@ pikepdf (qpdf) and keeps what the one-process PDF has:
   part's first page, in each part's style (roman for the front matter);
 - byte-reproducible output: same parts, same bytes (no time stamp, a file ID
   computed from the content, no linearisation).
+
+Why not qpdf's own writer: it writes a PDF it holds whole, and a merge in it held
+every object of every part twice, the parts' and the copies (the 2,500-page bench
+book: 310,000 objects, 950 MB, the build's largest process). Written as it is
+read, the merge of that book stays near 110 MB and takes about as long (5 s).
+qpdf would do when it can write objects of a document it does not hold.
 
 WeasyPrint 70 writes (see REPORT.md for the evidence):
 
@@ -53,7 +61,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
@@ -62,18 +69,20 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, String
 
 from .numbering import ARABIC, Run, joined
+from .writer import PdfWriter, Renumbered
 
 #: The part's HTML links to an anchor of another part as ``FOREIGN_LINK + id``
 #: (``id`` percent-encoded); the merge makes it a link to the named destination.
 #: Under the print HTML's base URL (``folio.formats.pdf.BASE_URL``), never fetched.
 FOREIGN_LINK = "https://book.folio.invalid/.folio-anchor#"
 #: A prepared part's catalogue entry listing what the merge changes in it
-#: (``prepare_part``): ``/Keyed``, the objects that hold parent-tree keys, and
-#: ``/UnderDocument``, the structure elements whose parent is the part's document
-#: element. The merge reads these few objects instead of going through all of
-#: them (two passes over every object of every part: 0.17 of the 150-page book's
-#: 0.35 s merge); the entry does not go into the merged PDF.
+#: (``prepare_part``): ``/Keyed``, the objects that hold parent-tree keys. The merge
+#: reads these few objects instead of going through all of them; the entry does
+#: not go into the merged PDF.
 MERGE_INDEX = "/FolioMergeIndex"
+
+#: Entries per leaf of the number and name trees the merge writes.
+TREE_LEAF = 64
 
 #: Keys of the parts' catalogues taken from the first part as they are.
 CATALOG_KEYS = ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata", "/OutputIntents",
@@ -147,16 +156,6 @@ def _name_tree_items(pdf: pikepdf.Pdf) -> list[tuple[str, pikepdf.Object]]:
     return items
 
 
-def _copy(merged: pikepdf.Pdf, source: pikepdf.Pdf, obj):
-    """``obj`` of ``source`` copied into ``merged``: scalars as they are, direct
-    dictionaries and arrays made indirect first (qpdf copies only indirect ones)."""
-    if obj.is_indirect:
-        return merged.copy_foreign(obj)
-    if isinstance(obj, (Dictionary, Array, pikepdf.Stream)):
-        return merged.copy_foreign(source.make_indirect(obj))
-    return obj
-
-
 def _subset_tag(seed: bytes) -> str:
     """Six capital letters from ``seed``, as a font subset tag."""
     digest = hashlib.md5(seed, usedforsecurity=False).digest()
@@ -213,6 +212,10 @@ def _keyed(pdf: pikepdf.Pdf) -> list:
     index = pdf.Root.get(MERGE_INDEX)
     if index is not None:
         return list(index.Keyed)
+    return _find_keyed(pdf)
+
+
+def _find_keyed(pdf: pikepdf.Pdf) -> list:
     return [obj for obj in pdf.objects if isinstance(obj, (Dictionary, pikepdf.Stream))
             and ("/StructParents" in obj or "/StructParent" in obj)]
 
@@ -220,20 +223,7 @@ def _keyed(pdf: pikepdf.Pdf) -> list:
 def _index_for_merge(pdf: pikepdf.Pdf) -> None:
     """Write the part's ``MERGE_INDEX`` (one pass over its objects, in the worker
     that laid it out)."""
-    tree = pdf.Root.StructTreeRoot
-    documents = {kid.objgen for kid in _as_list(tree.get("/K"))
-                 if isinstance(kid, Dictionary) and kid.get("/S") == Name.Document}
-    keyed, under = Array(), Array()
-    for obj in pdf.objects:
-        if not isinstance(obj, (Dictionary, pikepdf.Stream)):
-            continue
-        if "/StructParents" in obj or "/StructParent" in obj:
-            keyed.append(obj)
-        if _is_struct_element(obj):
-            parent = obj.get("/P")
-            if parent.is_indirect and parent.objgen in documents:
-                under.append(obj)
-    pdf.Root[MERGE_INDEX] = Dictionary(Keyed=keyed, UnderDocument=under)
+    pdf.Root[MERGE_INDEX] = Dictionary(Keyed=Array(_find_keyed(pdf)))
 
 
 def _struct_elements(pdf: pikepdf.Pdf) -> list[Dictionary]:
@@ -322,19 +312,6 @@ def _page_labels(first_numbers: Sequence[int], styles: Sequence[str],
     return joined(pages)
 
 
-def _blank_page(pdf: pikepdf.Pdf, like: pikepdf.Page, key: int) -> pikepdf.Dictionary:
-    """An empty page of the size of ``like``, as WeasyPrint lays out a blank page
-    whose margin boxes say nothing (CSS ``:blank``): no content, no marked content.
-    It has parent-tree key ``key`` (an empty array there)."""
-    page = Dictionary(Type=Name.Page, Resources=Dictionary(), Tabs=Name.S,
-                      StructParents=key,
-                      Contents=pdf.make_stream(b""))
-    for box in ("/MediaBox", "/TrimBox", "/BleedBox", "/CropBox"):
-        if box in like.obj:
-            page[box] = Array(list(like.obj[box]))
-    return pdf.make_indirect(page)
-
-
 # --- the merge ----------------------------------------------------------------------
 
 
@@ -373,6 +350,11 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
     file ID the merged PDF takes (the build's date is in it, in no part); default:
     the first part's.
     ``prepared``: every part went through ``prepare_part``.
+
+    One part is open at a time: its objects are written (``writer``) as soon as
+    they are reached, and only what joins the parts (page list, parent-tree
+    entries, named destinations, top-level bookmarks) is held until the end, so
+    that memory grows with the longest part, not with the book.
     """
     if not parts:
         raise MergeError("no parts to merge")
@@ -383,220 +365,260 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
     styles = list(label_styles or [ARABIC] * len(parts))
     if len(styles) != len(parts):
         raise MergeError("label_styles needs one value per part")
-    sources = [pikepdf.open(path) for path in parts]
-    carrier = pikepdf.open(metadata) if metadata is not None else None
-    try:
-        return _merge(sources, Path(target), first_numbers, blank_before, styles,
-                      None if prepared else foreign_link, carrier)
-    finally:
-        for source in [*sources, *([carrier] if carrier is not None else [])]:
-            source.close()
+    versions = []
+    for index, path in enumerate(parts):
+        with pikepdf.open(path) as source:
+            if "/StructTreeRoot" not in source.Root:
+                raise MergeError(f"part {index + 1} is not tagged (no /StructTreeRoot)")
+            if len(source.pages) == 0:
+                raise MergeError(f"part {index + 1} has no pages")
+            versions.append(source.pdf_version)
+    version = max(versions, key=lambda v: tuple(map(int, v.split("."))))
+    with open(target, "wb") as file:
+        book = _Book(PdfWriter(file, version))
+        for index, path in enumerate(parts):
+            with pikepdf.open(path) as source:
+                book.add_part(source, index, blank_before[index],
+                              None if prepared else foreign_link)
+        if metadata is not None:
+            with pikepdf.open(metadata) as carrier:
+                book.describe(carrier)
+        pagination = paginate(book.part_pages, blank_before, first_numbers, styles)
+        assert pagination.part_starts == book.part_starts \
+            and pagination.pages == len(book.pages)
+        book.close(pagination.labels)
+    return MergeResult(pages=len(book.pages), part_pages=book.part_pages,
+                       part_starts=book.part_starts,
+                       unresolved_links=sorted(book.linked - set(book.dests)),
+                       duplicate_anchors=sorted(book.duplicates), labels=pagination.labels)
 
 
-def _merge(sources: list[pikepdf.Pdf], target: Path, first_numbers, blank_before, styles,
-           foreign_link: str | None, carrier: pikepdf.Pdf | None = None) -> MergeResult:
-    """``merge_parts``; the parts already prepared (``prepare_part``) when
-    ``foreign_link`` is None."""
-    merged = pikepdf.Pdf.new()
-    first = sources[0]
-    described = carrier if carrier is not None else first
-    for index, source in enumerate(sources):
-        if "/StructTreeRoot" not in source.Root:
-            raise MergeError(f"part {index + 1} is not tagged (no /StructTreeRoot)")
-        if len(source.pages) == 0:
-            raise MergeError(f"part {index + 1} has no pages")
+class _Book:
+    """The merged PDF while its parts are added one after the other: what joins
+    them, serialised, and the numbers of the objects written at the end (page tree
+    root, structure tree root, the book's ``/Document`` element, outline root)."""
 
-    # 1. Prepare every part in memory: parent-tree keys shifted past the parts
-    #    before it (and past the key of a blank page inserted before it); unless
-    #    done before (``prepare_part``), IDs made unique, foreign links made
-    #    named-destination links, font subsets retagged.
-    offsets, blank_keys, next_key = [], [], 0
-    for index, source in enumerate(sources):
-        blank_keys.append(next_key if blank_before[index] else None)
-        next_key += bool(blank_before[index])
-        offsets.append(next_key)
-        next_key += _shift_struct_parents(source, next_key)
+    def __init__(self, writer: PdfWriter) -> None:
+        self.writer = writer
+        self.pages_root, self.struct_root, self.document = (writer.reserve() for _ in range(3))
+        self.outlines_root: int | None = None
+        self.pages: list[bytes] = []
+        self.part_starts: list[int] = []
+        self.part_pages: list[int] = []
+        self.next_key = 0
+        #: (key, value) of the parent tree; the kids of the book's document element.
+        self.parent_tree: list[tuple[int, bytes]] = []
+        self.kids: list[bytes] = []
+        self.document_entries: bytes | None = None
+        self.maps: dict[str, dict[str, bytes]] = {"/RoleMap": {}, "/ClassMap": {}}
+        self.ids: list[tuple[str, bytes]] = []
+        self.dests: dict[str, bytes] = {}
+        self.duplicates: set[str] = set()
+        self.linked: set[str] = set()
+        #: Top-level bookmarks: (number, serialised without /Prev and /Next, count).
+        self.outlines: list[tuple[int, bytes, int]] = []
+        self.catalog: dict[str, bytes] = {}
+        self.info: int | None = None
+        self.first_id: bytes | None = None
+
+    def add_part(self, source: pikepdf.Pdf, index: int, blank: bool,
+                 foreign_link: str | None) -> None:
+        """Write the part ``source`` (``index`` in the book): its pages after a blank
+        one if ``blank``; prepared here unless ``foreign_link`` is None (done before
+        by ``prepare_part``)."""
+        if blank:
+            self.pages.append(self._blank_page(source.pages[0], self.next_key))
+            self.parent_tree.append((self.next_key, b"[ ]"))
+            self.next_key += 1
+        offset = self.next_key
+        self.next_key += _shift_struct_parents(source, offset)
         if foreign_link is not None:
             _unique_struct_ids(source, str(index + 1))
             _foreign_links_to_dests(source, foreign_link)
             _retag_font_subsets(source, str(index + 1))
+        root, tree = source.Root, source.Root.StructTreeRoot
+        if any(page.obj.get("/Parent") is None or page.obj.Parent.objgen != root.Pages.objgen
+               for page in source.pages):
+            raise MergeError(f"part {index + 1} has a nested page tree")
+        redirect = {root.Pages.objgen: self.pages_root, tree.objgen: self.struct_root}
+        documents = [element for element in _as_list(tree.get("/K"))
+                     if isinstance(element, Dictionary) and element.get("/S") == Name.Document]
+        redirect.update((element.objgen, self.document) for element in documents
+                        if element.is_indirect)
+        if "/Outlines" in root and root.Outlines.is_indirect:
+            if self.outlines_root is None:
+                self.outlines_root = self.writer.reserve()
+            redirect[root.Outlines.objgen] = self.outlines_root
+        part = Renumbered(source, self.writer, redirect)
 
-    # 2. Pages first, then everything that refers to them: qpdf maps a reference
-    #    to a page already copied from the same source to its copy.
-    part_starts, part_pages = [], []
-    for index, source in enumerate(sources):
-        if blank_before[index]:
-            merged.pages.append(pikepdf.Page(
-                _blank_page(merged, source.pages[0], blank_keys[index])))
-        part_starts.append(len(merged.pages))
-        part_pages.append(len(source.pages))
-        with warnings.catch_warnings():
-            # pikepdf warns that named destinations are not copied: step 5 does it.
-            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
-            merged.pages.extend(source.pages)
-
-    # 3. Catalogue entries of the whole book from the first part; its XMP, Info and
-    #    file ID from the page laid out for them (``metadata``), else from the first
-    #    part. The first half of the file ID is WeasyPrint's stable one (the book's
-    #    identifier and date); qpdf computes the second from the content.
-    for key in CATALOG_KEYS:
-        source = described if key == "/Metadata" else first
-        if key in source.Root:
-            merged.Root[key] = _copy(merged, source, source.Root[key])
-    if "/Info" in described.trailer:
-        merged.trailer.Info = _copy(merged, described, described.trailer.Info)
-    if "/ID" in described.trailer:
-        merged.trailer.ID = Array([String(bytes(part)) for part in described.trailer.ID])
-
-    _join_structure(merged, sources, offsets, blank_keys, next_key)  # 4.
-    unresolved, duplicates = _join_destinations(merged, sources)  # 5.
-    _join_outlines(merged, sources)  # 6.
-    # 7. Page labels: from each part's first printed number, in its style; a blank
-    #    page inserted before a part goes on with the part before.
-    pagination = paginate(part_pages, blank_before, first_numbers, styles)
-    assert pagination.part_starts == part_starts and pagination.pages == len(merged.pages)
-    labels = pagination.labels
-    write_page_labels(merged, labels)
-
-    _save(merged, target, max((source.pdf_version for source in sources),
-                              key=lambda v: tuple(map(int, v.split(".")))))
-    return MergeResult(pages=len(merged.pages), part_pages=part_pages,
-                       part_starts=part_starts, unresolved_links=unresolved,
-                       duplicate_anchors=duplicates, labels=labels)
-
-
-def write_page_labels(pdf: pikepdf.Pdf, runs: Sequence[Run]) -> None:
-    """``/PageLabels`` of ``pdf`` from ``runs`` (``numbering.Run``)."""
-    labels = NumberTree.new(pdf)
-    for run in runs:
-        labels[run.start] = Dictionary(S=Name(f"/{run.style}")) if run.first == 1 else \
-            Dictionary(S=Name(f"/{run.style}"), St=run.first)
-    pdf.Root.PageLabels = labels.obj
-
-
-def _join_structure(merged: pikepdf.Pdf, sources: list[pikepdf.Pdf], offsets: list[int],
-                    blank_keys: list[int | None], next_key: int) -> None:
-    """One structure tree for ``merged``: one ``/Document`` element holding the
-    kids of every part's, one parent tree (keys already shifted by ``offsets``),
-    the role maps, class maps and ID trees joined (the first part's entry wins)."""
-    struct_root = merged.make_indirect(Dictionary(Type=Name.StructTreeRoot))
-    merged.Root.StructTreeRoot = struct_root
-    parent_tree = NumberTree.new(merged)
-    document = None
-    part_documents: set = set()
-    kids = Array()
-    maps: dict[str, Dictionary] = {"/RoleMap": Dictionary(), "/ClassMap": Dictionary()}
-    ids: list[tuple[str, pikepdf.Object]] = []
-    for index, source in enumerate(sources):
-        tree = source.Root.StructTreeRoot
-        for key, value in NumberTree(tree.ParentTree).items():
-            parent_tree[int(key) + offsets[index]] = _copy(merged, source, value)
-        if blank_keys[index] is not None:
-            parent_tree[blank_keys[index]] = merged.make_indirect(Array())
-        for element in _as_list(tree.get("/K")):
-            copied = _copy(merged, source, element)
-            if copied.get("/S") == Name.Document:
-                # The part's document element: its kids go under the book's one.
-                part_documents.add(copied.objgen)
-                document = document if document is not None else copied
-                kids.extend(_as_list(copied.get("/K")))
+        self.part_starts.append(len(self.pages))
+        self.part_pages.append(len(source.pages))
+        self.pages.extend(part.ref(page.obj) for page in source.pages)
+        for page in source.pages:
+            for annotation in page.obj.get("/Annots", []):
+                if isinstance(annotation.get("/Dest"), String):
+                    self.linked.add(str(annotation.Dest))
+        self._add_structure(part, tree, offset)
+        for name, value in _name_tree_items(source):
+            if name in self.dests:
+                self.duplicates.add(name)
             else:
-                kids.append(copied)
-        for map_key, joined in maps.items():
+                self.dests[name] = part.ref(value)
+        if "/Outlines" in root:
+            for item in _outline_items(root.Outlines):
+                for key in ("/Prev", "/Next"):
+                    if key in item:
+                        del item[key]
+                self.outlines.append((part.number(item.objgen, write=False),
+                                      part.serialise(item),
+                                      1 + max(int(item.get("/Count", 0)), 0)))
+        if index == 0:
+            for key in CATALOG_KEYS:
+                if key in root:
+                    self.catalog[key] = part.ref(root[key])
+            self._describe(part)
+        part.drain()
+
+    def describe(self, carrier: pikepdf.Pdf) -> None:
+        """XMP metadata, ``/Info`` and file ID from ``carrier`` instead of the first part."""
+        part = Renumbered(carrier, self.writer)
+        self.catalog.pop("/Metadata", None)
+        if "/Metadata" in carrier.Root:
+            self.catalog["/Metadata"] = part.ref(carrier.Root.Metadata)
+        self.info = None
+        self._describe(part)
+        part.drain()
+
+    def _describe(self, part: Renumbered) -> None:
+        trailer = part.pdf.trailer
+        if "/Info" in trailer:
+            info = trailer.Info
+            if info.is_indirect:
+                self.info = part.number(info.objgen)
+            else:
+                self.info = self.writer.reserve()
+                self.writer.write(self.info, part.serialise(info))
+        if "/ID" in trailer:
+            self.first_id = bytes(trailer.ID[0])
+
+    def _add_structure(self, part: Renumbered, tree, offset: int) -> None:
+        """The part's parent-tree entries (keys shifted by ``offset``), its document
+        element's kids, role and class maps, ID tree."""
+        for key, value in NumberTree(tree.ParentTree).items():
+            self.parent_tree.append((int(key) + offset, part.ref(value)))
+        for element in _as_list(tree.get("/K")):
+            if isinstance(element, Dictionary) and element.get("/S") == Name.Document:
+                self.kids.extend(part.ref(kid) for kid in _as_list(element.get("/K")))
+                if self.document_entries is None:  # the book's takes the first part's
+                    self.document_entries = part.serialise(Dictionary(
+                        {key: element[key] for key in element.keys()
+                         if key not in ("/K", "/P")}))
+            else:
+                self.kids.append(part.ref(element))
+        for map_key, joined in self.maps.items():
             for name, value in (tree.get(map_key) or Dictionary()).items():
                 if name not in joined:
-                    joined[name] = _copy(merged, source, value)
-        if "/IDTree" in tree:  # WeasyPrint 70 writes none; IDs renamed as in step 1
-            ids.extend((key, _copy(merged, source, value))
-                       for key, value in NameTree(tree.IDTree).items())
-    if document is None:
-        document = merged.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document))
-    document.K = kids
-    document.P = struct_root
-    struct_root.K = Array([document])
-    struct_root.ParentTree = parent_tree.obj
-    struct_root.ParentTreeNextKey = next_key
-    for map_key, joined in maps.items():
-        if len(joined):
-            struct_root[map_key] = joined
-    if ids:
-        id_tree = NameTree.new(merged)
-        for key, value in sorted(ids):
-            id_tree[key] = value
-        struct_root.IDTree = id_tree.obj
-    _reparent(merged, sources, document, part_documents)
+                    joined[name] = part.ref(value)
+        if "/IDTree" in tree:  # WeasyPrint 70 writes none; IDs made unique before
+            self.ids.extend((key, part.ref(value))
+                            for key, value in NameTree(tree.IDTree).items())
 
+    def _blank_page(self, like: pikepdf.Page, key: int) -> bytes:
+        """An empty page of the size of ``like``, as WeasyPrint lays out a blank page
+        whose margin boxes say nothing (CSS ``:blank``): no content, no marked
+        content; parent-tree key ``key``."""
+        contents, page = self.writer.reserve(), self.writer.reserve()
+        self.writer.write_stream(contents, b"<< >>", b"")
+        boxes = b"".join(b" %s %s" % (box.encode(), like.obj[box].unparse())
+                         for box in ("/MediaBox", "/TrimBox", "/BleedBox", "/CropBox")
+                         if box in like.obj)
+        self.writer.write(page, b"<< /Type /Page /Parent %d 0 R /Resources << >> /Tabs /S"
+                          b" /StructParents %d /Contents %d 0 R%s >>"
+                          % (self.pages_root, key, contents, boxes))
+        return b"%d 0 R" % page
 
-def _join_destinations(merged: pikepdf.Pdf, sources: list[pikepdf.Pdf]
-                       ) -> tuple[list[str], list[str]]:
-    """One ``/Names /Dests`` name tree; return the names that links point to but
-    no part defines, and the names that more than one part defines (the first
-    part's destination is kept, as WeasyPrint keeps the first of two anchors)."""
-    dests: dict[str, pikepdf.Object] = {}
-    duplicates = set()
-    for source in sources:
-        for name, value in _name_tree_items(source):
-            if name in dests:
-                duplicates.add(name)
-            else:
-                dests[name] = _copy(merged, source, value)
-    linked = {str(annotation.Dest) for page in merged.pages
-              for annotation in page.obj.get("/Annots", [])
-              if isinstance(annotation.get("/Dest"), String)}
-    if dests:
-        tree = NameTree.new(merged)
-        for name in sorted(dests):  # qpdf keeps the tree sorted; this keeps it stable
-            tree[name] = dests[name]
-        merged.Root.Names = Dictionary(Dests=tree.obj)
-    return sorted(linked - set(dests)), sorted(duplicates)
+    def close(self, labels: Sequence[Run]) -> None:
+        """Write what joins the parts, the catalogue and the trailer."""
+        write, reserve = self.writer.write, self.writer.reserve
+        write(self.pages_root, b"<< /Type /Pages /Count %d /Kids [ %s ] >>"
+              % (len(self.pages), b" ".join(self.pages)))
+        entries = self.document_entries or b"<< /S /Document /Type /StructElem >>"
+        write(self.document, b"%s /K [ %s ] /P %d 0 R >>"
+              % (entries[:-2].rstrip(), b" ".join(self.kids), self.struct_root))
+        struct = [b"/Type /StructTreeRoot /K [ %d 0 R ]" % self.document,
+                  b"/ParentTree %d 0 R" % self._tree(sorted(self.parent_tree), b"/Nums"),
+                  b"/ParentTreeNextKey %d" % self.next_key]
+        for map_key, joined in self.maps.items():
+            if joined:
+                struct.append(b"%s << %s >>" % (map_key.encode(), b" ".join(
+                    Name(name).unparse() + b" " + value for name, value in joined.items())))
+        if self.ids:
+            struct.append(b"/IDTree %d 0 R" % self._tree(
+                [(String(key).unparse(), value) for key, value in sorted(self.ids)], b"/Names"))
+        write(self.struct_root, b"<< %s >>" % b" ".join(struct))
+        catalog = [b"/Type /Catalog /Pages %d 0 R /StructTreeRoot %d 0 R"
+                   % (self.pages_root, self.struct_root)]
+        if self.dests:  # sorted, as qpdf keeps a name tree
+            catalog.append(b"/Names << /Dests %d 0 R >>" % self._tree(
+                [(String(name).unparse(), self.dests[name]) for name in sorted(self.dests)],
+                b"/Names"))
+        if self.outlines_root is not None:
+            self._write_outlines()
+            catalog.append(b"/Outlines %d 0 R" % self.outlines_root)
+        catalog.append(b"/PageLabels << /Nums [ %s ] >>" % b" ".join(
+            b"%d << /S /%s%s >>" % (run.start, run.style.encode(),
+                                    b"" if run.first == 1 else b" /St %d" % run.first)
+            for run in labels))
+        catalog.extend(key.encode() + b" " + value for key, value in self.catalog.items())
+        root = reserve()
+        write(root, b"<< %s >>" % b" ".join(catalog))
+        self.writer.close(root, self.info, self.first_id)
 
+    def _write_outlines(self) -> None:
+        items, count = self.outlines, sum(count for _, _, count in self.outlines)
+        for position, (number, body, _) in enumerate(items):
+            links = b""
+            if position > 0:
+                links += b" /Prev %d 0 R" % items[position - 1][0]
+            if position + 1 < len(items):
+                links += b" /Next %d 0 R" % items[position + 1][0]
+            self.writer.write(number, body[:-2].rstrip() + links + b" >>")
+        assert self.outlines_root is not None
+        if items:
+            self.writer.write(self.outlines_root, b"<< /Type /Outlines /First %d 0 R"
+                              b" /Last %d 0 R /Count %d >>" % (items[0][0], items[-1][0], count))
+        else:
+            self.writer.write(self.outlines_root, b"<< /Type /Outlines /Count 0 >>")
 
-def _join_outlines(merged: pikepdf.Pdf, sources: list[pikepdf.Pdf]) -> None:
-    """The parts' top-level bookmarks one after the other under one ``/Outlines``
-    (each part starts with a chapter, so its items are chapters or come below
-    one; their destinations already point at the merged pages)."""
-    items = [_copy(merged, source, item) for source in sources
-             if "/Outlines" in source.Root for item in _outline_items(source.Root.Outlines)]
-    if not items:
-        return
-    outlines = merged.make_indirect(Dictionary(Type=Name.Outlines))
-    count = 0
-    for position, item in enumerate(items):
-        item.Parent = outlines
-        for key, neighbour in (("/Prev", position - 1), ("/Next", position + 1)):
-            if 0 <= neighbour < len(items):
-                item[key] = items[neighbour]
-            elif key in item:
-                del item[key]
-        count += 1 + max(int(item.get("/Count", 0)), 0)  # open items below it
-    outlines.First, outlines.Last, outlines.Count = items[0], items[-1], count
-    merged.Root.Outlines = outlines
+    def _tree(self, entries: list[tuple], kind: bytes) -> int:
+        """A number tree (``kind`` ``/Nums``) or name tree (``/Names``) of ``entries``
+        (key, serialised value), sorted: leaves of ``TREE_LEAF`` entries under one
+        root. Return the root's number."""
+        def key_bytes(key) -> bytes:
+            return b"%d" % key if isinstance(key, int) else key
+
+        def flat(chunk) -> bytes:
+            return b" ".join(key_bytes(key) + b" " + value for key, value in chunk)
+
+        root = self.writer.reserve()
+        if len(entries) <= TREE_LEAF:
+            self.writer.write(root, b"<< %s [ %s ] >>" % (kind, flat(entries)))
+            return root
+        leaves = []
+        for start in range(0, len(entries), TREE_LEAF):
+            chunk = entries[start:start + TREE_LEAF]
+            leaf = self.writer.reserve()
+            self.writer.write(leaf, b"<< /Limits [ %s %s ] %s [ %s ] >>" % (
+                key_bytes(chunk[0][0]), key_bytes(chunk[-1][0]), kind, flat(chunk)))
+            leaves.append(b"%d 0 R" % leaf)
+        self.writer.write(root, b"<< /Kids [ %s ] >>" % b" ".join(leaves))
+        return root
 
 
 def _as_list(value) -> list:
     if value is None:
         return []
     return list(value) if isinstance(value, Array) else [value]
-
-
-def _reparent(merged: pikepdf.Pdf, sources: list[pikepdf.Pdf], document,
-              part_documents: set) -> None:
-    """Make every structure element whose parent was a part's document element a
-    child of the book's one: its kids, and also the elements that only the parent
-    tree reaches (WeasyPrint's running heads and page numbers). The parts' own
-    lists (``MERGE_INDEX``) name them: their copies (qpdf gives back the copy it
-    made of an object already copied) are changed; without them, every structure
-    element of the merged PDF is looked at."""
-    if all(MERGE_INDEX in source.Root for source in sources):
-        elements = [merged.copy_foreign(element) for source in sources
-                    for element in source.Root[MERGE_INDEX].UnderDocument]
-    else:
-        elements = _struct_elements(merged)
-    for element in elements:
-        parent = element.get("/P")
-        if parent.is_indirect and parent.objgen in part_documents \
-                and element.objgen != document.objgen:
-            element.P = document
 
 
 def _save(pdf: pikepdf.Pdf, target: Path, version: str) -> None:

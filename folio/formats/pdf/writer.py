@@ -1,0 +1,184 @@
+"""Write a PDF one object at a time, so that what is written leaves memory.
+
+qpdf (pikepdf) writes a PDF it holds whole: merging the parts of a 2,500-page book
+in it held every object of every part twice (the parts' and the copies), 950 MB.
+``PdfWriter`` takes objects already serialised (``Renumbered`` serialises the
+objects of one source PDF under new numbers) and writes them at once: the
+non-stream objects packed by a hundred into compressed object streams, as qpdf
+writes them, a cross-reference stream at the end (a classic table and no object
+streams before PDF 1.5), and a file ID whose second half is the MD5 of everything
+written, so that the same objects give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zlib
+from collections import deque
+from typing import BinaryIO
+
+import pikepdf
+
+#: Non-stream objects per object stream (qpdf's default).
+OBJECTS_PER_STREAM = 100
+
+#: A literal string, a hexadecimal string, or an indirect reference, in the
+#: serialisation qpdf gives (``Object.unparse``): strings are matched so that a
+#: reference is never looked for inside one; qpdf escapes every parenthesis in a
+#: literal string.
+_TOKEN = re.compile(rb"\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>|(?<![\w.+-])(\d+) (\d+) R",
+                    re.DOTALL)
+
+
+class PdfWriter:
+    """A PDF written object by object to ``file``: ``reserve`` a number, then
+    ``write`` or ``write_stream`` it (in any order), then ``close``."""
+
+    def __init__(self, file: BinaryIO, version: str) -> None:
+        self._file = file
+        self._hash = hashlib.md5(usedforsecurity=False)
+        self._offset = 0
+        self._next = 1
+        #: number -> (1, file offset) or (2, object stream number, index in it)
+        self._where: dict[int, tuple[int, int, int]] = {}
+        self._packed = tuple(map(int, version.split("."))) >= (1, 5)
+        self._pending: list[tuple[int, bytes]] = []
+        self._emit(b"%%PDF-%s\n%%\xbf\xf7\xa2\xfe\n" % version.encode())
+
+    def reserve(self) -> int:
+        number, self._next = self._next, self._next + 1
+        return number
+
+    def write(self, number: int, body: bytes) -> None:
+        """Object ``number`` (not a stream), ``body`` its serialisation."""
+        if not self._packed:
+            self._top_level(number, body)
+            return
+        self._pending.append((number, body))
+        if len(self._pending) >= OBJECTS_PER_STREAM:
+            self._flush()
+
+    def write_stream(self, number: int, dictionary: bytes, data: bytes) -> None:
+        """Stream ``number``: ``dictionary`` serialised without ``/Length``, and its
+        ``data`` as it is (filters already applied)."""
+        self._top_level(number, b"%s /Length %d >>\nstream\n%s\nendstream" % (
+            dictionary[:-2].rstrip(), len(data), data))
+
+    def close(self, root: int, info: int | None, first_id: bytes | None) -> None:
+        """The cross-reference section and the trailer."""
+        self._flush()
+        missing = [n for n in range(1, self._next) if n not in self._where]
+        if missing:
+            raise ValueError(f"objects reserved but never written: {missing[:5]}")
+        digest = self._hash.digest()
+        trailer = b"/Root %d 0 R" % root
+        if info is not None:
+            trailer += b" /Info %d 0 R" % info
+        trailer += b" /ID [ <%s> <%s> ]" % ((first_id or digest).hex().encode(),
+                                             digest.hex().encode())
+        start = self._offset
+        if self._packed:
+            self._xref_stream(trailer)
+        else:
+            rows = [b"0000000000 65535 f \n"] + [
+                b"%010d 00000 n \n" % self._where[n][1] for n in range(1, self._next)]
+            self._emit(b"xref\n0 %d\n%s" % (self._next, b"".join(rows)))
+            self._emit(b"trailer\n<< /Size %d %s >>\n" % (self._next, trailer))
+        self._emit(b"startxref\n%d\n%%%%EOF\n" % start)
+
+    # ---------------------------------------------------------------------------
+
+    def _emit(self, data: bytes) -> None:
+        self._file.write(data)
+        self._hash.update(data)
+        self._offset += len(data)
+
+    def _top_level(self, number: int, body: bytes) -> None:
+        self._where[number] = (1, self._offset, 0)
+        self._emit(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        stream = self.reserve()
+        head, bodies, offset = [], [], 0
+        for index, (number, body) in enumerate(self._pending):
+            self._where[number] = (2, stream, index)
+            head.append(b"%d %d" % (number, offset))
+            bodies.append(body)
+            offset += len(body) + 1
+        head_bytes = b" ".join(head) + b"\n"
+        data = zlib.compress(head_bytes + b"\n".join(bodies) + b"\n")
+        count = len(self._pending)
+        self._pending = []
+        self.write_stream(stream, b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode >>"
+                          % (count, len(head_bytes)), data)
+
+    def _xref_stream(self, trailer: bytes) -> None:
+        number = self.reserve()
+        self._where[number] = (1, self._offset, 0)
+        width = max(1, (max(self._offset, self._next).bit_length() + 7) // 8)
+        rows = [b"\x00" + bytes(width) + b"\xff\xff"]
+        for n in range(1, self._next):
+            kind, first, second = self._where[n]
+            rows.append(bytes([kind]) + first.to_bytes(width, "big")
+                        + second.to_bytes(2, "big"))
+        data = zlib.compress(b"".join(rows))
+        self._emit(b"%d 0 obj\n<< /Type /XRef /Size %d /W [ 1 %d 2 ] %s /Filter /FlateDecode"
+                   b" /Length %d >>\nstream\n%s\nendstream\nendobj\n"
+                   % (number, self._next, width, trailer, len(data), data))
+
+
+class Renumbered:
+    """The objects of ``pdf`` written by ``writer`` under new numbers, as far as
+    they are reached: ``ref`` (or ``serialise``) gives an object its new number and
+    queues it, ``drain`` writes what is queued and whatever it refers to in turn.
+    ``redirect``: objects of ``pdf`` written elsewhere (a part's page tree root is
+    the merged PDF's), old object number -> new number."""
+
+    def __init__(self, pdf: pikepdf.Pdf, writer: PdfWriter,
+                 redirect: dict[tuple[int, int], int] | None = None) -> None:
+        self.pdf, self.writer = pdf, writer
+        self._numbers: dict[tuple[int, int], int] = dict(redirect or {})
+        self._queue: deque[tuple[int, int]] = deque()
+
+    def number(self, objgen: tuple[int, int], *, write: bool = True) -> int:
+        """The new number of ``pdf``'s object ``objgen``; queued to be written unless
+        ``write`` is False (the caller writes it)."""
+        new = self._numbers.get(objgen)
+        if new is None:
+            new = self._numbers[objgen] = self.writer.reserve()
+            if write:
+                self._queue.append(objgen)
+        return new
+
+    def ref(self, obj) -> bytes:
+        """``obj`` as a value inside another object: a reference to its new number if
+        it is indirect, else its own serialisation."""
+        if obj.is_indirect:
+            return b"%d 0 R" % self.number(obj.objgen)
+        return self.serialise(obj)
+
+    def serialise(self, obj) -> bytes:
+        """``obj``'s own serialisation (not a stream), its references renumbered."""
+        return _TOKEN.sub(self._renumbered, obj.unparse(resolved=True))
+
+    def drain(self) -> None:
+        while self._queue:
+            objgen = self._queue.popleft()
+            obj = self.pdf.get_object(objgen)
+            new = self._numbers[objgen]
+            if isinstance(obj, pikepdf.Stream):
+                source = obj.stream_dict
+                dictionary = pikepdf.Dictionary({key: source[key] for key in source.keys()
+                                                 if key != "/Length"})
+                self.writer.write_stream(new, self.serialise(dictionary),
+                                         obj.read_raw_bytes())
+            else:
+                self.writer.write(new, self.serialise(obj))
+
+    def _renumbered(self, match: re.Match) -> bytes:
+        if match.group(1) is None:
+            return match.group(0)
+        return b"%d 0 R" % self.number((int(match.group(1)), int(match.group(2))))

@@ -1,0 +1,126 @@
+"""The merge writes the book as it reads its parts (folio/formats/pdf/writer.py,
+folio/formats/pdf/merge.py): one part open at a time, every object renumbered, a
+file qpdf and poppler read without complaint."""
+
+import io
+import subprocess
+import zlib
+
+import pikepdf
+import pytest
+
+from folio.formats.pdf import merge
+from folio.formats.pdf.writer import PdfWriter, Renumbered
+
+
+def test_references_are_renumbered_and_strings_are_left_alone():
+    source = pikepdf.new()
+    target = source.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Target))
+    holder = source.make_indirect(pikepdf.Dictionary(
+        Ref=target, Text=pikepdf.String(f"see {target.objgen[0]} 0 R (and \\ more)"),
+        Hex=pikepdf.String(b"\x00\xff 7 0 R"), Name7=pikepdf.Array([7, 0, target])))
+    out = io.BytesIO()
+    writer = PdfWriter(out, "1.7")
+    first = writer.reserve()
+    part = Renumbered(source, writer)
+    assert part.ref(holder) == b"%d 0 R" % (first + 1)
+    part.drain()
+    writer.write(first, b"<< /Type /Catalog >>")
+    writer.close(first, None, None)
+    written = out.getvalue()
+    # the objects went into an object stream; unpack it
+    data = zlib.decompress(written.split(b"stream\n", 1)[1].split(b"\nendstream", 1)[0])
+    holder_body = data[data.index(b"<<"):]
+    assert b"/Ref %d 0 R" % (first + 2) in holder_body
+    assert f"(see {target.objgen[0]} 0 R".encode() in holder_body, "a string is kept as it is"
+    assert b"[ 7 0 %d 0 R ]" % (first + 2) in holder_body, "numbers before a reference kept"
+    assert b"/Type /Target" in data
+    assert written.startswith(b"%PDF-1.7") and written.endswith(b"%%EOF\n")
+
+
+def _parts(folder, count=3, css=""):
+    weasyprint = pytest.importorskip("weasyprint")
+    css += "@page { @top-center { content: 'Kopf' } } h1 { break-before: page }"
+    paths = []
+    for index in range(count):
+        body = "".join(f"<h1 id='c{index}-{n}'>K {index}.{n}</h1><p><a href='#c{index}-0'>"
+                       f"zurück</a> (Text 1 0 R)</p>" for n in range(2))
+        path = folder / f"part{index}.pdf"
+        weasyprint.HTML(string=f"<html lang=de><title>t</title><style>{css}</style>{body}"
+                        ).write_pdf(path, pdf_tags=True)
+        merge.prepare_part(path, f"k{index}")
+        paths.append(path)
+    return paths
+
+
+def test_the_merge_holds_one_part_at_a_time(tmp_path, monkeypatch):
+    paths = _parts(tmp_path, 4)
+    real, open_now, most = pikepdf.open, [0], [0]
+
+    class Counted:
+        def __init__(self, *args, **kwargs):
+            self.pdf = real(*args, **kwargs)
+
+        def __enter__(self):
+            open_now[0] += 1
+            most[0] = max(most[0], open_now[0])
+            return self.pdf.__enter__()
+
+        def __exit__(self, *exc):
+            open_now[0] -= 1
+            return self.pdf.__exit__(*exc)
+
+    monkeypatch.setattr(merge.pikepdf, "open", Counted)
+    result = merge.merge_parts(paths, tmp_path / "book.pdf", prepared=True,
+                               blank_before=[False, True, False, False])
+    assert most[0] == 1 and open_now[0] == 0
+    assert result.pages == 9 and result.part_starts == [0, 3, 5, 7]
+
+
+def test_the_merged_file_is_sound_and_joins_what_the_parts_had(tmp_path):
+    paths = _parts(tmp_path, 3)
+    result = merge.merge_parts(paths, tmp_path / "book.pdf", prepared=True,
+                               first_numbers=[1, 4, 7], blank_before=[False, True, False])
+    assert not result.unresolved_links and not result.duplicate_anchors
+    with pikepdf.open(tmp_path / "book.pdf") as pdf:
+        assert pdf.check_pdf_syntax() == []
+        assert pdf.pdf_version == "1.7" and len(pdf.pages) == 7
+        titles = [str(item.title) for item in pdf.open_outline().root]
+        assert titles == [f"K {p}.{n}" for p in range(3) for n in range(2)]
+        chain, item = [], pdf.Root.Outlines.First
+        while item is not None:
+            chain.append(str(item.Title))
+            assert item.Parent.objgen == pdf.Root.Outlines.objgen
+            item = item.get("/Next")
+        assert chain == titles and int(pdf.Root.Outlines.Count) == 6
+        dests = {str(k) for k, _ in pikepdf.NameTree(pdf.Root.Names.Dests).items()}
+        assert dests == {f"c{p}-{n}" for p in range(3) for n in range(2)}
+        [document] = pdf.Root.StructTreeRoot.K
+        assert document.P.objgen == pdf.Root.StructTreeRoot.objgen
+        assert all(kid.P.objgen == document.objgen for kid in document.K)
+        blank = pdf.pages[result.part_starts[1] - 1]
+        assert blank.obj.Contents.read_bytes() == b"" and "/MediaBox" in blank.obj
+        assert [page.label for page in pdf.pages] == ["1", "2", "3", "4", "5", "7", "8"]
+    text = subprocess.run(["pdftotext", str(tmp_path / "book.pdf"), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    assert text.count("(Text 1 0 R)") == 6, "a string that looks like a reference is kept"
+
+
+def test_a_pdf_1_4_part_gives_a_file_without_object_streams(tmp_path):
+    paths = _parts(tmp_path, 2)
+    for path in paths:
+        with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+            pdf.save(path, min_version="1.4", force_version="1.4",
+                     object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    merge.merge_parts(paths, tmp_path / "book.pdf", prepared=True)
+    data = (tmp_path / "book.pdf").read_bytes()
+    assert data.startswith(b"%PDF-1.4") and b"/ObjStm" not in data and b"\nxref\n" in data
+    with pikepdf.open(tmp_path / "book.pdf") as pdf:
+        assert pdf.check_pdf_syntax() == [] and len(pdf.pages) == 4
+
+
+def test_the_same_parts_give_the_same_bytes(tmp_path):
+    paths = _parts(tmp_path, 2)
+    merge.merge_parts(paths, tmp_path / "a.pdf", prepared=True)
+    merge.merge_parts(paths, tmp_path / "b.pdf", prepared=True)
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
