@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from .ast import stringify
+from .ast import shared_leaves, stringify
 from .book import BookSource, SourceFile, is_book_folder_collection, load_book
 from .cache import BuildCache, diagnostics_of
 from .checks import check_file
@@ -193,11 +193,12 @@ def read_file(file: SourceFile, blocks: list, reporter: Reporter) -> list:
     """One file's blocks from pandoc (``parse_markdown``) as the transforms get them:
     guarded, checked, and pandoc's Markdown that commonmark_x leaves as text
     (citations, captions …) and raw <a href="https://…"> links read (noted and
-    checked like Markdown's) while the positions are there, then unwrapped. Reads
-    nothing but the file: ``readcache`` keeps the result."""
+    checked like Markdown's) while the positions are there, then unwrapped, its
+    spaces and words shared (``shared_leaves``). Reads nothing but the file:
+    ``readcache`` keeps the result."""
     guard_file(file, blocks, reporter)  # before any recursive walker
     check_file(file, blocks, reporter)
-    return unwrap_positions(link_raw_anchors(read_syntax(blocks)))
+    return shared_leaves(unwrap_positions(link_raw_anchors(read_syntax(blocks))))
 
 
 def _complete_metadata(book: BookSource, blocks: list[list], reporter: Reporter):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from ..ast import Str, walk
+from ..ast import SOFT_BREAK, SPACE, Str, walk
 from ..typography import BREAK, OBJECT, apply_rules, rules_for
 
 
@@ -75,9 +75,9 @@ def typeset_blocks(blocks: list, lang: str) -> list:
             if obj or line_break:
                 out.append(next(others))
             elif space:
-                out.append({"t": "Space"})
+                out.append(SPACE)
             elif soft:
-                out.append({"t": "SoftBreak"})
+                out.append(SOFT_BREAK)
             else:
                 out.append(Str(word))
         return out
