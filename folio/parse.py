@@ -11,12 +11,15 @@ and a 5 MB manuscript would need 2 GB at once.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import json
 import os
 import re
 import signal
 import subprocess
+import threading
+from collections.abc import Iterable
 
 import pypandoc
 
@@ -42,15 +45,20 @@ def pandoc_path() -> str:
     return pypandoc.get_pandoc_path()
 
 
-def run_pandoc(args: list[str], stdin: str, display: str,
+def run_pandoc(args: list[str], stdin: str | Iterable[str], display: str,
                timeout: float = PANDOC_TIMEOUT, warnings: list[str] | None = None) -> str:
     """Run pandoc with ``args``; return its standard output as text (its warnings,
-    lines of standard error, go into ``warnings`` when given)."""
+    lines of standard error, go into ``warnings`` when given). ``stdin``: the text
+    pandoc reads, or its pieces, written one after the other so that the whole text
+    is never made (the render's batches are tens of MB of JSON)."""
     command = [pandoc_path(), "+RTS", f"-M{PANDOC_HEAP}", "-RTS", *args]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True)
     try:
-        out, err = process.communicate(stdin.encode("utf-8"), timeout=timeout)
+        if isinstance(stdin, str):
+            out, err = process.communicate(stdin.encode("utf-8"), timeout=timeout)
+        else:
+            out, err = _communicate_pieces(process, stdin, timeout)
     except subprocess.TimeoutExpired:
         _kill_group(process)
         raise BuildError(display, f"pandoc took longer than {timeout:g} s and was stopped; "
@@ -68,6 +76,29 @@ def run_pandoc(args: list[str], stdin: str, display: str,
     if warnings is not None:
         warnings.extend(err.decode("utf-8", "replace").splitlines())
     return out.decode("utf-8")
+
+
+def _communicate_pieces(process: subprocess.Popen, pieces: Iterable[str],
+                        timeout: float) -> tuple[bytes, bytes]:
+    """``process.communicate`` with its input written piece by piece from a thread
+    (pandoc reads all its input before it writes: no piece waits for the output)."""
+    pipe, process.stdin = process.stdin, None  # communicate() leaves it to the thread
+
+    def feed() -> None:
+        try:
+            for piece in pieces:
+                pipe.write(piece.encode("utf-8"))
+        except OSError:  # pandoc stopped reading: it failed, its standard error says why
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+    writer = threading.Thread(target=feed, name="pandoc-input", daemon=True)
+    writer.start()
+    out, err = process.communicate(timeout=timeout)
+    writer.join()
+    return out, err
 
 
 @functools.lru_cache(maxsize=1)

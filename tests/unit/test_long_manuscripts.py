@@ -86,3 +86,21 @@ def test_enough_text_is_rendered_in_a_run_per_core(monkeypatch):
     monkeypatch.setattr(render.os, "cpu_count", lambda: 2)
     assert render_pieces(pieces, api, "book.md") == one
     assert len(runs) == 3, "two runs for two cores"
+
+
+def test_pandoc_reads_its_input_piece_by_piece_as_it_reads_a_text():
+    """``run_pandoc`` given the pieces of its input (a render batch, never joined)
+    gives what the whole text gives; a piece pandoc cannot read is a clear error,
+    not a hang."""
+    document = json.dumps({"pandoc-api-version": parse.api_version(), "meta": {},
+                           "blocks": [{"t": "Para", "c": [{"t": "Str", "c": "x" * 200_000}]}]})
+    pieces = (document[start:start + 65_536] for start in range(0, len(document), 65_536))
+    args = ["-f", "json", "-t", "html5"]
+    assert parse.run_pandoc(args, pieces, "book.md") == \
+        parse.run_pandoc(args, document, "book.md")
+    try:
+        parse.run_pandoc(args, iter(['{"not":', "pandoc"] * 200_000), "book.md")
+    except parse.BuildError as error:
+        assert "pandoc failed" in str(error) and error.diagnostic.path == "book.md"
+    else:
+        raise AssertionError("broken JSON was rendered")

@@ -16,6 +16,7 @@ def counting(monkeypatch) -> list:
     real = render.run_pandoc
 
     def run(args, document, display):
+        document = "".join(document)  # given piece by piece
         runs.append(document.count('"Para"'))
         return real(args, document, display)
 
