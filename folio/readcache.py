@@ -174,8 +174,27 @@ _DIAGNOSTIC_TYPES = [int if field.type == "int" else str
 def pack(key: str, data) -> bytes:
     """An entry: the header (``MAGIC``, ``key``, the payload's SHA-256) and ``data``
     (plain lists, dicts, tuples, strings, numbers) pickled and compressed."""
-    payload = zlib.compress(pickle.dumps(data, pickle.HIGHEST_PROTOCOL), 1)
+    sink = _Compressing()
+    pickle.Pickler(sink, pickle.HIGHEST_PROTOCOL).dump(data)
+    payload = sink.payload()
     return MAGIC + key.encode() + hashlib.sha256(payload).hexdigest().encode() + payload
+
+
+class _Compressing:
+    """A file that compresses what pickle writes to it as it comes: the pickle of a
+    2,500-page book's rendered pieces is never held whole (tens of MB)."""
+
+    def __init__(self) -> None:
+        self._compressor = zlib.compressobj(1)
+        self._chunks: list[bytes] = []
+
+    def write(self, data) -> int:
+        self._chunks.append(self._compressor.compress(data))
+        return len(data)
+
+    def payload(self) -> bytes:
+        self._chunks.append(self._compressor.flush())
+        return b"".join(self._chunks)
 
 
 def unpack(raw: bytes, key: str, limit: int):
