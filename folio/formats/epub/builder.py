@@ -100,34 +100,45 @@ class EpubBuilder(Builder):
         kept = Kept(output.cache, reuse=not output.options.get("fresh"))
         bodies = self._chapter_trees(document, fragments, kept)
         page_map = given.get("page_map")
-        pages, front = self._page_list(document, bodies, page_map)
+        placed = insert_page_markers(bodies, page_map.pages) \
+            if page_map is not None and page_map.pages else None
+        positions = [_positions(body) for body in bodies]
+        pages, front = self._page_list(document, page_map, placed, positions)
+        toc = self._toc(document, positions)
+        play_order(toc, pages)
         cover = make_cover(document, kept)
         files: dict[str, bytes] = {}
 
         def add(name: str, text: str) -> None:
             files[name] = text.encode("utf-8")
 
-        chapters = []
-        for chapter, body in zip(document.chapters, bodies):
+        # Each chapter's tree goes once it is written (the trees take several times
+        # their text: a long book's were most of this process's peak beside its files).
+        chapters, alts, headed_tables, has_notes = [], [], True, False
+        for index, chapter in enumerate(document.chapters):
+            body, bodies[index] = bodies[index], None
+            alts.extend(image_alts(body))
+            headed_tables = headed_tables and tables_have_headers(body)
+            has_notes = has_notes or any(e.get("epub:type") == "footnote" for e in body.iter())
             xhtml = serialise_children(body)
+            del body
             entry = {"id": chapter.id, "title": chapter.title, "file": chapter.file_name,
                      "number": chapter.number, "has_heading": bool(chapter.title),
                      "svg": "<svg" in xhtml, "mathml": "<math" in xhtml,
                      "html": Markup(xhtml)}
-            chapters.append(entry)
             add(f"EPUB/{chapter.file_name}", self.render(output, "epub/chapter.xhtml",
                                                            book=book, chapter=entry))
-        toc = self._toc(document, bodies)
-        play_order(toc, pages)
+            del entry["html"]  # written: the templates below need its facts only
+            chapters.append(entry)
         images = [{"name": i.name, "media_type": i.media_type}
                   for i in sorted(document.images.values(), key=lambda i: i.name)]
         facts = Facts(
             lang=document.metadata.lang, lang_given=not document.metadata.lang_detected,
-            image_alts=[alt for body in bodies for alt in image_alts(body)],
+            image_alts=alts,
             animated=any(is_animated(i.data, i.media_type) for i in document.images.values()),
-            tables_have_headers=all(tables_have_headers(body) for body in bodies),
+            tables_have_headers=headed_tables,
             has_headings=any(c.headings for c in document.chapters),
-            has_notes=any(e.get("epub:type") == "footnote" for b in bodies for e in b.iter()),
+            has_notes=has_notes,
             page_source=self._page_source(document, output) if pages else "")
         title = book["title"] + (book["colon"] + book["subtitle"] if book["subtitle"] else "")
         context = {
@@ -193,13 +204,13 @@ class EpubBuilder(Builder):
             fix_links(body, name, file_ids, book_ids)
         return bodies
 
-    def _page_list(self, document: Document, bodies: list,
-                   page_map: PageMap | None) -> tuple[list[dict], dict]:
-        """Insert the page markers; return the page list and the title page's markers."""
-        if page_map is None or not page_map.pages:
+    def _page_list(self, document: Document, page_map: PageMap | None,
+                   placed: dict | None, positions: list[dict[str, int]]
+                   ) -> tuple[list[dict], dict]:
+        """The page list and the title page's markers, from the markers ``placed`` in
+        the chapters (``insert_page_markers``) and the chapters' ``positions``."""
+        if placed is None or page_map is None:
             return [], {}
-        placed = insert_page_markers(bodies, page_map.pages)
-        positions = [_positions(body) for body in bodies]
         front_starts = sorted((start for start in page_map.pages
                                if start.part in ("title-page", "imprint")),
                               key=lambda start: start.number)
@@ -215,13 +226,12 @@ class EpubBuilder(Builder):
         pages.sort(key=lambda page: page["order"])
         return pages, front
 
-    def _toc(self, document: Document, bodies: list) -> list[dict]:
+    def _toc(self, document: Document, positions: list[dict[str, int]]) -> list[dict]:
         """Headings for the navigation document and the NCX, with their play order."""
         flat = toc_entries(document, 3, lambda c: c.file_name)
         if not flat:
             flat = [{"level": 1, "id": c.id, "text": c.title or document.metadata.title,
                      "href": c.file_name, "chapter": c.number} for c in document.chapters]
-        positions = [_positions(body) for body in bodies]
         for entry in flat:
             index = entry["chapter"] - 1
             page, _, fragment = entry["href"].partition("#")
