@@ -38,13 +38,15 @@ def test_references_are_renumbered_and_strings_are_left_alone():
     assert written.startswith(b"%PDF-1.7") and written.endswith(b"%%EOF\n")
 
 
-def _parts(folder, count=3, css=""):
+def _parts(folder, count=3, chapters=2):
+    """``count`` parts laid out by WeasyPrint, tagged and prepared, of ``chapters``
+    chapters each (a page each, a running head, a link to the part's first)."""
     weasyprint = pytest.importorskip("weasyprint")
-    css += "@page { @top-center { content: 'Kopf' } } h1 { break-before: page }"
+    css = "@page { @top-center { content: 'Kopf' } } h1 { break-before: page }"
     paths = []
     for index in range(count):
         body = "".join(f"<h1 id='c{index}-{n}'>K {index}.{n}</h1><p><a href='#c{index}-0'>"
-                       f"zurück</a> (Text 1 0 R)</p>" for n in range(2))
+                       f"zurück</a> (Text 1 0 R)</p>" for n in range(chapters))
         path = folder / f"part{index}.pdf"
         weasyprint.HTML(string=f"<html lang=de><title>t</title><style>{css}</style>{body}"
                         ).write_pdf(path, pdf_tags=True)
@@ -124,3 +126,37 @@ def test_the_same_parts_give_the_same_bytes(tmp_path):
     merge.merge_parts(paths, tmp_path / "a.pdf", prepared=True)
     merge.merge_parts(paths, tmp_path / "b.pdf", prepared=True)
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+
+
+def test_the_merge_index_of_a_prepared_part_changes_nothing_but_the_time(tmp_path):
+    """A prepared part lists the objects the merge changes (``merge.MERGE_INDEX``):
+    the merge reads them instead of every object, and writes the same bytes as
+    without the lists; every structure element ends up under the one document
+    element, running heads (reached by the parent tree only) included."""
+    paths = _parts(tmp_path, 3, chapters=3)
+    bare = []
+    for path in paths:
+        copy = path.with_name("bare-" + path.name)
+        with pikepdf.open(path) as pdf:
+            assert len(pdf.Root[merge.MERGE_INDEX].Keyed) > 0
+            del pdf.Root[merge.MERGE_INDEX]
+            merge._save(pdf, copy, pdf.pdf_version)
+        bare.append(copy)
+    first = [1, 4, 7]
+    merge.merge_parts(paths, tmp_path / "indexed.pdf", first_numbers=first, prepared=True)
+    merge.merge_parts(bare, tmp_path / "scanned.pdf", first_numbers=first, prepared=True)
+    assert (tmp_path / "indexed.pdf").read_bytes() == (tmp_path / "scanned.pdf").read_bytes()
+    with pikepdf.open(tmp_path / "indexed.pdf") as pdf:
+        assert merge.MERGE_INDEX not in pdf.Root
+        [document] = pdf.Root.StructTreeRoot.K
+        elements = merge._struct_elements(pdf)
+        under = [e for e in elements if e.P.objgen == document.objgen]
+        assert len(under) > len(document.K), "running heads hang from the document too"
+        assert all(e.P.objgen == document.objgen or e.P.get("/S") != "/Document"
+                   for e in elements), "no element is left under a part's document"
+        keys = [int(page.StructParents) for page in pdf.pages] + [
+            int(a.StructParent) for page in pdf.pages for a in page.obj.get("/Annots", [])]
+        tree = {int(k) for k, _ in pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
+                .items()}
+        assert len(keys) == len(set(keys)) > 9 and set(keys) == tree, \
+            "pages' and links' keys shifted part by part, each in the parent tree"
