@@ -160,3 +160,29 @@ def test_the_merge_index_of_a_prepared_part_changes_nothing_but_the_time(tmp_pat
                 .items()}
         assert len(keys) == len(set(keys)) > 9 and set(keys) == tree, \
             "pages' and links' keys shifted part by part, each in the parent tree"
+
+
+def test_the_book_is_described_by_the_page_laid_out_for_it(tmp_path):
+    """With ``metadata``, the XMP, ``/Info`` and file ID come from that PDF, and the
+    first part's are not written at all."""
+    weasyprint = pytest.importorskip("weasyprint")
+    paths = _parts(tmp_path, 2)
+    carrier = tmp_path / "head.pdf"
+    weasyprint.HTML(string="<html lang=de><title>Das Buch</title><p>x").write_pdf(
+        carrier, pdf_tags=True)
+    for path, title in ((paths[0], "Teil 1"), (carrier, "Das Buch")):  # XMP in both
+        with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+            with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+                xmp["dc:title"] = title
+            pdf.save(path)
+    merge.merge_parts(paths, tmp_path / "book.pdf", prepared=True, metadata=carrier)
+    with pikepdf.open(tmp_path / "book.pdf") as pdf, pikepdf.open(carrier) as head:
+        assert str(pdf.docinfo.Title) == "Das Buch"
+        assert pdf.Root.Metadata.read_bytes() == head.Root.Metadata.read_bytes()
+        assert b"Das Buch" in pdf.Root.Metadata.read_bytes()
+        assert bytes(pdf.trailer.ID[0]) == bytes(head.trailer.ID[0])
+        xmp = [o for o in pdf.objects if isinstance(o, pikepdf.Stream)
+               and o.get("/Type") == "/Metadata"]
+        firsts = [o for o in pdf.objects if isinstance(o, pikepdf.Dictionary)
+                  and str(o.get("/Title", "")) == "Teil 1"]
+        assert len(xmp) == 1 and not firsts, "nothing of the first part's left over"

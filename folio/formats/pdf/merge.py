@@ -375,7 +375,7 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
             versions.append(source.pdf_version)
     version = max(versions, key=lambda v: tuple(map(int, v.split("."))))
     with open(target, "wb") as file:
-        book = _Book(PdfWriter(file, version))
+        book = _Book(PdfWriter(file, version), described=metadata is None)
         for index, path in enumerate(parts):
             with pikepdf.open(path) as source:
                 book.add_part(source, index, blank_before[index],
@@ -398,8 +398,10 @@ class _Book:
     them, serialised, and the numbers of the objects written at the end (page tree
     root, structure tree root, the book's ``/Document`` element, outline root)."""
 
-    def __init__(self, writer: PdfWriter) -> None:
+    def __init__(self, writer: PdfWriter, described: bool = True) -> None:
         self.writer = writer
+        #: The XMP, ``/Info`` and file ID come from the first part (else: ``describe``).
+        self.described = described
         self.pages_root, self.struct_root, self.document = (writer.reserve() for _ in range(3))
         self.outlines_root: int | None = None
         self.pages: list[bytes] = []
@@ -474,18 +476,17 @@ class _Book:
                                       1 + max(int(item.get("/Count", 0)), 0)))
         if index == 0:
             for key in CATALOG_KEYS:
-                if key in root:
+                if key in root and (self.described or key != "/Metadata"):
                     self.catalog[key] = part.ref(root[key])
-            self._describe(part)
+            if self.described:
+                self._describe(part)
         part.drain()
 
     def describe(self, carrier: pikepdf.Pdf) -> None:
         """XMP metadata, ``/Info`` and file ID from ``carrier`` instead of the first part."""
         part = Renumbered(carrier, self.writer)
-        self.catalog.pop("/Metadata", None)
         if "/Metadata" in carrier.Root:
             self.catalog["/Metadata"] = part.ref(carrier.Root.Metadata)
-        self.info = None
         self._describe(part)
         part.drain()
 
