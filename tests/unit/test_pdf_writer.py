@@ -186,3 +186,13 @@ def test_the_book_is_described_by_the_page_laid_out_for_it(tmp_path):
         firsts = [o for o in pdf.objects if isinstance(o, pikepdf.Dictionary)
                   and str(o.get("/Title", "")) == "Teil 1"]
         assert len(xmp) == 1 and not firsts, "nothing of the first part's left over"
+
+
+def test_a_part_that_cannot_be_merged_leaves_no_file(tmp_path):
+    paths = _parts(tmp_path, 2)
+    with pikepdf.open(paths[1], allow_overwriting_input=True) as pdf:
+        del pdf.Root["/StructTreeRoot"]
+        pdf.save(paths[1])
+    with pytest.raises(merge.MergeError, match="part 2 is not tagged"):
+        merge.merge_parts(paths, tmp_path / "book.pdf", prepared=True)
+    assert not (tmp_path / "book.pdf").exists()

@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
@@ -365,32 +366,40 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
     styles = list(label_styles or [ARABIC] * len(parts))
     if len(styles) != len(parts):
         raise MergeError("label_styles needs one value per part")
-    versions = []
-    for index, path in enumerate(parts):
-        with pikepdf.open(path) as source:
-            if "/StructTreeRoot" not in source.Root:
-                raise MergeError(f"part {index + 1} is not tagged (no /StructTreeRoot)")
-            if len(source.pages) == 0:
-                raise MergeError(f"part {index + 1} has no pages")
-            versions.append(source.pdf_version)
-    version = max(versions, key=lambda v: tuple(map(int, v.split("."))))
-    with open(target, "wb") as file:
-        book = _Book(PdfWriter(file, version), described=metadata is None)
-        for index, path in enumerate(parts):
-            with pikepdf.open(path) as source:
-                book.add_part(source, index, blank_before[index],
-                              None if prepared else foreign_link)
-        if metadata is not None:
-            with pikepdf.open(metadata) as carrier:
-                book.describe(carrier)
-        pagination = paginate(book.part_pages, blank_before, first_numbers, styles)
-        assert pagination.part_starts == book.part_starts \
-            and pagination.pages == len(book.pages)
-        book.close(pagination.labels)
+    version = max((_header_version(path, index) for index, path in enumerate(parts)),
+                  key=lambda v: tuple(map(int, v.split("."))))
+    try:
+        with open(target, "wb") as file:
+            book = _Book(PdfWriter(file, version), described=metadata is None)
+            for index, path in enumerate(parts):
+                with pikepdf.open(path) as source:
+                    book.add_part(source, index, blank_before[index],
+                                  None if prepared else foreign_link)
+            if metadata is not None:
+                with pikepdf.open(metadata) as carrier:
+                    book.describe(carrier)
+            pagination = paginate(book.part_pages, blank_before, first_numbers, styles)
+            assert pagination.part_starts == book.part_starts \
+                and pagination.pages == len(book.pages)
+            book.close(pagination.labels)
+    except BaseException:
+        Path(target).unlink(missing_ok=True)  # no half-written book
+        raise
     return MergeResult(pages=len(book.pages), part_pages=book.part_pages,
                        part_starts=book.part_starts,
                        unresolved_links=sorted(book.linked - set(book.dests)),
                        duplicate_anchors=sorted(book.duplicates), labels=pagination.labels)
+
+
+def _header_version(path: Path, index: int) -> str:
+    """The PDF version in the header of part ``index`` (WeasyPrint writes no
+    ``/Version`` in the catalogue): read before the merged file's header is
+    written, without opening every part twice."""
+    with open(path, "rb") as file:
+        found = re.match(rb"%PDF-(\d\.\d)", file.read(16))
+    if found is None:
+        raise MergeError(f"part {index + 1} is not a PDF")
+    return found.group(1).decode()
 
 
 class _Book:
@@ -428,6 +437,10 @@ class _Book:
         """Write the part ``source`` (``index`` in the book): its pages after a blank
         one if ``blank``; prepared here unless ``foreign_link`` is None (done before
         by ``prepare_part``)."""
+        if "/StructTreeRoot" not in source.Root:
+            raise MergeError(f"part {index + 1} is not tagged (no /StructTreeRoot)")
+        if len(source.pages) == 0:
+            raise MergeError(f"part {index + 1} has no pages")
         if blank:
             self.pages.append(self._blank_page(source.pages[0], self.next_key))
             self.parent_tree.append((self.next_key, b"[ ]"))
