@@ -260,7 +260,7 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
             reads = (ReadCache(cache.folder_of(book.slug, "read"), cache.force)
                      if cache is not None else None)
             document = read_book(book, reporter, reads, options.get("layout_workers", 1),
-                                 lambda: [pool.load() for pool in children.values()])
+                                 functools.partial(_load_children, children))
             # 3. Under --strict, a warning stops the book before anything is written.
             refused = strict and reporter.count("warning") > warnings_before
             if reads is not None and not refused:
@@ -323,6 +323,16 @@ def _isolated_children(builders: list[Builder], display: str, options: dict):
     finally:
         for pool in workers.values():
             pool.close()
+
+
+def _load_children(children: dict[str, Workers]) -> None:
+    """The isolated builders' children import their libraries, all but one core's
+    worth now (this process transforms and renders on that one meanwhile), the
+    others before their first job: a one-chapter edit lays out one part, and the
+    second child's import only slowed the reading (``Workers.load``)."""
+    now = max(1, (os.cpu_count() or 1) - 1)
+    for pool in children.values():
+        pool.load(now)
 
 
 @contextlib.contextmanager

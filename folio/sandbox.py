@@ -257,22 +257,31 @@ class Workers:
         self.finisher = finisher
         #: Modules the children import when told (``load``), not when forked.
         self.preload = preload
+        #: Children told to import ``preload`` before their first job (``load``).
+        self._later: dict[int, tuple[str, ...]] = {}
         #: Done when the first jobs are handed out (``map`` is first called).
         self.started: concurrent.futures.Future = concurrent.futures.Future()
 
-    def load(self) -> None:
-        """Have every child import ``preload`` now, in the background (each child's
-        first job waits for it): when the reading no longer needs the cores."""
+    def load(self, count: int | None = None) -> None:
+        """Have the first ``count`` children (all when None) import ``preload`` now, in
+        the background (each child's first job waits for it): when the reading no
+        longer needs the cores. The others import it before their first job, if one
+        comes: an edit lays out one part, and a second child's import (1.1 s of a
+        core, most of it cffi reading Pango's declarations) only took a core from
+        this process, which still transforms and renders the book."""
         if not self.preload:
             return
-
-        def run(child: Child) -> None:
-            with contextlib.suppress(BuildError):  # a later job says what went wrong
-                child.run(import_modules, self.preload, timeout=IMPORT_TIMEOUT)
-
-        for child in self.children:
-            threading.Thread(target=run, args=(child,), daemon=True).start()
+        for child in self.children[:count]:
+            threading.Thread(target=self._import, args=(child, self.preload),
+                             daemon=True).start()
+        later = self.children[count:] if count is not None else []
+        self._later = {id(child): self.preload for child in later}
         self.preload = ()
+
+    @staticmethod
+    def _import(child: Child, modules: tuple[str, ...]) -> None:
+        with contextlib.suppress(BuildError):  # a later job says what went wrong
+            child.run(import_modules, modules, timeout=IMPORT_TIMEOUT)
 
     def map(self, jobs: list[tuple], sizes: list[float] | None = None) -> list:
         """The result of each ``(function, args)`` job, in the order given; the first
@@ -295,6 +304,9 @@ class Workers:
                 except queue.Empty:
                     return
                 function, args = jobs[index]
+                modules = self._later.pop(id(child), ())
+                if modules:  # its import, as a job of its own (``load``)
+                    self._import(child, modules)
                 try:
                     results[index] = child.run(function, *args)
                 except BaseException as error:  # noqa: BLE001 - raised below

@@ -60,3 +60,18 @@ def test_children_import_their_libraries_only_when_told(monkeypatch, tmp_path):
         monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "60")
         assert pool.map([(_imported, (probe,))] * 2) == [True, True]
         assert all(child.pid for child in pool.children), "no child was stopped"
+
+
+def test_children_past_the_count_import_only_before_their_first_job(monkeypatch, tmp_path):
+    """``Workers.load(1)``: one child imports at once; the other only when a job comes
+    for it (an edit lays out one part: its import would only take a core)."""
+    probe = "folio_lazy_probe"
+    (tmp_path / f"{probe}.py").write_text("import time\ntime.sleep(0.2)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with _isolated_children([PdfBuilder()], "book", {"layout_workers": 2}) as made:
+        pool = made["pdf"]
+        pool.preload = (probe,)
+        pool.load(1)
+        assert pool.map([(_imported, (probe,))]) == [True]  # one job: the first child
+        assert pool.children[1].run(_imported, probe) is False  # not told to yet
+        assert pool.map([(_imported, (probe,))] * 2) == [True, True]
