@@ -5,8 +5,7 @@ cuts each embedded font with fontTools. fontTools 4.68's ``Subsetter.subset`` fi
 decompiles the font's GSUB and GPOS tables whole (``beyond64k._compact_layout_tables``)
 and only then drops them, as WeasyPrint's options ask: for Noto Serif that is
 0.15 s of a face's 0.21 s, paid for every face by every part of a book laid out in
-parts.
-The copy below removes those tables from the font before the subsetter sees it,
+parts. The copy below removes those tables from the font before the subsetter sees it,
 and with them the ``kern`` table the subsetter drops when GPOS is there: the cut is
 the same, byte for byte (tests/unit/test_font_subset.py).
 
