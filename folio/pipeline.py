@@ -36,7 +36,7 @@ from .metadata import complete_metadata, read_metadata
 from .outputs import all_or_nothing, commit_now, recorded, remove_stale
 from .parse import parse_markdown, unwrap_positions
 from .readcache import FileRead, ReadCache
-from .sandbox import Child, Workers, can_fork, remove_stale_scratch
+from .sandbox import Child, Workers, can_fork, family, remove_stale_scratch
 from .templates import TEMPLATE_MEMORY_MIB, make_environment, render_limited, template_seconds
 from .transforms import transform_book
 from .transforms.rawhtml import link_raw_anchors
@@ -315,7 +315,7 @@ def _isolated_children(builders: list[Builder], display: str, options: dict):
                 # first part began 0.3 s sooner than with the imports beside the reading
                 # children.
                 workers[builder.name] = Workers(
-                    [Child(display=display, what=what) for _ in range(count)],
+                    family(count, display=display, what=what),
                     Child(builder.finisher, display=display, what=what)
                     if builder.finisher is not None and count > 1 else None,
                     preload=builder.preload)
@@ -326,13 +326,10 @@ def _isolated_children(builders: list[Builder], display: str, options: dict):
 
 
 def _load_children(children: dict[str, Workers]) -> None:
-    """The isolated builders' children import their libraries, all but one core's
-    worth now (this process transforms and renders on that one meanwhile), the
-    others before their first job: a one-chapter edit lays out one part, and the
-    second child's import only slowed the reading (``Workers.load``)."""
-    now = max(1, (os.cpu_count() or 1) - 1)
+    """The isolated builders' children import their libraries now (``Workers.load``:
+    the first child imports, the others are forked by it)."""
     for pool in children.values():
-        pool.load(now)
+        pool.load()
 
 
 @contextlib.contextmanager

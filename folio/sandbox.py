@@ -15,6 +15,11 @@ pickled, through a pipe. The child dies with its parent (Linux
 removed by the parent when the child has ended, however it ended, and a folder
 left by a build that was killed is removed by the next build.
 
+The layout's other children are forked by its first one once it has imported
+(``family``): they share its import instead of each paying for it again, and the
+build's process adopts them (Linux's child subreaper), so they are its children
+like the first: limited, ended and reaped the same way.
+
 Every failure is a ``BuildError``: ``timeout``, ``memory``, ``crash`` (the child
 died), or ``internal`` (an exception in the child; with ``FOLIO_DEBUG=1`` its
 message ends with the child's traceback).
@@ -40,6 +45,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -125,7 +131,36 @@ class Child:
     def __init__(self, preload: tuple[str, ...] = (), *, display: str = "",
                  what: str = "the job", handler=None, timeout: float | None = None,
                  memory_mib: float | None = None,
-                 limit_hint: str = " (FOLIO_LAYOUT_MEMORY=MiB sets the limit)") -> None:
+                 limit_hint: str = " (FOLIO_LAYOUT_MEMORY=MiB sets the limit)",
+                 siblings: int = 0) -> None:
+        self._settle(display, what, timeout, memory_mib, limit_hint)
+        self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{self.parent}-")
+        job_read, job_write = os.pipe()
+        result_read, result_write = os.pipe()
+        slots = [_Slot(self.parent) for _ in range(siblings)]
+        gc.freeze()  # the child's garbage collector stays off the parent's objects
+        self.pid = os.fork()
+        if self.pid == 0:
+            status = 1
+            try:
+                os.close(job_write)
+                os.close(result_read)
+                for slot in slots:
+                    slot.close(parent_ends=True)
+                _become_child(self.parent, self.scratch)
+                status = _serve(job_read, result_write, preload, handler, slots)
+            finally:
+                os._exit(status)
+        gc.unfreeze()
+        os.close(job_read)
+        os.close(result_write)
+        self._jobs = os.fdopen(job_write, "wb")
+        self._results = os.fdopen(result_read, "rb")
+        #: Children this one forks when told (``be_born``), sharing what it imported.
+        self.siblings = [Child._sibling(self, index, slot) for index, slot in enumerate(slots)]
+
+    def _settle(self, display: str, what: str, timeout: float | None,
+                memory_mib: float | None, limit_hint: str) -> None:
         self.display = display
         self.what = what
         self.timeout = timeout
@@ -134,25 +169,45 @@ class Child:
         self.parent = os.getpid()
         self._lock = threading.Lock()
         self._turn = threading.Lock()
-        self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{self.parent}-")
-        job_read, job_write = os.pipe()
-        result_read, result_write = os.pipe()
-        gc.freeze()  # the child's garbage collector stays off the parent's objects
-        self.pid = os.fork()
-        if self.pid == 0:
-            status = 1
-            try:
-                os.close(job_write)
-                os.close(result_read)
-                _become_child(self.parent, self.scratch)
-                status = _serve(job_read, result_write, preload, handler)
-            finally:
-                os._exit(status)
-        gc.unfreeze()
-        os.close(job_read)
-        os.close(result_write)
-        self._jobs = os.fdopen(job_write, "wb")
-        self._results = os.fdopen(result_read, "rb")
+        #: The child that forks this one (a sibling's), and whether it has.
+        self.zygote: Child | None = None
+        self._born = True
+        self._index = 0
+        self.siblings: list[Child] = []
+
+    @classmethod
+    def _sibling(cls, zygote: Child, index: int, slot: _Slot) -> Child:
+        """The child that ``zygote`` will fork into ``slot`` (its pipes and folder),
+        not forked yet."""
+        child = cls.__new__(cls)
+        child._settle(zygote.display, zygote.what, zygote.timeout, zygote.memory_mib,
+                      zygote.limit_hint)
+        child.zygote, child._born, child._index = zygote, False, index
+        child.scratch = slot.scratch
+        slot.close(parent_ends=False)  # the zygote holds the child's ends
+        child.pid = 0
+        child._jobs = os.fdopen(slot.job_write, "wb")
+        child._results = os.fdopen(slot.result_read, "rb")
+        return child
+
+    def be_born(self) -> None:
+        """A sibling forked now by its zygote, unless it was (waiting for the zygote's
+        job, if it runs one). The zygote's failure is raised here."""
+        if not self._born:
+            with self.zygote._turn:
+                self._birth()
+
+    def _birth(self) -> None:
+        """``be_born`` with the zygote's turn held (every birth is under it). The pid is
+        set before ``_born``: a sibling found born has it."""
+        if self._born:
+            return
+        try:
+            pid = self.zygote._run(_spawn, (self._index,), IMPORT_TIMEOUT, None)
+            with self._lock:
+                self.pid = pid
+        finally:
+            self._born = True
 
     def __enter__(self) -> Child:
         return self
@@ -171,6 +226,7 @@ class Child:
         set at the first job), dies, or raises (a ``BuildError`` raised in the child is
         raised here as it was). After a time-out or a death the child is closed."""
         with self._turn:
+            self.be_born()
             return self._run(function, args, timeout, memory_mib)
 
     def _run(self, function, args: tuple, timeout: float | None,
@@ -246,6 +302,55 @@ class Child:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
+class _Slot:
+    """The pipes and folder of a child that another child will fork (``Child.siblings``):
+    made before that one is forked, so that both processes hold them."""
+
+    def __init__(self, parent: int) -> None:
+        self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{parent}-")
+        self.job_read, self.job_write = os.pipe()
+        self.result_read, self.result_write = os.pipe()
+
+    def close(self, parent_ends: bool) -> None:
+        """Close the ends the build's process keeps (in the zygote), or those the
+        sibling will use (in the build's process, and in the zygote once forked)."""
+        ends = ("job_write", "result_read") if parent_ends else ("job_read", "result_write")
+        for name in ends:
+            if getattr(self, name) >= 0:
+                os.close(getattr(self, name))
+                setattr(self, name, -1)
+
+
+#: ``prctl`` options (Linux).
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def adopt_orphans() -> bool:
+    """Make this process the parent of any descendant whose parent ends before it
+    (Linux's "child subreaper"), so that a child that another child forked and left
+    (``_spawn``) is this process's child: reaped here, its status read here. False
+    where that cannot be (then every child is forked here)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0,
+                                                       0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def family(count: int, **options) -> list[Child]:
+    """``count`` children for ``Workers``: one forked here, the others forked by it
+    when they are first needed or once it has imported its libraries (``Workers.load``),
+    so that they share its import instead of each repeating it (WeasyPrint's: 0.6 s of
+    a core); where orphans cannot be adopted here (``adopt_orphans``), all forked here."""
+    if count > 1 and adopt_orphans():
+        first = Child(siblings=count - 1, **options)
+        return [first, *first.siblings]
+    return [Child(**options) for _ in range(count)]
+
+
 class Workers:
     """Children that run a list of jobs side by side (``map``), each child one job
     at a time, the longest jobs first when their sizes are given; and a ``finisher``,
@@ -257,31 +362,31 @@ class Workers:
         self.finisher = finisher
         #: Modules the children import when told (``load``), not when forked.
         self.preload = preload
-        #: Children told to import ``preload`` before their first job (``load``).
-        self._later: dict[int, tuple[str, ...]] = {}
         #: Done when the first jobs are handed out (``map`` is first called).
         self.started: concurrent.futures.Future = concurrent.futures.Future()
 
-    def load(self, count: int | None = None) -> None:
-        """Have the first ``count`` children (all when None) import ``preload`` now, in
-        the background (each child's first job waits for it): when the reading no
-        longer needs the cores. The others import it before their first job, if one
-        comes: an edit lays out one part, and a second child's import (1.1 s of a
-        core, most of it cffi reading Pango's declarations) only took a core from
-        this process, which still transforms and renders the book."""
-        if not self.preload:
+    def load(self) -> None:
+        """Have the children import ``preload`` now, in the background (each child's
+        first job waits for it): when the reading no longer needs the cores. A child's
+        siblings (``family``) are forked by it as soon as it has imported: they import
+        nothing (a one-chapter edit lays out one part and the book's metadata page, and
+        a second import of WeasyPrint took 1.1 s of a core from this process, which
+        still transforms and renders the book)."""
+        modules, self.preload = self.preload, ()
+        if not modules:
             return
-        for child in self.children[:count]:
-            threading.Thread(target=self._import, args=(child, self.preload),
-                             daemon=True).start()
-        later = self.children[count:] if count is not None else []
-        self._later = {id(child): self.preload for child in later}
-        self.preload = ()
+        for child in self.children:
+            if child.zygote is None or child.pid:  # a sibling forked already imports too
+                threading.Thread(target=self._import, args=(child, modules),
+                                 daemon=True).start()
 
     @staticmethod
     def _import(child: Child, modules: tuple[str, ...]) -> None:
         with contextlib.suppress(BuildError):  # a later job says what went wrong
-            child.run(import_modules, modules, timeout=IMPORT_TIMEOUT)
+            with child._turn:  # the siblings' births before any job of the child's
+                child._run(import_modules, (modules,), IMPORT_TIMEOUT, None)
+                for sibling in child.siblings:
+                    sibling._birth()
 
     def map(self, jobs: list[tuple], sizes: list[float] | None = None) -> list:
         """The result of each ``(function, args)`` job, in the order given; the first
@@ -290,6 +395,9 @@ class Workers:
             self.started.set_result(None)
         if not self.children:  # no fork here: in this process, without limits
             return [function(*args) for function, args in jobs]
+        serving = self.children[:max(1, len(jobs))]
+        for child in serving:  # before any job: a zygote busy with one forks no sibling
+            child.be_born()
         order = sorted(range(len(jobs)), key=lambda i: -(sizes[i] if sizes else 0))
         pending = queue.SimpleQueue()
         for index in order:
@@ -304,16 +412,13 @@ class Workers:
                 except queue.Empty:
                     return
                 function, args = jobs[index]
-                modules = self._later.pop(id(child), ())
-                if modules:  # its import, as a job of its own (``load``)
-                    self._import(child, modules)
                 try:
                     results[index] = child.run(function, *args)
                 except BaseException as error:  # noqa: BLE001 - raised below
                     failures.append(error)
 
         threads = [threading.Thread(target=serve, args=(child,), daemon=True)
-                   for child in self.children[:max(1, len(jobs))]]
+                   for child in serving]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -371,7 +476,7 @@ def _become_child(parent: int, scratch: str) -> None:
     if sys.platform.startswith("linux"):
         try:
             import ctypes
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PDEATHSIG
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):
             pass
         if os.getppid() != parent:  # the parent died before prctl took effect
@@ -389,9 +494,11 @@ def import_modules(modules: tuple[str, ...]) -> None:
             pass
 
 
-def _serve(job_read: int, result_write: int, preload: tuple[str, ...], handler=None) -> int:
+def _serve(job_read: int, result_write: int, preload: tuple[str, ...], handler=None,
+           slots: list[_Slot] = ()) -> int:
     """Load ``preload``, then run each job that comes and send its outcome back,
-    until the parent closes the pipe."""
+    until the parent closes the pipe. ``slots``: the siblings this child forks when
+    told (``_spawn``)."""
     import_modules(preload)
     capped = False
     with os.fdopen(job_read, "rb") as jobs, os.fdopen(result_write, "wb") as results:
@@ -403,6 +510,14 @@ def _serve(job_read: int, result_write: int, preload: tuple[str, ...], handler=N
             if function is import_modules:  # before the first job: not under its cap
                 import_modules(*args)
                 _send(results, pickle.dumps(("ok", None)))
+                continue
+            if function is _spawn:
+                try:
+                    outcome = ("ok", _spawn(slots, *args, own=(job_read, result_write),
+                                            handler=handler))
+                except OSError as error:
+                    outcome = _failure(error)
+                _send(results, pickle.dumps(outcome))
                 continue
             if not capped:
                 _cap_memory(memory_mib)
@@ -427,6 +542,58 @@ def _serve(job_read: int, result_write: int, preload: tuple[str, ...], handler=N
             _send(results, data)
             del outcome, data, function, args
             gc.collect()  # the job's cycles go now, and with them its temporary files
+
+
+def _spawn(slots: list[_Slot], index: int, *, own: tuple[int, int] = (),
+           handler=None) -> int:
+    """In a child: fork the sibling of ``slots[index]`` and return its pid. It is forked
+    through a middle child that ends at once, so that it becomes the build process's
+    child (``adopt_orphans``); it closes every pipe but its own, then serves its
+    jobs under the same rules as this child, with this child's imports."""
+    slot = slots[index]
+    build = os.getppid()
+    reader, writer = os.pipe()
+    middle = os.fork()
+    if middle == 0:
+        status = 1
+        try:
+            os.close(reader)
+            me = os.getpid()
+            pid = os.fork()
+            if pid == 0:
+                os.close(writer)
+                _be_sibling(slots, slot, own, build, me, handler)
+            os.write(writer, pid.to_bytes(8, "big"))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as answer:
+        data = answer.read(8)
+    os.waitpid(middle, 0)
+    slot.close(parent_ends=False)
+    if len(data) < 8:
+        raise OSError(errno.EAGAIN, "a layout process could not be forked")
+    return int.from_bytes(data, "big")
+
+
+def _be_sibling(slots: list[_Slot], slot: _Slot, own: tuple[int, int], build: int,
+                middle: int, handler) -> None:
+    """The life of a sibling (``_spawn``), ended with ``os._exit``."""
+    status = 1
+    try:
+        for fd in own:
+            os.close(fd)
+        for other in slots:
+            if other is not slot:
+                other.close(parent_ends=False)
+        deadline = time.monotonic() + 10
+        while os.getppid() == middle and time.monotonic() < deadline:
+            time.sleep(0.001)  # the middle child ends at once; then the build adopts this
+        _become_child(build, slot.scratch)
+        status = _serve(slot.job_read, slot.result_write, (), handler)
+    finally:
+        os._exit(status)
 
 
 def _send(results, data: bytes) -> None:

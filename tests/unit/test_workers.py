@@ -62,16 +62,36 @@ def test_children_import_their_libraries_only_when_told(monkeypatch, tmp_path):
         assert all(child.pid for child in pool.children), "no child was stopped"
 
 
-def test_children_past_the_count_import_only_before_their_first_job(monkeypatch, tmp_path):
-    """``Workers.load(1)``: one child imports at once; the other only when a job comes
-    for it (an edit lays out one part: its import would only take a core)."""
-    probe = "folio_lazy_probe"
-    (tmp_path / f"{probe}.py").write_text("import time\ntime.sleep(0.2)\n")
+def test_a_second_child_is_forked_by_the_first_and_shares_its_import(tmp_path, monkeypatch):
+    """``sandbox.family``: the second layout child is forked by the first once that one
+    has imported (``Workers.load``), so the library is imported once, not in each
+    child; the second child is still this process's (adopted: reaped here)."""
+    probe = "folio_shared_probe"  # records each process that imports it
+    record = tmp_path / "imported-by"
+    (tmp_path / f"{probe}.py").write_text(
+        f"import os\nwith open({str(record)!r}, 'a') as f: f.write(f'{{os.getpid()}}\\n')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with _isolated_children([PdfBuilder()], "book", {"layout_workers": 2}) as made:
+        pool = made["pdf"]
+        first, second = pool.children
+        assert second.zygote is first and not second.pid, "forked only when needed"
+        pool.preload = (probe,)
+        pool.load()
+        assert pool.map([(_imported, (probe,))] * 2) == [True, True]
+        assert record.read_text().split() == [str(first.pid)], "imported once, by the first"
+        assert second.pid and second.pid != first.pid
+        assert os.waitpid(second.pid, os.WNOHANG) == (0, 0), "this process's child, running"
+        pids = (first.pid, second.pid)
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in pids), "both ended and reaped"
+
+
+def test_a_child_forked_before_the_import_imports_for_itself(tmp_path, monkeypatch):
+    probe = "folio_late_probe"
+    (tmp_path / f"{probe}.py").write_text("")
     monkeypatch.syspath_prepend(str(tmp_path))
     with _isolated_children([PdfBuilder()], "book", {"layout_workers": 2}) as made:
         pool = made["pdf"]
         pool.preload = (probe,)
-        pool.load(1)
-        assert pool.map([(_imported, (probe,))]) == [True]  # one job: the first child
-        assert pool.children[1].run(_imported, probe) is False  # not told to yet
+        assert pool.map([(_imported, (probe,))] * 2) == [False, False]  # both forked
+        pool.load()
         assert pool.map([(_imported, (probe,))] * 2) == [True, True]
