@@ -23,6 +23,15 @@ def test_a_long_book_is_cut_at_chapters_into_even_shares_for_every_worker():
     assert max(p.size for p in parts[1:]) <= 2 * min(p.size for p in parts[1:])
 
 
+def test_chapters_of_nearly_a_part_each_are_never_joined_but_short_ones_are():
+    """An edit lays out its chapter's part: fifteen chapters of 28,000 characters (the
+    150-page bench book's) went into fourteen parts, one of them two chapters."""
+    alone = split(3000, [28_000] * 15, workers=2)[1:]
+    assert [(p.first, p.last) for p in alone] == [(i, i + 1) for i in range(15)]
+    paired = split(3000, [16_000] * 15, workers=2)[1:]
+    assert len(paired) == 8 and max(p.last - p.first for p in paired) == 2
+
+
 def test_plans_follow_page_counts_and_put_a_blank_page_before_a_right_hand_opening():
     parts = [Part(0, 0, 0, True, 3000), Part(1, 0, 2, False, 1), Part(2, 2, 4, False, 1)]
     numbers = Numbers(counts={0: 5, 1: 10, 2: 8},

@@ -43,6 +43,9 @@ from .merge import FOREIGN_LINK
 #: part keeps its own font subsets); of 20,000, 10.5 s, 2.65 s and 1,080 KB. On the
 #: 600-page book, 30,000 against 60,000: 34.1 against 35.2 s, 4.0 against 3.65 MB.
 PART_CHARACTERS = 30_000
+#: A part joins chapters up to this many times ``PART_CHARACTERS``, no more: two
+#: chapters of 16,000 characters share a part, two of 28,000 do not.
+JOIN_SLACK = 4 / 3
 #: A longer book gets longer parts rather than more than this many: each part costs
 #: its font subsets in the PDF and its share of the merge.
 MAX_PARTS = 48
@@ -74,15 +77,20 @@ def split(front_size: int, chapter_sizes: list[int], workers: int) -> list[Part]
     matter on its own (its page numbers are the last to be known, and it is small)
     and runs of whole chapters: as many as fill every worker evenly with parts of
     at most about ``PART_CHARACTERS`` (longer when that would make more than
-    ``MAX_PARTS``), cut at the chapter boundaries nearest to even shares of the
-    text."""
+    ``MAX_PARTS``), and at least as many as keep chapters of nearly a part each
+    apart (``JOIN_SLACK``), cut at the chapter boundaries nearest to even shares of
+    the text."""
     total = front_size + sum(chapter_sizes)
     if workers < 2 or total < PARALLEL_CHARACTERS or len(chapter_sizes) < 2:
         return [Part(0, 0, len(chapter_sizes), True, total)]
     text = sum(chapter_sizes)
     size = max(PART_CHARACTERS, text / MAX_PARTS)
     count = workers * max(1, math.ceil(text / (workers * size)))
-    count = min(count, len(chapter_sizes))
+    # No two chapters of nearly a part each in one part (``_runs``): the 150-page
+    # bench book's 15 chapters went into 14 parts, and an edit of the two-chapter
+    # part laid out 20 pages instead of 11.
+    count = min(max(count, _runs(chapter_sizes, size * JOIN_SLACK)), len(chapter_sizes),
+                max(count, MAX_PARTS))
     ends, running = [], 0
     for index, size in enumerate(chapter_sizes):
         running += size
@@ -94,6 +102,17 @@ def split(front_size: int, chapter_sizes: list[int], workers: int) -> list[Part]
     for first, last in zip([0, *cuts], [*cuts, len(chapter_sizes)]):
         parts.append(Part(len(parts), first, last, False, sum(chapter_sizes[first:last])))
     return parts
+
+
+def _runs(sizes: list[int], limit: float) -> int:
+    """How many runs of whole chapters, in order, hold at most ``limit`` each (a longer
+    chapter makes a run alone)."""
+    runs, running = 0, limit
+    for size in sizes:
+        if running + size > limit:
+            runs, running = runs + 1, 0
+        running += size
+    return runs
 
 
 @dataclasses.dataclass(frozen=True)
