@@ -260,7 +260,7 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
             reads = (ReadCache(cache.folder_of(book.slug, "read"), cache.force)
                      if cache is not None else None)
             document = read_book(book, reporter, reads, options.get("layout_workers", 1),
-                                 functools.partial(_load_children, children))
+                                 lambda: [pool.load() for pool in children.values()])
             # 3. Under --strict, a warning stops the book before anything is written.
             refused = strict and reporter.count("warning") > warnings_before
             if reads is not None and not refused:
@@ -323,13 +323,6 @@ def _isolated_children(builders: list[Builder], display: str, options: dict):
     finally:
         for pool in workers.values():
             pool.close()
-
-
-def _load_children(children: dict[str, Workers]) -> None:
-    """The isolated builders' children import their libraries now (``Workers.load``:
-    the first child imports, the others are forked by it)."""
-    for pool in children.values():
-        pool.load()
 
 
 @contextlib.contextmanager
