@@ -361,7 +361,7 @@ def lay_out_part(html: str, files: dict, dublin_core: dict[str, str], target: Pa
     its store ``key``), in a worker: beside the other parts, not in the merge after
     them. The 150-page book's merge: 0.55 -> 0.37 s; a full build gains nothing (the
     work moved, the workers were busy), an edit (one part laid out) 0.15 s."""
-    laid_out = lay_out(html, files, dublin_core, target, variant)
+    laid_out = lay_out(html, files, dublin_core, target, variant, identified=False)
     prepare_part(target, key[:16])
     return laid_out
 
