@@ -427,14 +427,16 @@ class Workers:
             raise failures[0]
         return [results[index] for index in range(len(jobs))]
 
-    def finish(self, function, *args):
+    def finish(self, function, *args, rounds: int = 1):
         """``function(*args)`` in the finisher, forked before the children's jobs made
         them large: the merge of a 600-page book's parts holds 250 MB, and a layout
         worker already held 120 MB when it got it. Without a finisher, in a child
-        (``map``) or here."""
+        (``map``) or here. ``rounds``: the finisher may take as long as that many
+        jobs of a child one after the other (a merge that waits for the parts)."""
         if self.finisher is None:
             return self.map([(function, args)])[0]
-        return self.finisher.run(function, *args)
+        timeout = rounds * (self.finisher.timeout or layout_timeout())
+        return self.finisher.run(function, *args, timeout=timeout)
 
     def close(self) -> None:
         for child in [*self.children, *([self.finisher] if self.finisher else [])]:

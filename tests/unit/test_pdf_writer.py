@@ -196,3 +196,71 @@ def test_a_part_that_cannot_be_merged_leaves_no_file(tmp_path):
     with pytest.raises(merge.MergeError, match="part 2 is not tagged"):
         merge.merge_parts(paths, tmp_path / "book.pdf", prepared=True)
     assert not (tmp_path / "book.pdf").exists()
+
+
+def _arriving(paths, carrier, delays):
+    """Move each of ``paths`` (and ``carrier``) aside and back after its delay, from a
+    thread, as the layout's workers rename a finished part into place."""
+    import threading
+    import time
+
+    held = []
+    for path in [carrier, *paths]:
+        aside = path.with_name(path.name + ".partial")
+        path.rename(aside)
+        held.append((aside, path))
+
+    def bring():
+        for (aside, path), delay in zip(held, delays):
+            time.sleep(delay)
+            aside.rename(path)
+
+    thread = threading.Thread(target=bring)
+    thread.start()
+    return thread
+
+
+def test_a_merge_takes_the_parts_as_they_arrive_and_gives_the_same_bytes(tmp_path):
+    """``Arrivals``: the merge begins before the parts are there and waits for each;
+    the file is the one a merge after them writes."""
+    weasyprint = pytest.importorskip("weasyprint")
+    paths = _parts(tmp_path, 3)
+    carrier = tmp_path / "head.pdf"
+    weasyprint.HTML(string="<html lang=de><title>Das Buch</title><p>x").write_pdf(
+        carrier, pdf_tags=True)
+    merge.merge_parts(paths, tmp_path / "after.pdf", prepared=True, metadata=carrier)
+    thread = _arriving(paths, carrier, [0.05, 0.1, 0.02, 0.15])
+    result = merge.merge_parts(paths, tmp_path / "arriving.pdf", prepared=True,
+                               metadata=carrier,
+                               arrivals=merge.Arrivals(tmp_path / "cancel"))
+    thread.join()
+    assert result is not None and result.pages == 6
+    assert (tmp_path / "arriving.pdf").read_bytes() == (tmp_path / "after.pdf").read_bytes()
+
+
+def test_a_cancelled_merge_ends_and_leaves_no_file(tmp_path):
+    import threading
+
+    weasyprint = pytest.importorskip("weasyprint")
+    paths = _parts(tmp_path, 2)
+    carrier = tmp_path / "head.pdf"
+    weasyprint.HTML(string="<html lang=de><title>t</title><p>x").write_pdf(carrier,
+                                                                            pdf_tags=True)
+    paths[1].rename(tmp_path / "never.pdf")  # the second part never comes
+    cancel = tmp_path / "cancel"
+    threading.Timer(0.2, cancel.touch).start()
+    result = merge.merge_parts(paths, tmp_path / "book.pdf", prepared=True,
+                               metadata=carrier, arrivals=merge.Arrivals(cancel))
+    assert result is None and not (tmp_path / "book.pdf").exists()
+
+
+def test_a_part_of_a_later_pdf_version_than_the_metadata_page_is_refused(tmp_path):
+    weasyprint = pytest.importorskip("weasyprint")
+    paths = _parts(tmp_path, 2)
+    carrier = tmp_path / "head.pdf"
+    weasyprint.HTML(string="<html lang=de><title>t</title><p>x").write_pdf(
+        carrier, pdf_tags=True, pdf_version="1.6")
+    with pytest.raises(merge.MergeError, match="part 1 needs a later PDF version"):
+        merge.merge_parts(paths, tmp_path / "book.pdf", prepared=True, metadata=carrier,
+                          arrivals=merge.Arrivals(tmp_path / "cancel"))
+    assert not (tmp_path / "book.pdf").exists()

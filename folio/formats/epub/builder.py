@@ -99,6 +99,9 @@ class EpubBuilder(Builder):
         book = book_context(document)
         kept = Kept(output.cache, reuse=not output.options.get("fresh"))
         bodies = self._chapter_trees(document, fragments, kept)
+        # Drawn before the page map is waited for (0.2 s): the PDF's layout is the last
+        # thing a full build waits for, and what comes after it is done on one core.
+        cover = make_cover(document, kept)
         page_map = given.get("page_map")
         placed = insert_page_markers(bodies, page_map.pages) \
             if page_map is not None and page_map.pages else None
@@ -106,7 +109,6 @@ class EpubBuilder(Builder):
         pages, front = self._page_list(document, page_map, placed, positions)
         toc = self._toc(document, positions)
         play_order(toc, pages)
-        cover = make_cover(document, kept)
         files: dict[str, bytes] = {}
 
         def add(name: str, text: str) -> None:

@@ -11,9 +11,11 @@ build with the same sources and ``SOURCE_DATE_EPOCH`` gives the same bytes.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import functools
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,7 +39,7 @@ from .index import fill_index, print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      running_head, wide_tables)
 from .maths import formulas_as_drawings
-from .merge import Pagination, merge_parts, paginate, prepare_part
+from .merge import Arrivals, Pagination, merge_parts, paginate, prepare_part
 from .note_rule import PROBLEMS as NOTE_PROBLEMS
 from .numbering import ARABIC, ROMAN, label, runs_of
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
@@ -300,21 +302,45 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
         done: dict[str, LaidOut] = {}
         # The book's metadata and the build's date are laid out on a page of their own
         # beside the first round, so that no part changes with the date.
-        carrier = Path(stack.enter_context(tempfile.TemporaryDirectory(
-            prefix="folio-metadata-"))) / "metadata.pdf"
-        dated = [(lay_out, (book.metadata_html(), {}, book.dublin_core, carrier, variant))]
-        for _round in range(MAX_ROUNDS):
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(
+            prefix="folio-metadata-")))
+        carrier = scratch / "metadata.pdf"
+        dated = [(lay_out_whole, (book.metadata_html(), {}, book.dublin_core, carrier,
+                                  variant))]
+        styles = [ROMAN if roman_front and part.front else ARABIC for part in parts]
+        # Each round's merge begins with the round, in the finisher: it takes the parts
+        # in the book's order as they are laid out (in that order), and is cancelled
+        # if the round does not settle. Without a finisher, it comes after.
+        merging = None
+        threads = stack.enter_context(concurrent.futures.ThreadPoolExecutor(1))
+        for round_ in range(MAX_ROUNDS):
             part_plans = plans(parts, numbers, opens_right, referred, roman_front)
             htmls = [_part_markup(book, part, plan, owned[part.index], page_css)
                      for part, plan in zip(parts, part_plans)]
             keys = [store.key(html + variant, book.files) for html in htmls]
             missing = [i for i, key in enumerate(keys) if key not in done
                        and not store.has(key)]
-            results = output.workers.map(
-                [(lay_out_part, (htmls[i], book.files, book.dublin_core, store.pdf(keys[i]),
-                                 variant, keys[i]))
-                 for i in missing] + dated, [parts[i].size for i in missing] + [0] * len(dated))
-            results = results[:len(missing)]
+            for i in missing:  # a part to lay out is there once laid out, not before
+                store.pdf(keys[i]).unlink(missing_ok=True)
+            merge = functools.partial(
+                merge_parts, first_numbers=[plan.first_number for plan in part_plans],
+                blank_before=[plan.blank_before for plan in part_plans],
+                label_styles=styles, metadata=carrier, prepared=True)
+            cancel = scratch / f"cancel-{round_}"
+            if output.workers.finisher is not None:
+                waits = 1 + -(-len(missing) // max(1, len(output.workers.children)))
+                merging = threads.submit(
+                    output.workers.finish,
+                    functools.partial(merge, arrivals=Arrivals(cancel)),
+                    [store.pdf(key) for key in keys], target, rounds=waits)
+            jobs = dated + [(lay_out_part, (htmls[i], book.files, book.dublin_core,
+                                            store.pdf(keys[i]), variant, keys[i]))
+                            for i in missing]
+            try:
+                results = output.workers.map(jobs)[len(dated):]  # in the book's order
+            except BaseException:
+                _cancel(merging, cancel)
+                raise
             dated = []
             for i, laid_out in zip(missing, results):
                 done[keys[i]] = laid_out
@@ -326,13 +352,14 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
                                for part, key in zip(parts, keys)})
             if plans(parts, numbers, opens_right, referred, roman_front) == part_plans:
                 break
+            _cancel(merging, cancel)
+            merging = None
         else:
             return None
         first_numbers = [plan.first_number for plan in part_plans]
         blank_before = [plan.blank_before for plan in part_plans]
-        styles = [ROMAN if roman_front and part.front else ARABIC for part in parts]
         laid_outs = [done[key] for key in keys]
-        # The page map is known before the merge (the merge asserts that it places
+        # The page map is known before the merge ends (the merge asserts that it places
         # the pages so): the EPUB goes on with it meanwhile.
         pagination = paginate([laid.pages for laid in laid_outs], blank_before,
                               first_numbers, styles)
@@ -340,10 +367,10 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
         output.publish("page_map", page_map)
         # Merged in a child: this process goes on with the other formats meanwhile
         # (one interpreter lock) and never holds the whole book's PDF objects.
-        output.workers.finish(functools.partial(
-            merge_parts, first_numbers=first_numbers, blank_before=blank_before,
-            label_styles=styles, metadata=carrier, prepared=True),
-            [store.pdf(key) for key in keys], target)
+        if merging is not None:
+            merging.result()
+        else:
+            output.workers.finish(merge, [store.pdf(key) for key in keys], target)
         store.remember(parts, numbers, keys)
         images: dict[str, float] = {}
         for key in keys:
@@ -360,10 +387,34 @@ def lay_out_part(html: str, files: dict, dublin_core: dict[str, str], target: Pa
     """A part laid out (``lay_out``) and made ready to merge (``prepare_part``, named by
     its store ``key``), in a worker: beside the other parts, not in the merge after
     them. The 150-page book's merge: 0.55 -> 0.37 s; a full build gains nothing (the
-    work moved, the workers were busy), an edit (one part laid out) 0.15 s."""
-    laid_out = lay_out(html, files, dublin_core, target, variant, identified=False)
-    prepare_part(target, key[:16])
+    work moved, the workers were busy), an edit (one part laid out) 0.15 s.
+    ``target`` appears whole, renamed into place: a merge may be waiting for it
+    (``merge.Arrivals``)."""
+    partial = target.with_name(target.name + ".partial")
+    laid_out = lay_out(html, files, dublin_core, partial, variant, identified=False)
+    prepare_part(partial, key[:16])
+    os.replace(partial, target)
     return laid_out
+
+
+def lay_out_whole(html: str, files: dict, dublin_core: dict[str, str], target: Path,
+                  variant: str) -> LaidOut:
+    """``lay_out`` into ``target``, which appears whole, renamed into place (the page
+    of the book's metadata, which a merge of parts as they arrive waits for)."""
+    partial = target.with_name(target.name + ".partial")
+    laid_out = lay_out(html, files, dublin_core, partial, variant)
+    os.replace(partial, target)
+    return laid_out
+
+
+def _cancel(merging: concurrent.futures.Future | None, cancel: Path) -> None:
+    """Stop a round's merge (``Arrivals``) and wait for it to end; its errors are of
+    no use now (a layout failed, or the round did not settle)."""
+    if merging is None:
+        return
+    cancel.touch()
+    with contextlib.suppress(Exception):
+        merging.result()
 
 
 def _part_markup(book: PrintBook, part: Part, plan: Plan, own: set[str],

