@@ -1,0 +1,159 @@
+"""The tree of a fragment that is already a serialised HTML5 tree, read without the
+HTML5 tree builder.
+
+Every fragment the EPUB parses has been through ``folio.safety.sanitise_fragment``:
+nh3 (html5ever) parsed it as a browser would and wrote its tree back out, every
+element closed, every attribute quoted, ``&``, ``<``, ``>`` and the no-break space
+escaped. Reading such a fragment back needs none of the HTML5 parser's repairs
+(implied end tags, foster parenting, the adoption agency), only its tokens:
+``html.parser`` (the standard library's tokenizer) and a stack. tinyhtml5, pure
+Python, took 1.0 s of the build's main process for the 150-page bench book's
+fifteen chapters (the largest single cost of that process); this reader, 0.15 s.
+
+``simple_tree`` gives up (None) at anything the HTML5 tree builder would have
+repaired, and at whatever it does not know: an element outside folio's allow-list,
+a ``p`` opened inside an open ``p``, a list item in a list item, a link in a link,
+a heading in a heading, a table's row or cell out of its place, text directly in a
+table, an end tag that does not close the element open, MathML that holds HTML, a
+prefixed attribute but ``epub:type``. The caller then parses with tinyhtml5. The
+trees are the same as tinyhtml5's on every chapter of the books and fixtures
+(tests/unit/test_serialised.py).
+"""
+
+from __future__ import annotations
+
+import html.parser
+import xml.etree.ElementTree as ET
+
+from ...safety import KEPT_TAGS, MATHML_ELEMENTS, MATHML_NS
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+
+#: HTML elements without content or end tag.
+VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen",
+                  "link", "meta", "param", "source", "track", "wbr"})
+#: Start tags that close an open ``p`` (HTML5, "in body").
+_CLOSES_P = frozenset({
+    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir",
+    "div", "dl", "fieldset", "figcaption", "figure", "footer", "header", "hgroup", "main",
+    "menu", "nav", "ol", "p", "search", "section", "summary", "ul", "h1", "h2", "h3",
+    "h4", "h5", "h6", "pre", "listing", "form", "li", "dd", "dt", "plaintext", "table",
+    "hr", "xmp"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+#: Where a ``p`` (or a list item, a heading) stops being "open" for the rules above.
+_SCOPE = frozenset({"table", "td", "th", "caption", "ul", "ol", "dl", "math"})
+#: Each table element with the parents it may have as written.
+_TABLE_PARENTS = {"caption": {"table"}, "colgroup": {"table"}, "col": {"colgroup"},
+                  "thead": {"table"}, "tbody": {"table"}, "tfoot": {"table"},
+                  "tr": {"thead", "tbody", "tfoot"}, "td": {"tr"}, "th": {"tr"}}
+#: Elements whose own text must be white space only (other text is foster-parented).
+_TABLE_INSIDES = frozenset({"table", "thead", "tbody", "tfoot", "tr", "colgroup"})
+#: Elements whose first line feed the HTML5 parser drops.
+_FIRST_NEWLINE = frozenset({"pre", "listing", "textarea"})
+_KNOWN = frozenset(KEPT_TAGS)
+_MATHML_ATTRIBUTES = {"definitionurl": "definitionURL"}
+
+
+class _GiveUp(Exception):
+    """The fragment needs the HTML5 tree builder."""
+
+
+class _Builder(html.parser.HTMLParser):
+    def __init__(self, root: ET.Element) -> None:
+        super().__init__(convert_charrefs=True)
+        #: Open elements: (element, tag, in MathML).
+        self.open: list[tuple[ET.Element, str, bool]] = [(root, "body", False)]
+        self.drop_newline = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        parent, parent_tag, maths = self.open[-1]
+        maths = maths or tag == "math"
+        if tag not in _KNOWN or maths != (tag in MATHML_ELEMENTS):
+            raise _GiveUp
+        if not maths:
+            self._check_place(tag, parent_tag)
+        attributes: dict[str, str] = {}
+        for name, value in attrs:
+            if ":" in name and name != "epub:type":
+                raise _GiveUp
+            if maths:
+                name = _MATHML_ATTRIBUTES.get(name, name)
+            attributes.setdefault(name, "" if value is None else value)
+        namespace = MATHML_NS if maths else XHTML_NS
+        element = ET.SubElement(parent, f"{{{namespace}}}{tag}", attributes)
+        self.drop_newline = tag in _FIRST_NEWLINE
+        if not (tag in VOID and not maths):
+            self.open.append((element, tag, maths))
+
+    def _check_place(self, tag: str, parent_tag: str) -> None:
+        """Give up where the HTML5 tree builder would not put ``tag`` inside the open
+        elements as they are."""
+        if tag in _TABLE_PARENTS:
+            if parent_tag not in _TABLE_PARENTS[tag]:
+                raise _GiveUp
+        elif parent_tag in _TABLE_INSIDES:
+            raise _GiveUp
+        for _, open_tag, _ in reversed(self.open):
+            if open_tag in _SCOPE:
+                break
+            if (open_tag == "p" and tag in _CLOSES_P
+                    or open_tag == tag and tag in ("li", "dd", "dt", "a")
+                    or open_tag in ("dd", "dt") and tag in ("dd", "dt")
+                    or open_tag in _HEADINGS and tag in _HEADINGS
+                    or open_tag == "a" and tag == "a"):
+                raise _GiveUp
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        self.handle_starttag(tag, attrs)
+        if not (tag in VOID and not self.open[-1][2]):
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if len(self.open) < 2 or self.open[-1][1] != tag:
+            raise _GiveUp  # a void element's end tag, or one that closes another
+        self.open.pop()
+        self.drop_newline = False
+
+    def handle_data(self, data: str) -> None:
+        if self.drop_newline and data.startswith("\n"):
+            data = data[1:]
+        self.drop_newline = False
+        if not data:
+            return
+        parent, parent_tag, _ = self.open[-1]
+        if parent_tag in _TABLE_INSIDES and data.strip(" \t\n\f"):
+            raise _GiveUp
+        if len(parent):
+            last = parent[-1]
+            last.tail = (last.tail or "") + data
+        else:
+            parent.text = (parent.text or "") + data
+
+    def handle_comment(self, data: str) -> None:
+        pass  # ``markup.parse_chapter`` drops comments: their neighbours' text joins
+
+    def handle_decl(self, decl: str) -> None:
+        raise _GiveUp
+
+    def handle_pi(self, data: str) -> None:
+        raise _GiveUp
+
+    def unknown_decl(self, data: str) -> None:
+        raise _GiveUp
+
+
+def simple_tree(fragment: str) -> ET.Element | None:
+    """A ``body`` element (XHTML namespace) holding ``fragment`` as serialised by an
+    HTML5 serialiser, as tinyhtml5 would build it; None if the fragment needs the
+    HTML5 tree builder."""
+    body = ET.Element(f"{{{XHTML_NS}}}body")
+    builder = _Builder(body)
+    try:
+        # The HTML5 parser's own first step: every line break a line feed.
+        builder.feed(fragment.replace("\r\n", "\n").replace("\r", "\n"))
+        builder.close()
+    except _GiveUp:
+        return None
+    if len(builder.open) != 1:
+        return None  # an element left open: its end was implied
+    return body
