@@ -87,6 +87,8 @@ class _Guard:
         self.reporter = reporter
         #: Raw HTML elements open at this point of the document.
         self.open: list[str] = []
+        #: The kinds of node below which there is something (not ``_LEAVES``) met.
+        self.kinds: set[str] = set()
 
     def too_deep(self, line: int, col: int) -> BuildError:
         return BuildError(self.display, f"the manuscript nests more than {MAX_NESTING} levels "
@@ -107,6 +109,7 @@ class _Guard:
             kind = tree.get("t")
             if kind is None or kind in _LEAVES:
                 continue
+            self.kinds.add(kind)
             attr = _attr_of(tree)
             wrapper = _is_wrapper(attr)
             if attr is not None:
@@ -216,14 +219,19 @@ def guard_manuscript(files: list, files_blocks: list[list], reporter: Reporter) 
         guard_file(file, blocks, reporter)
 
 
-def guard_file(file, blocks: list, reporter: Reporter) -> None:
-    """``guard_manuscript`` for one file: it reads nothing but the file and its blocks."""
-    _Guard(file.display, reporter).run(blocks)
+def guard_file(file, blocks: list, reporter: Reporter) -> set[str]:
+    """``guard_manuscript`` for one file: it reads nothing but the file and its blocks.
+    Returns the kinds of node the file has (but the leaves: ``Str``, ``Space`` …),
+    which the guard's pass over every node finds for nothing: the passes after it
+    skip what a file does not have (``syntax.read_syntax``'s tables)."""
+    guard = _Guard(file.display, reporter)
+    guard.run(blocks)
     # checks.py reports these characters (invisible-character)
     if NOT_XML.search(file.body):
         _strip(blocks, NOT_XML)
     if BIDI_OVERRIDES.search(file.body):
         _strip(blocks, BIDI_OVERRIDES)
+    return guard.kinds
 
 
 def _strip(tree, characters: re.Pattern) -> None:

@@ -196,9 +196,10 @@ def read_file(file: SourceFile, blocks: list, reporter: Reporter) -> list:
     checked like Markdown's) while the positions are there, then unwrapped, its
     spaces and words shared (``shared_leaves``). Reads nothing but the file:
     ``readcache`` keeps the result."""
-    guard_file(file, blocks, reporter)  # before any recursive walker
+    kinds = guard_file(file, blocks, reporter)  # before any recursive walker
     check_file(file, blocks, reporter)
-    return shared_leaves(unwrap_positions(link_raw_anchors(read_syntax(blocks))))
+    return shared_leaves(unwrap_positions(link_raw_anchors(
+        read_syntax(blocks, tables="Table" in kinds))))
 
 
 def _complete_metadata(book: BookSource, blocks: list[list], reporter: Reporter):

@@ -435,9 +435,12 @@ _INLINE_LISTS = {"Para": None, "Plain": None, "Emph": None, "Strong": None,
                  "Superscript": None, "Subscript": None, "Header": 2, "Quoted": 1}
 
 
-def read_syntax(blocks: list) -> list:
-    """One file's (wrapped) blocks with the syntax of the module's doc recognised."""
-    _lists_of_blocks(blocks)
+def read_syntax(blocks: list, tables: bool = True) -> list:
+    """One file's (wrapped) blocks with the syntax of the module's doc recognised.
+    ``tables``: False if the file has no table (``guard.guard_file`` tells): nothing
+    is searched for their captions (a fifth of reading a file that has none)."""
+    if tables:
+        _lists_of_blocks(blocks)
 
     def act(node: dict):
         kind = node["t"]

@@ -150,3 +150,37 @@ def test_code_is_highlighted_and_every_colour_has_its_contrast():
         found = [part.split(";")[0] for part in css.split("color: ")[1:]]
         assert bool(found) == colours, use
         assert all(contrast(colour, background) >= least for colour in found), use
+
+
+def test_a_table_anywhere_gets_its_caption_when_the_file_is_read(tmp_path):
+    """The guard's pass tells which kinds of node a file has; a table in a quotation
+    or a footnote is found by it, and its caption is read."""
+    from folio.guard import guard_file
+    from folio.pipeline import read_file
+
+    path = tmp_path / "book.md"
+    path.write_text("---\ntitle: T\nlang: en\n---\n\nText.[^1]\n\n> | a | b |\n> |---|---|\n"
+                    "> | 1 | 2 |\n>\n> Table: In a quotation {#tbl:q}\n\n"
+                    "[^1]: A note.\n\n    | c |\n    |---|\n    | 3 |\n\n"
+                    "    Table: In a note\n", encoding="utf-8")
+    file = load_book(path).files[0]
+    assert "Table" in guard_file(file, parse_markdown(file)["blocks"], Reporter())
+    tables = _find(read_file(file, parse_markdown(file)["blocks"], Reporter()), "Table")
+    assert len(tables) == 2 and all(table["c"][1][1] for table in tables), "both captioned"
+    assert "tbl:q" in [table["c"][0][0] for table in tables]
+
+
+def test_a_file_without_tables_is_not_searched_for_them(tmp_path, monkeypatch):
+    from folio.guard import guard_file
+    from folio.pipeline import read_file
+    from folio.transforms import syntax
+
+    path = tmp_path / "book.md"
+    path.write_text("---\ntitle: T\nlang: en\n---\n\nJust *text*.[^1]\n\n[^1]: A note.\n",
+                    encoding="utf-8")
+    file = load_book(path).files[0]
+    assert "Table" not in guard_file(file, parse_markdown(file)["blocks"], Reporter())
+    searched = []
+    monkeypatch.setattr(syntax, "_lists_of_blocks", searched.append)
+    read_file(file, parse_markdown(file)["blocks"], Reporter())
+    assert searched == []
