@@ -487,11 +487,16 @@ def _become_child(parent: int, scratch: str) -> None:
 
 def import_modules(modules: tuple[str, ...]) -> None:
     """Import ``modules`` (those that can be: a job that needs a missing one says
-    so). Sent as a job (``Workers.load``), it sets no memory cap."""
+    so); a ``module:function`` is imported and its function called, without
+    arguments (a warm-up: what the first job would otherwise pay for). Sent as a
+    job (``Workers.load``), it sets no memory cap."""
     import importlib
     for module in modules:
+        name, _, function = module.partition(":")
         try:
-            importlib.import_module(module)
+            imported = importlib.import_module(name)
+            if function:
+                getattr(imported, function)()
         except Exception:  # noqa: BLE001 - the job will say what is missing
             pass
 

@@ -52,7 +52,7 @@ def test_children_import_their_libraries_only_when_told(monkeypatch, tmp_path):
     monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "0.1")
     with _isolated_children([PdfBuilder()], "book", {"layout_workers": 2}) as made:
         pool = made["pdf"]
-        assert pool.preload == ("weasyprint",)
+        assert pool.preload == ("weasyprint", "folio.formats.pdf.engine:warm_up")
         pool.preload = (probe,)
         assert pool.map([(_imported, (probe,))] * 2) == [False, False]
         pool.load()
@@ -83,6 +83,27 @@ def test_a_second_child_is_forked_by_the_first_and_shares_its_import(tmp_path, m
         assert os.waitpid(second.pid, os.WNOHANG) == (0, 0), "this process's child, running"
         pids = (first.pid, second.pid)
     assert not any(os.path.exists(f"/proc/{pid}") for pid in pids), "both ended and reaped"
+
+
+def _warmed(name: str) -> list:
+    import sys
+    return sys.modules[name].WARMED
+
+
+def test_a_warm_up_runs_once_in_the_first_child_and_the_second_inherits_it(
+        tmp_path, monkeypatch):
+    """A ``module:function`` in ``preload`` is called after the import, by the first
+    child, before it forks the second: what it made ready is the second's too."""
+    probe = "folio_warm_probe"
+    (tmp_path / f"{probe}.py").write_text(
+        "import os\nWARMED = []\ndef warm():\n    WARMED.append(os.getpid())\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with _isolated_children([PdfBuilder()], "book", {"layout_workers": 2}) as made:
+        pool = made["pdf"]
+        first, _ = pool.children
+        pool.preload = (probe, f"{probe}:warm")
+        pool.load()
+        assert pool.map([(_warmed, (probe,))] * 2) == [[first.pid]] * 2
 
 
 def test_a_child_forked_before_the_import_imports_for_itself(tmp_path, monkeypatch):

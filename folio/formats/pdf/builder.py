@@ -106,7 +106,9 @@ class PdfBuilder(Builder):
     #: Where each printed page begins, for the EPUB's page list (``formats.pagemap``).
     gives = ("page_map",)
     isolated = True
-    preload = ("weasyprint",)
+    #: The layout's first process lays out a page of its own once it has imported
+    #: WeasyPrint, before it forks the others (``engine.warm_up``).
+    preload = ("weasyprint", "folio.formats.pdf.engine:warm_up")
     #: The parts are merged in a child of their own (``Workers.finish``).
     finisher = ("pikepdf",)
 
