@@ -67,3 +67,12 @@ def test_every_rule_that_prints_a_target_page_gets_a_literal_twin():
     assert "nav.toc a[data-folio-page]::after, .x a:hover[data-folio-page]::before" \
         in literal
     assert "target-counter" not in literal and "p {" not in literal
+
+
+def test_parts_go_out_in_the_books_order_but_a_long_one_first():
+    from folio.formats.pdf.builder import handed_out
+
+    assert handed_out([0, 1, 2, 3], [10, 11, 9, 10]) == [0, 1, 2, 3]
+    assert handed_out([0, 1, 2, 3, 4], [10, 11, 9, 10, 40]) == [4, 0, 1, 2, 3]
+    assert handed_out([2, 5, 7], [30, 10, 10]) == [2, 5, 7]
+    assert handed_out([], []) == []

@@ -335,11 +335,12 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
                     output.workers.finish,
                     functools.partial(merge, arrivals=Arrivals(cancel)),
                     [store.pdf(key) for key in keys], target, rounds=waits)
+            missing = handed_out(missing, [parts[i].size for i in missing])
             jobs = dated + [(lay_out_part, (htmls[i], book.files, book.dublin_core,
                                             store.pdf(keys[i]), variant, keys[i]))
                             for i in missing]
             try:
-                results = output.workers.map(jobs)[len(dated):]  # in the book's order
+                results = output.workers.map(jobs)[len(dated):]
             except BaseException:
                 _cancel(merging, cancel)
                 raise
@@ -407,6 +408,23 @@ def lay_out_whole(html: str, files: dict, dublin_core: dict[str, str], target: P
     laid_out = lay_out(html, files, dublin_core, partial, variant)
     os.replace(partial, target)
     return laid_out
+
+
+#: A part this much larger than the median is laid out before the others.
+LONG_PART = 1.5
+
+
+def handed_out(indexes: list[int], sizes: list[int]) -> list[int]:
+    """The order in which the parts ``indexes`` (of ``sizes``) go to the workers: the
+    book's, in which the merge takes them as they arrive (``merge.Arrivals``), but a
+    part much longer than the others first (a chapter longer than a part: laid out
+    last, it would leave the other workers idle while it ends)."""
+    if not sizes:
+        return []
+    median = sorted(sizes)[len(sizes) // 2]
+    ranked = sorted(zip(indexes, sizes),
+                    key=lambda item: (item[1] <= LONG_PART * median, item[0]))
+    return [index for index, _ in ranked]
 
 
 def _cancel(merging: concurrent.futures.Future | None, cancel: Path) -> None:
