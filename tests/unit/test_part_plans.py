@@ -76,3 +76,17 @@ def test_parts_go_out_in_the_books_order_but_a_long_one_first():
     assert handed_out([0, 1, 2, 3, 4], [10, 11, 9, 10, 40]) == [4, 0, 1, 2, 3]
     assert handed_out([2, 5, 7], [30, 10, 10]) == [2, 5, 7]
     assert handed_out([], []) == []
+
+
+def test_a_part_left_half_written_is_removed_by_the_next_build(tmp_path):
+    """A worker writes a part as ``<key>.pdf.partial`` and renames it when whole; one
+    stopped half-way leaves the partial file, which the next build's ``remember``
+    removes with whatever else it did not use."""
+    from folio.formats.pdf.store import PartStore
+
+    store = PartStore(tmp_path)
+    (tmp_path / "0123.pdf.partial").write_bytes(b"%PDF-1.7 half")
+    (tmp_path / "4567.pdf").write_bytes(b"%PDF-1.7 kept")
+    part = Part(0, 0, 1, True, 10)
+    store.remember([part], Numbers({0: 3}, {0: {}}), ["4567"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["4567.pdf", "numbers.json"]

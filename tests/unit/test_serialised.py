@@ -17,7 +17,7 @@ from folio.safety import sanitise_fragment
 #: Manuscripts' HTML as authors write it, messy on purpose; each goes through the
 #: sanitiser first, as every fragment of a book does.
 MESSY = [
-    '<p>Ein <em>kurzer</em> Absatz &amp; mehr&nbsp;Text, „Zitat“ – <a href="#x">hier</a>.</p>',
+    '<p>Ein <em>kurzer</em> Absatz &amp; mehr&nbsp;Text, „Zitat“ – <a href="#x">da</a>.</p>',
     "<p>unclosed<p>second <b>bold <i>both</b> italic</i> after",
     "<ul><li>one<li>two<ul><li>inner</ul></ul><ol start=3><li value=7>x</ol>",
     "<table><tr><td>no tbody<td>cells</tr><caption>late caption</caption></table>",

@@ -141,7 +141,7 @@ class PartStore:
              "anchors": numbers.anchors[part.index]} for part in parts])
         used = {name for key in keys for name in (f"{key}.pdf", f"{key}.json")}
         for path in self.folder.iterdir():
-            if path.suffix in (".pdf", ".json", ".tmp") and path.name not in used \
+            if path.suffix in (".pdf", ".json", ".tmp", ".partial") and path.name not in used \
                     and path.name != "numbers.json":
                 path.unlink(missing_ok=True)
 
