@@ -254,6 +254,29 @@ def test_a_cancelled_merge_ends_and_leaves_no_file(tmp_path):
     assert result is None and not (tmp_path / "book.pdf").exists()
 
 
+def test_a_cancelled_merge_stops_even_when_every_part_is_there(tmp_path, monkeypatch):
+    """A round that does not settle is cancelled when its parts are all laid out: the
+    merge stops at the next part, it does not merge them all first."""
+    weasyprint = pytest.importorskip("weasyprint")
+    paths = _parts(tmp_path, 3)
+    carrier = tmp_path / "head.pdf"
+    weasyprint.HTML(string="<html lang=de><title>t</title><p>x").write_pdf(carrier,
+                                                                            pdf_tags=True)
+    cancel = tmp_path / "cancel"
+    cancel.touch()
+    opened = []
+    real = pikepdf.open
+
+    def counting(*args, **kwargs):
+        opened.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pikepdf, "open", counting)
+    result = merge.merge_parts(paths, tmp_path / "book.pdf", prepared=True,
+                               metadata=carrier, arrivals=merge.Arrivals(cancel))
+    assert result is None and opened == [] and not (tmp_path / "book.pdf").exists()
+
+
 def test_a_part_of_a_later_pdf_version_than_the_metadata_page_is_refused(tmp_path):
     weasyprint = pytest.importorskip("weasyprint")
     paths = _parts(tmp_path, 2)

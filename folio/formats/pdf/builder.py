@@ -298,7 +298,10 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
         opens_right = [book.opens_right(part) for part in parts]
         roman_front = book.document.layout != "article"
         page_css = literal_page_css(book.css)
-        numbers = store.last_numbers(parts) or Numbers(anchors=estimated_anchors(
+        numbers = store.last_numbers(parts)
+        #: The first round's numbers are guesses (no earlier build): it seldom settles.
+        guessed = numbers is None
+        numbers = numbers or Numbers(anchors=estimated_anchors(
             parts, [anchor_ids(chapter["html"]) for chapter in book.chapters],
             anchor_ids(book.front_html())))
         done: dict[str, LaidOut] = {}
@@ -312,7 +315,9 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
         styles = [ROMAN if roman_front and part.front else ARABIC for part in parts]
         # Each round's merge begins with the round, in the finisher: it takes the parts
         # in the book's order as they are laid out (in that order), and is cancelled
-        # if the round does not settle. Without a finisher, it comes after.
+        # if the round does not settle. Not in a round of guessed numbers (its merge
+        # would take processor time from the layout, for nothing), nor without a
+        # finisher: the merge then comes after the round.
         merging = None
         threads = stack.enter_context(concurrent.futures.ThreadPoolExecutor(1))
         for round_ in range(MAX_ROUNDS):
@@ -329,7 +334,8 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
                 blank_before=[plan.blank_before for plan in part_plans],
                 label_styles=styles, metadata=carrier, prepared=True)
             cancel = scratch / f"cancel-{round_}"
-            if output.workers.finisher is not None:
+            merging = None
+            if output.workers.finisher is not None and not (guessed and round_ == 0):
                 waits = 1 + -(-len(missing) // max(1, len(output.workers.children)))
                 merging = threads.submit(
                     output.workers.finish,
@@ -356,7 +362,6 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
             if plans(parts, numbers, opens_right, referred, roman_front) == part_plans:
                 break
             _cancel(merging, cancel)
-            merging = None
         else:
             return None
         first_numbers = [plan.first_number for plan in part_plans]

@@ -158,9 +158,13 @@ class Arrivals:
     poll: float = 0.005
 
     def wait(self, path: Path) -> None:
-        while not path.exists():
+        """Return once ``path`` is there; raise ``_Cancelled`` once ``cancel`` is, even
+        if ``path`` is there too (the round is over: its parts are all there)."""
+        while True:
             if self.cancel.exists():
                 raise _Cancelled
+            if path.exists():
+                return
             time.sleep(self.poll)
 
 
