@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TOOLS := .tools/.installed
 PYTEST_ARGS ?=
 
-.PHONY: all books test test-fast check-tools bench clean
+.PHONY: all books bytecode test test-fast check-tools bench clean
 
 all: books
 
@@ -18,7 +18,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@
 
-books: $(STAMP)
+# folio's own modules compiled, as pip compiles what it installs (an editable install
+# is not, and where PYTHONDONTWRITEBYTECODE is set Python never writes them): every
+# build's process would compile them again, 0.2 s. Only what changed is compiled.
+bytecode: $(STAMP)
+	@$(PY) -m compileall -q folio
+
+books: $(STAMP) bytecode
 	@echo "Building every book in content/. The German article is kept as its author"
 	@echo "delivered it, flaws included: its warnings below are expected."
 	$(PY) build.py --edition kobo
@@ -27,15 +33,15 @@ $(TOOLS): tests/install-tools.sh
 	bash tests/install-tools.sh
 	mkdir -p .tools && touch $@
 
-test: $(STAMP) $(TOOLS)
+test: $(STAMP) $(TOOLS) bytecode
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 # The quick loop: unit tests of the stages and the house rules, in seconds, without
 # Java, Chromium or a PDF layout. `make test` runs them too.
-test-fast: $(STAMP)
+test-fast: $(STAMP) bytecode
 	$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(STAMP) bytecode
 	$(PY) bench/bench.py
 
 clean:

@@ -228,6 +228,8 @@ def snapshot_code() -> None:
     shutil.copytree(REPO / "folio", CODE / "folio", ignore=ignore)
     shutil.copytree(REPO / "templates", CODE / "templates", ignore=ignore)
     shutil.copy(REPO / "build.py", CODE / "build.py")
+    # Compiled, as an installed folio is (``make`` compiles the repository's).
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(CODE / "folio")], check=True)
 
 
 def folio_command(book: Path, out: Path, *extra: str) -> list[str]:
