@@ -40,8 +40,16 @@ _CLOSES_P = frozenset({
     "h4", "h5", "h6", "pre", "listing", "form", "li", "dd", "dt", "plaintext", "table",
     "hr", "xmp"})
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-#: Where a ``p`` (or a list item, a heading) stops being "open" for the rules above.
-_SCOPE = frozenset({"table", "td", "th", "caption", "ul", "ol", "dl", "math"})
+#: Where an open ``p`` stops counting (HTML5's button scope, as far as folio keeps
+#: its elements).
+_P_SCOPE = frozenset({"table", "td", "th", "caption", "math"})
+#: Each element that the same element (or its sibling kind) would close, with where
+#: an open one stops counting; the ``a`` and the headings count wherever they are.
+_CLOSED_BY_ITS_KIND = {"li": ({"li"}, _P_SCOPE | {"ul", "ol"}),
+                       "dd": ({"dd", "dt"}, _P_SCOPE | {"dl"}),
+                       "dt": ({"dd", "dt"}, _P_SCOPE | {"dl"}),
+                       "a": ({"a"}, frozenset()),
+                       **{h: (_HEADINGS, frozenset()) for h in _HEADINGS}}
 #: Each table element with the parents it may have as written.
 _TABLE_PARENTS = {"caption": {"table"}, "colgroup": {"table"}, "col": {"colgroup"},
                   "thead": {"table"}, "tbody": {"table"}, "tfoot": {"table"},
@@ -93,15 +101,10 @@ class _Builder(html.parser.HTMLParser):
                 raise _GiveUp
         elif parent_tag in _TABLE_INSIDES:
             raise _GiveUp
-        for _, open_tag, _ in reversed(self.open):
-            if open_tag in _SCOPE:
-                break
-            if (open_tag == "p" and tag in _CLOSES_P
-                    or open_tag == tag and tag in ("li", "dd", "dt", "a")
-                    or open_tag in ("dd", "dt") and tag in ("dd", "dt")
-                    or open_tag in _HEADINGS and tag in _HEADINGS
-                    or open_tag == "a" and tag == "a"):
-                raise _GiveUp
+        if tag in _CLOSES_P and _open(self.open, {"p"}, _P_SCOPE):
+            raise _GiveUp
+        if tag in _CLOSED_BY_ITS_KIND and _open(self.open, *_CLOSED_BY_ITS_KIND[tag]):
+            raise _GiveUp
 
     def handle_startendtag(self, tag: str, attrs: list) -> None:
         self.handle_starttag(tag, attrs)
@@ -140,6 +143,16 @@ class _Builder(html.parser.HTMLParser):
 
     def unknown_decl(self, data: str) -> None:
         raise _GiveUp
+
+
+def _open(stack: list, tags: set[str], scope: frozenset[str]) -> bool:
+    """True if one of ``tags`` is open in ``stack`` below the nearest of ``scope``."""
+    for _, open_tag, _ in reversed(stack):
+        if open_tag in tags:
+            return True
+        if open_tag in scope:
+            return False
+    return False
 
 
 def simple_tree(fragment: str) -> ET.Element | None:

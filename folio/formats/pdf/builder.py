@@ -318,7 +318,6 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
         # if the round does not settle. Not in a round of guessed numbers (its merge
         # would take processor time from the layout, for nothing), nor without a
         # finisher: the merge then comes after the round.
-        merging = None
         threads = stack.enter_context(concurrent.futures.ThreadPoolExecutor(1))
         for round_ in range(MAX_ROUNDS):
             part_plans = plans(parts, numbers, opens_right, referred, roman_front)
