@@ -15,7 +15,8 @@ reaches them.
                     could be taken back; an emptied area kept taking a line.
 ``footnote_split``  a note too long for the foot of one page overflowed it; now it
                     runs on at the foot of the next (Kozea/WeasyPrint#1833).
-``page_speed``      two lookups that grew with pages x elements.
+``page_speed``      two lookups that grew with pages x elements; margin boxes
+                    without content left unmade.
 ``leaders``         a leader's dots (the contents' dotted lines) were a text box each:
                     one box for them all.
 ``font_subset``     without HarfBuzz-Subset, fontTools read the GSUB and GPOS tables
@@ -88,6 +89,7 @@ def apply() -> None:
     footnote_lines.install(block)
     page_speed.page_references_once()
     page_speed.page_styles_per_page()
+    page_speed.margin_boxes_unmade()
     font_subset.install()
     ffi_arrays.install()
     leaders.install(inline)

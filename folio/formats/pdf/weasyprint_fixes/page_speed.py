@@ -1,5 +1,6 @@
 """Two costs of WeasyPrint 70.0 that grew with pages x elements (found on 3,000
-one-line chapters, which did not lay out in 300 s before these)."""
+one-line chapters, which did not lay out in 300 s before these), and one per page
+(``margin_boxes_unmade``)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,29 @@ def page_styles_per_page() -> None:
 
     page_module.set_page_type_computed_styles = set_page_type_computed_styles
     page_module._folio_page_styles = True
+
+
+def margin_boxes_unmade() -> None:
+    """WeasyPrint 70's ``make_margin_boxes`` makes all sixteen margin boxes of every
+    page and resolves each one's percentages (a dozen style values, computed for the
+    page) before it sees that most have no content and are never laid out: a book's
+    page shows two (a running head, a page number). The 150-page bench book's parts:
+    a third of their margin boxes' time, ~3 % of the layout (cProfile). A box that is
+    not generated is now left as ``make_box`` leaves it anyway: its size, margins,
+    paddings and borders zero, nothing else read."""
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import page as page_module
+
+    if getattr(page_module, "_folio_margin_boxes", False):
+        return
+    resolve = page_module.resolve_percentages
+
+    # CHANGED from WeasyPrint 70.0 (layout/page.py, make_margin_boxes.make_box, which
+    # calls this before it zeroes a box that is not generated): nothing to resolve.
+    def resolve_percentages(box, containing_block):
+        if type(box) is boxes.MarginBox and not box.is_generated:
+            return
+        resolve(box, containing_block)
+
+    page_module.resolve_percentages = resolve_percentages
+    page_module._folio_margin_boxes = True
