@@ -400,8 +400,9 @@ def leaf_inlines(inlines: list, where: tuple[int, int]) -> list[tuple[Node, tupl
     """Every leaf inline with the position of its nearest wrapper (see ``visible_inlines``)."""
     out: list[tuple[Node, tuple[int, int]]] = []
     for node in inlines:
-        here = position(node) if is_wrapper(node) else where
-        if is_wrapper(node) or node["t"] in TRANSPARENT_INLINES:
+        wrapper = is_wrapper(node)
+        here = position(node) if wrapper else where
+        if wrapper or node["t"] in TRANSPARENT_INLINES:
             out.extend(leaf_inlines(node["c"][-1] if node["t"] == "Span" else node["c"], here))
         else:
             out.append((node, here))

@@ -124,7 +124,12 @@ class _Guard:
                 depth += _NODE_LEVELS.get(kind, 1)
                 if depth + len(self.open) > MAX_NESTING:
                     raise self.too_deep(*_where(where))
-            if "c" in tree:
+            if attr is not None:  # its attributes hold no node: not walked
+                at = 1 if kind == "Header" else 0
+                stack.extend((item, depth, where) for index, item
+                             in reversed(list(enumerate(tree["c"])))
+                             if index != at and isinstance(item, (list, dict)))
+            elif "c" in tree:
                 stack.append((tree["c"], depth, where))
 
     def attributes(self, attr: list, at: list | None) -> None:

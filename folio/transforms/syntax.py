@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from ..ast import Span, Str, get_attr, parse_pos, walk
+from ..ast import ATTR_INDEX, Span, Str, get_attr, parse_pos, walk
 from ..parse import unwrap_positions
 
 #: A citation key: word characters, with pandoc's internal punctuation.
@@ -419,15 +419,44 @@ def _table_captions(blocks: list) -> list:
     return out
 
 
+#: A table, or a wrapper (a Div) that may hold one (``_unwrapped``).
+_TABLE_OR_WRAPPER = ("Table", "Div")
+
+
 def _lists_of_blocks(tree) -> None:
-    """Table captions in every list of blocks of ``tree``, in place."""
+    """Table captions in every list of blocks of ``tree``, in place (not into a
+    node's attributes, a string or a leaf: half of reading a file with tables)."""
     if isinstance(tree, list):
-        if any(isinstance(b, dict) and _unwrapped(b).get("t") == "Table" for b in tree):
-            tree[:] = _table_captions(tree)
+        for block in tree:
+            if (type(block) is dict and block.get("t") in _TABLE_OR_WRAPPER
+                    and _unwrapped(block).get("t") == "Table"):
+                tree[:] = _table_captions(tree)
+                break
         for item in tree:
-            _lists_of_blocks(item)
-    elif isinstance(tree, dict) and "c" in tree:
-        _lists_of_blocks(tree["c"])
+            if type(item) is list:
+                _lists_of_blocks(item)
+            elif type(item) is dict:
+                _lists_in_node(item)
+    elif isinstance(tree, dict):
+        _lists_in_node(tree)
+
+
+def _lists_in_node(node: dict) -> None:
+    content = node.get("c")
+    if type(content) is not list or node.get("t") in _LEAVES:
+        return
+    at = ATTR_INDEX.get(node["t"])
+    if at is None:
+        _lists_of_blocks(content)
+    else:  # the attributes hold no block
+        for index, part in enumerate(content):
+            if index != at and type(part) is list:
+                _lists_of_blocks(part)
+
+
+#: Nodes that hold no block.
+_LEAVES = {"Str", "Space", "SoftBreak", "LineBreak", "Code", "Math", "RawInline",
+           "RawBlock", "CodeBlock", "HorizontalRule"}
 
 
 _INLINE_LISTS = {"Para": None, "Plain": None, "Emph": None, "Strong": None,
