@@ -35,6 +35,13 @@ READER = "commonmark_x+sourcepos+implicit_figures-yaml_metadata_block"
 PANDOC_TIMEOUT = 60
 #: pandoc's heap cap.
 PANDOC_HEAP = "1024M"
+#: pandoc's suggested heap, 1 MB, where the PyPI binary is built with 64 MB
+#: (``pandoc +RTS --info``). With 64 MB, each run took a fresh 64 MB of pages
+#: (their zeroing is system time) and a nursery as large: the 150-page bench book's
+#: fifteen chapters took 2.05 s of processor time to parse, 1.46 s with 1 MB
+#: (medians of 4); rendering its whole JSON to HTML 3.77 -> 3.38 s; parsing it
+#: whole the same (0.80 / 0.79 s).
+PANDOC_SUGGESTED_HEAP = "-H1m"
 #: A file longer than this (characters) is parsed in pieces of about this size.
 PIECE_CHARACTERS = 400_000
 #: pandoc runs at once when a file is parsed in pieces.
@@ -51,7 +58,8 @@ def run_pandoc(args: list[str], stdin: str | Iterable[str], display: str,
     lines of standard error, go into ``warnings`` when given). ``stdin``: the text
     pandoc reads, or its pieces, written one after the other so that the whole text
     is never made (the render's batches are tens of MB of JSON)."""
-    command = [pandoc_path(), "+RTS", f"-M{PANDOC_HEAP}", "-RTS", *args]
+    command = [pandoc_path(), "+RTS", f"-M{PANDOC_HEAP}", PANDOC_SUGGESTED_HEAP, "-RTS",
+               *args]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True)
     try:
