@@ -49,12 +49,14 @@ def test_children_import_their_libraries_only_when_told(monkeypatch, tmp_path):
     probe = "folio_slow_probe"  # a library that takes 0.3 s to import
     (tmp_path / f"{probe}.py").write_text("import time\ntime.sleep(0.3)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "0.1")
     with _isolated_children([PdfBuilder()], "book", {"layout_workers": 2}) as made:
         pool = made["pdf"]
         assert pool.preload == ("weasyprint", "folio.formats.pdf.engine:warm_up")
         pool.preload = (probe,)
         assert pool.map([(_imported, (probe,))] * 2) == [False, False]
+        # Lower than the import takes (not lower before: on a busy machine a first
+        # job's answer took longer than 0.1 s, and the test failed for that).
+        monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "0.1")
         pool.load()
         time.sleep(0.05)  # the imports have begun under the layout's limit of 0.1 s
         monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "60")
