@@ -7,7 +7,8 @@ The floors, top to bottom (README, "Layout of the package"):
     pipeline     pipeline
     formats      formats (the registry)
                  formats.epub | formats.pdf | formats.html   (wings: never each other)
-                 formats.base, .notes, .pagemap, .render, .maths, .code, .covers
+                 formats.base, .notes, .pagemap, .render, .maths, .code, .covers,
+                 .serialised
     transforms   transforms, checks, linkcheck
     reading      book, metadata, parse, document, guard, cache, readcache
     policy       safety
@@ -38,7 +39,7 @@ FLOORS: list[tuple[str, bool, list[list[str]]]] = [
     ("format commons", False, [["folio.formats.base", "folio.formats.notes",
                                 "folio.formats.pagemap", "folio.formats.render",
                                 "folio.formats.maths", "folio.formats.code",
-                                "folio.formats.covers"]]),
+                                "folio.formats.covers", "folio.formats.serialised"]]),
     ("transforms and checks", False, [["folio.transforms", "folio.checks",
                                        "folio.linkcheck"]]),
     ("reading", False, [["folio.book", "folio.metadata", "folio.parse", "folio.document",

@@ -1,6 +1,6 @@
-"""folio.formats.epub.serialised: a fragment the sanitiser wrote, read without the
-HTML5 tree builder, is the tree tinyhtml5 builds; what would need the tree builder's
-repairs is left to it."""
+"""folio.formats.serialised: a fragment the sanitiser wrote, read without the HTML5
+tree builder, is the tree tinyhtml5 builds; what would need the tree builder's
+repairs is left to it. The same for the print HTML's documents (``simple_document``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import tinyhtml5
 
 from folio.formats.epub import markup
 from folio.formats.epub.markup import parse_chapter
-from folio.formats.epub.serialised import simple_tree
+from folio.formats.serialised import simple_document, simple_tree
 from folio.safety import sanitise_fragment
 
 #: Manuscripts' HTML as authors write it, messy on purpose; each goes through the
@@ -98,3 +98,74 @@ def test_most_of_what_the_sanitiser_writes_needs_no_tree_builder():
 ])
 def test_what_the_tree_builder_would_repair_is_left_to_it(unsanitised):
     assert simple_tree(unsanitised) is None
+
+
+# --- the print HTML's documents ---------------------------------------------------------
+
+#: Documents as folio's print templates write them once their styles are taken out
+#: (``pdf.stylesheets.split_styles``): white space between the head's elements, after
+#: the head, the body and the document, where the tree builder moves it.
+DOCUMENTS = [
+    '<!DOCTYPE html>\n<html lang="de">\n<head>\n<meta charset="utf-8">\n'
+    '<title>Warum &amp; wieso „jetzt“</title>\n<meta name="author" content="A &lt;B&gt;">\n'
+    '<meta name="generator" content="folio">\n\n</head>\n<body>\n'
+    '<div class="main-matter" id="folio-main"><section class="chapter">\n'
+    '<h1 id="c1" data-bookmark="Eins">Eins</h1>\n<p>Text<span class="footnote link-note">'
+    '<span class="url">https://\u200bexample.\u200borg</span></span> mehr.</p>\n'
+    '<pre>\nfirst line kept\n</pre>\n<math display="block"><mi>x</mi></math>\n'
+    '<table><thead><tr><th>a</th></tr></thead><tbody><tr><td>1</td></tr></tbody></table>\n'
+    '</section>\n</div></body>\n</html>\n',
+    "<!doctype html><html><head><title>T</title></head><body></body></html>",
+    '<!DOCTYPE html>\n<html lang="en" dir="ltr">\n<head>\n<meta charset="utf-8">\n'
+    '<link rel="icon" href="data:,">\n</head>\n<body class="print">\n<p>only</p>\n'
+    '</body>\n</html>',
+]
+
+
+def _tinyhtml5_document(markup: str) -> ET.Element:
+    return tinyhtml5.parse(markup, namespace_html_elements=False)
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_a_print_document_is_read_as_tinyhtml5_builds_it_for_weasyprint(document):
+    tree = simple_document(document)
+    assert tree is not None
+    assert _canon(tree) == _canon(_tinyhtml5_document(document))
+
+
+@pytest.mark.parametrize("unusual", [
+    DOCUMENTS[0].replace("<body>", "<!-- a comment --><body>"),   # kept as a node
+    DOCUMENTS[0].replace("<meta charset", "<base href='x/'><meta charset"),  # a base URL
+    DOCUMENTS[0].replace("</head>", "<style>p{}</style></head>"),  # a style left in
+    DOCUMENTS[0].replace("</head>", "text</head>"),                # text opens the body
+    DOCUMENTS[0].replace("<p>Text", "<svg><circle r='1'/></svg><p>Text"),
+    DOCUMENTS[0].replace("</div></body>", "</body>"),             # an end implied
+    DOCUMENTS[0].replace("</html>", "</html><p>after</p>"),        # moved into the body
+    DOCUMENTS[0].replace("<head>", "<head id='h'>"),
+    DOCUMENTS[0].replace("<!DOCTYPE html>", ""),                    # quirks mode
+    "<!DOCTYPE html><html/><head/><body/>",
+    "<!DOCTYPE html><html><head><title/></head><body><br/></body></html>",
+])
+def test_a_document_that_needs_the_tree_builder_is_left_to_it(unusual):
+    assert simple_document(unusual) is None
+
+
+def test_weasyprint_gets_the_same_document_either_way():
+    weasyprint = pytest.importorskip("weasyprint")
+    from folio.formats.pdf.stylesheets import html_document
+
+    for document in DOCUMENTS:
+        ours = html_document(document, "https://book.folio.invalid/", None)
+        theirs = weasyprint.HTML(string=document, base_url="https://book.folio.invalid/")
+        assert ours.base_url == theirs.base_url and ours.media_type == theirs.media_type
+        assert _canon(ours.etree_element) == _canon(theirs.etree_element)
+        assert ([w.etree_element.tag for w in ours.wrapper_element.iter_subtree()]
+                == [w.etree_element.tag for w in theirs.wrapper_element.iter_subtree()])
+
+
+@pytest.mark.parametrize("messy", MESSY)
+def test_a_document_of_any_sanitised_fragment_is_read_as_tinyhtml5_builds_it(messy):
+    document = DOCUMENTS[0].replace("<p>Text", sanitise_fragment(messy) + "<p>Text")
+    tree = simple_document(document)
+    if tree is not None:
+        assert _canon(tree) == _canon(_tinyhtml5_document(document))

@@ -32,7 +32,7 @@ import tinyhtml5
 
 from ...safety import (DROPPED_TAGS, ELEMENTS, EPUB_RENAMES, LINK_SCHEMES, MATHML_ATTRIBUTES,
                        MATHML_ELEMENTS, MATHML_NS, NOT_XML, url_scheme)
-from .serialised import simple_tree
+from ..serialised import simple_tree
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_TYPE = "epub:type"
