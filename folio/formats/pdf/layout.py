@@ -27,7 +27,7 @@ import math
 import re
 
 from ... import glyphs
-from ...ast import RawBlock, Span, expand, position, stringify, visit, walk
+from ...ast import ATTR_INDEX, RawBlock, Span, expand, position, stringify, visit, walk
 from ...metadata import PAGE_SIZES
 from ...typography import title_lines
 from ..code import code_block, inline_code
@@ -160,7 +160,8 @@ def _inline_runs(tree):
     ("Hyphena-" alone on a line). A text box that ends without a space is safe.
     """
     if isinstance(tree, list):
-        out = _break_long_runs(_merge_words([_inline_runs(item) for item in tree]))
+        out = _break_long_runs(_merge_words([
+            _inline_runs(item) if isinstance(item, (list, dict)) else item for item in tree]))
         for index in range(len(out) - 1):
             node, after = out[index], out[index + 1]
             if (isinstance(node, dict) and node.get("t") in ("Space", "SoftBreak")
@@ -169,7 +170,10 @@ def _inline_runs(tree):
         return out
     if isinstance(tree, dict) and "c" in tree and tree.get("t") not in (
             "Str", "Code", "CodeBlock", "RawInline", "RawBlock", "Math"):
-        tree["c"] = _inline_runs(tree["c"])
+        content, at = tree["c"], ATTR_INDEX.get(tree["t"])
+        tree["c"] = _inline_runs(content) if at is None or not isinstance(content, list) \
+            else [part if index == at else _inline_runs(part)  # attributes: no inlines
+                  for index, part in enumerate(content)]
     return tree
 
 
