@@ -78,13 +78,20 @@ def expand(tree: Any, action: Action) -> Any:
 
 
 def _expand_content(node: Node, action: Action) -> None:
+    _content_through(node, expand, action)
+
+
+def _content_through(node: Node, walker: Callable[[Any, Action], Any],
+                     action: Action) -> None:
+    """``node``'s content replaced by ``walker(content, action)``, but for its
+    attributes, which hold no node (``walk``, ``expand``)."""
     content = node.get("c")
     if isinstance(content, list):
         at = ATTR_INDEX.get(node["t"])
-        node["c"] = expand(content, action) if at is None else [  # attributes hold no node
-            item if index == at else expand(item, action) for index, item in enumerate(content)]
+        node["c"] = walker(content, action) if at is None else [
+            item if index == at else walker(item, action) for index, item in enumerate(content)]
     elif isinstance(content, dict):
-        node["c"] = expand(content, action)
+        node["c"] = walker(content, action)
 
 
 #: The one Space and the one SoftBreak node of a tree after ``shared_leaves``.
@@ -137,13 +144,7 @@ def classes_of(node: Node) -> list[str]:
 
 def walk_children(node: Node, action: Action) -> Node:
     """Apply ``walk`` to the children of ``node`` in place and return it."""
-    content = node.get("c")
-    if isinstance(content, list):
-        at = ATTR_INDEX.get(node["t"])
-        node["c"] = walk(content, action) if at is None else [  # attributes hold no node
-            item if index == at else walk(item, action) for index, item in enumerate(content)]
-    elif isinstance(content, dict):
-        node["c"] = walk(content, action)
+    _content_through(node, walk, action)
     return node
 
 
