@@ -191,8 +191,8 @@ class _DocumentBuilder(_Builder):
         #: "start", "html", "head", "after head", "body", "after body".
         self.phase = "start"
         self.doctype = False
-        super().__init__(ET.Element("body"), None)
-        self.open = []
+        super().__init__(ET.Element("body"), None)  # HTML elements without a namespace
+        self.open = []  # nothing is open before the head; the head, then the body
 
     def handle_decl(self, decl: str) -> None:
         if self.phase != "start" or self.doctype or decl.lower() != "doctype html":
