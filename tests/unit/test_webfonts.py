@@ -48,3 +48,17 @@ def test_a_cut_is_kept_in_the_cache_and_taken_from_there(tmp_path):
     kept[0].write_bytes(b"kept")  # taken from the cache, not cut again
     assert subset_woff2(REGULAR, set(TEXT), tmp_path) == b"kept"
     assert subset_woff2(REGULAR, set(TEXT), tmp_path, reuse=False) == first
+
+
+def test_the_same_cut_is_the_same_bytes_at_any_time(monkeypatch):
+    """The reading page's fonts are reproducible: fontTools wrote the time of the cut
+    into the font's head table (the cache test above failed when its two cuts fell
+    on either side of a second)."""
+    from fontTools.ttLib.tables import _h_e_a_d
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    cuts = []
+    for now in (1_000_000, 2_000_000):
+        monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda now=now: now)
+        cuts.append(subset_woff2(REGULAR, set(TEXT)))
+    assert cuts[0] == cuts[1]

@@ -30,6 +30,9 @@ from ...outputs import write_bytes
 #: OpenType features kept besides fontTools' defaults (kerning, ligatures, marks …):
 #: small caps and the numeral styles the stylesheets use.
 FEATURES = ("smcp", "c2sc", "lnum", "onum", "tnum", "pnum")
+#: How a cut is made, beyond the libraries' versions: in a kept cut's key, so that
+#: one made another way is made again (2: the font's own date kept).
+CUT = 2
 
 
 def subset_woff2(font: Path, characters: set[str], cache: Path | None = None,
@@ -41,7 +44,7 @@ def subset_woff2(font: Path, characters: set[str], cache: Path | None = None,
         return _subset(font, characters)
     digest = hashlib.sha256(font.read_bytes())
     digest.update(f"\0{metadata.version('fonttools')}\0{metadata.version('uharfbuzz')}"
-                  f"\0{FEATURES}\0".encode())
+                  f"\0{FEATURES}\0{CUT}\0".encode())
     digest.update("".join(sorted(characters)).encode("utf-8", "surrogatepass"))
     kept = cache / f"{font.stem}.{digest.hexdigest()[:32]}.woff2"
     try:
@@ -70,7 +73,9 @@ def _subset(font: Path, characters: set[str]) -> bytes:
     cut = hb.subset(hb.Face(hb.Blob.from_file_path(str(font))), wanted)
     if cut is None:
         raise ValueError(f"HarfBuzz could not cut {font.name}")
-    packed = TTFont(io.BytesIO(cut.blob.data))
+    # The font's own date stays in its head table: fontTools would write the time of
+    # the build there, and the same cut would differ from second to second.
+    packed = TTFont(io.BytesIO(cut.blob.data), recalcTimestamp=False)
     packed.flavor = "woff2"
     out = io.BytesIO()
     packed.save(out)
