@@ -63,7 +63,7 @@ def expand(tree: Any, action: Action) -> Any:
             elif isinstance(item, dict) and "t" in item:
                 result = action(item)
                 if result is None:
-                    _expand_content(item, action)
+                    _content_through(item, expand, action)
                     out.append(item)
                 elif isinstance(result, list):
                     out.extend(result)
@@ -73,12 +73,8 @@ def expand(tree: Any, action: Action) -> Any:
                 out.append(expand(item, action))
         return out
     if isinstance(tree, dict) and "t" in tree:
-        _expand_content(tree, action)
+        _content_through(tree, expand, action)
     return tree
-
-
-def _expand_content(node: Node, action: Action) -> None:
-    _content_through(node, expand, action)
 
 
 def _content_through(node: Node, walker: Callable[[Any, Action], Any],

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from .ast import ATTR_INDEX, attr_of
 from .diagnostics import BuildError, Reporter
 from .safety import (BIDI_OVERRIDES, DROPPED_TAGS, ELEMENTS, FORBIDDEN_TAGS, KEPT_TAGS,
                      NOT_XML, UNSAFE_ATTRIBUTES, allowed_attribute, clean_style,
@@ -65,16 +66,6 @@ def _where(attr: list | None) -> tuple[int, int]:
     return (_pos(attr) or (0, 0)) if attr is not None else (0, 0)
 
 
-def _attr_of(node: dict) -> list | None:
-    kind = node.get("t")
-    content = node.get("c")
-    if kind == "Header":
-        return content[1]
-    if kind in ("CodeBlock", "Div", "Span", "Code", "Link", "Image", "Table", "Figure"):
-        return content[0]
-    return None
-
-
 def _is_wrapper(attr: list | None) -> bool:
     return attr is not None and any(k == "wrapper" for k, _ in attr[2])
 
@@ -110,7 +101,7 @@ class _Guard:
             if kind is None or kind in _LEAVES:
                 continue
             self.kinds.add(kind)
-            attr = _attr_of(tree)
+            attr = attr_of(tree)
             wrapper = _is_wrapper(attr)
             if attr is not None:
                 if any(key == "data-pos" for key, _ in attr[2]):
@@ -125,7 +116,7 @@ class _Guard:
                 if depth + len(self.open) > MAX_NESTING:
                     raise self.too_deep(*_where(where))
             if attr is not None:  # its attributes hold no node: not walked
-                at = 1 if kind == "Header" else 0
+                at = ATTR_INDEX[kind]
                 stack.extend((item, depth, where) for index, item
                              in reversed(list(enumerate(tree["c"])))
                              if index != at and isinstance(item, (list, dict)))
