@@ -19,6 +19,7 @@ from . import __version__
 from .console import Display
 from .diagnostics import BuildError, Reporter
 from .formats import BUILDERS, EDITIONS, FORMATS
+from .framestack import deep
 from .linkcheck import LinkChecker
 from .metadata import PAGE_SIZES
 from .pipeline import build_books, check_books, discover_books, expand_sources
@@ -131,6 +132,11 @@ def _split_command(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
+    # Below a frame with room for the book's deep walks (``framestack``).
+    return deep(_main, argv, stdout, stderr)
+
+
+def _main(argv: list[str] | None, stdout, stderr) -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     return_large_blocks()  # before the first thread or child (sandbox)

@@ -50,6 +50,7 @@ import traceback
 from pathlib import Path
 
 from .diagnostics import BuildError
+from .framestack import deep
 from .outputs import process_alive
 
 #: Seconds the PDF layout may take: WeasyPrint needs about 50 ms a page, so this
@@ -148,7 +149,7 @@ class Child:
                 for slot in slots:
                     slot.close(parent_ends=True)
                 _become_child(self.parent, self.scratch)
-                status = _serve(job_read, result_write, preload, handler, slots)
+                status = deep(_serve, job_read, result_write, preload, handler, slots)
             finally:
                 os._exit(status)
         gc.unfreeze()
@@ -598,7 +599,7 @@ def _be_sibling(slots: list[_Slot], slot: _Slot, own: tuple[int, int], build: in
         while os.getppid() == middle and time.monotonic() < deadline:
             time.sleep(0.001)  # the middle child ends at once; then the build adopts this
         _become_child(build, slot.scratch)
-        status = _serve(slot.job_read, slot.result_write, (), handler)
+        status = deep(_serve, slot.job_read, slot.result_write, (), handler)
     finally:
         os._exit(status)
 

@@ -46,7 +46,8 @@ FLOORS: list[tuple[str, bool, list[list[str]]]] = [
                          "folio.guard", "folio.cache", "folio.readcache"]]),
     ("policy", False, [["folio.safety"]]),
     ("ground", False, [["folio.ast", "folio.diagnostics", "folio.templates",
-                        "folio.outputs", "folio.sandbox", "folio.language",
+                        "folio.outputs", "folio.sandbox", "folio.framestack",
+                        "folio.language",
                         "folio.typography", "folio.glyphs", "folio.confined", "folio"]]),
 ]
 #: The only modules that may print or write to the standard streams.
