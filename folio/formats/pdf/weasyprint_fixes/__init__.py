@@ -17,6 +17,8 @@ reaches them.
                     runs on at the foot of the next (Kozea/WeasyPrint#1833).
 ``page_speed``      two lookups that grew with pages x elements; margin boxes
                     without content left unmade.
+``text_setup``      every try at a line set its Pango context, font description,
+                    metrics and features up from nothing: they are kept.
 ``leaders``         a leader's dots (the contents' dotted lines) were a text box each:
                     one box for them all.
 ``font_subset``     without HarfBuzz-Subset, fontTools read the GSUB and GPOS tables
@@ -40,7 +42,7 @@ import os
 
 from ....diagnostics import MISSING_LIBRARY, BuildError
 from . import (ffi_arrays, font_subset, footnote_area, footnote_lines, footnote_pages,
-               footnote_split, leaders, page_speed)
+               footnote_split, leaders, page_speed, text_setup)
 
 #: The release whose functions these modules copy and change.
 WEASYPRINT = "70.0"
@@ -93,4 +95,5 @@ def apply() -> None:
     font_subset.install()
     ffi_arrays.install()
     leaders.install(inline)
+    text_setup.install()
     _installed = True
