@@ -19,6 +19,8 @@ reaches them.
                     without content left unmade.
 ``text_setup``      every try at a line set its Pango context, font description,
                     metrics and features up from nothing: they are kept.
+``shared_styles``   every element's pseudo-elements had computed styles of their own
+                    (the UA's ``::marker``, ``::footnote-*``): shared as elements' are.
 ``leaders``         a leader's dots (the contents' dotted lines) were a text box each:
                     one box for them all.
 ``font_subset``     without HarfBuzz-Subset, fontTools read the GSUB and GPOS tables
@@ -42,7 +44,7 @@ import os
 
 from ....diagnostics import MISSING_LIBRARY, BuildError
 from . import (ffi_arrays, font_subset, footnote_area, footnote_lines, footnote_pages,
-               footnote_split, leaders, page_speed, text_setup)
+               footnote_split, leaders, page_speed, shared_styles, text_setup)
 
 #: The release whose functions these modules copy and change.
 WEASYPRINT = "70.0"
@@ -96,4 +98,5 @@ def apply() -> None:
     ffi_arrays.install()
     leaders.install(inline)
     text_setup.install()
+    shared_styles.install()
     _installed = True

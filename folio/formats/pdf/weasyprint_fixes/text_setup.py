@@ -16,6 +16,8 @@ To drop: when WeasyPrint keeps its Pango contexts (upstream Kozea/WeasyPrint,
 
 from __future__ import annotations
 
+import operator
+
 #: The style values a font description is made of (``fonts.get_font_description``).
 FONT = ("font_family", "font_style", "font_stretch", "font_weight", "font_size",
         "font_variant_caps", "font_variation_settings")
@@ -25,12 +27,21 @@ FEATURES = ("font_kerning", "font_variant_ligatures", "font_variant_position",
             "font_variant_east_asian", "font_feature_settings")
 
 
-def _key(style, names: tuple[str, ...]) -> tuple:
-    return tuple(_frozen(style[name]) for name in names)
+#: The style values of a font description and of the features, read at once.
+_FONT_OF = operator.itemgetter(*FONT)
+_FEATURES_OF = operator.itemgetter(*FEATURES)
 
 
-def _frozen(value):
-    return tuple(map(_frozen, value)) if isinstance(value, (list, tuple)) else value
+def _kept(table: dict, key: tuple, make):
+    """``table[key]``, made by ``make()`` the first time; made each time for a key
+    that cannot be kept (a list among the values: an SVG text's font family)."""
+    try:
+        found = table.get(key)
+    except TypeError:
+        return make()
+    if found is None:
+        found = table[key] = make()
+    return found
 
 
 class _Made:
@@ -67,18 +78,15 @@ def install() -> None:
             found = made.contexts[(direction, lang)] = (context, language)
         return found
 
-    def metrics_of(made: _Made, context, description, language, key) -> tuple:
-        found = made.metrics.get(key)
-        if found is None:
-            metrics = ffi.gc(pango.pango_context_get_metrics(context, description, language),
-                             pango.pango_font_metrics_unref)
-            found = made.metrics[key] = tuple(FROM_UNITS * get(metrics) for get in (
-                pango.pango_font_metrics_get_ascent,
-                pango.pango_font_metrics_get_underline_position,
-                pango.pango_font_metrics_get_strikethrough_position,
-                pango.pango_font_metrics_get_underline_thickness,
-                pango.pango_font_metrics_get_strikethrough_thickness))
-        return found
+    def metrics_of(context, description, language) -> tuple:
+        metrics = ffi.gc(pango.pango_context_get_metrics(context, description, language),
+                         pango.pango_font_metrics_unref)
+        return tuple(FROM_UNITS * get(metrics) for get in (
+            pango.pango_font_metrics_get_ascent,
+            pango.pango_font_metrics_get_underline_position,
+            pango.pango_font_metrics_get_strikethrough_position,
+            pango.pango_font_metrics_get_underline_thickness,
+            pango.pango_font_metrics_get_strikethrough_thickness))
 
     # CHANGED from WeasyPrint 70.0 (text/line_break.py, Layout.setup): the context,
     # font description, metrics and features come from the font configuration's
@@ -99,29 +107,25 @@ def install() -> None:
         context, self.language = context_of(made, font_config.font_map,
                                             style["direction"], lang)
 
-        font = _key(style, FONT)
-        description = made.descriptions.get(font)
-        if description is None:
-            description = made.descriptions[font] = get_font_description(style)
+        font = _FONT_OF(style)
+        description = _kept(made.descriptions, font, lambda: get_font_description(style))
         self.layout = ffi.gc(pango.pango_layout_new(context), gobject.g_object_unref)
         pango.pango_layout_set_auto_dir(self.layout, False)
         pango.pango_layout_set_font_description(self.layout, description)
 
         if style["text_decoration_line"] != "none":
             (self.ascent, self.underline_position, self.strikethrough_position,
-             self.underline_thickness, self.strikethrough_thickness) = metrics_of(
-                made, context, description, self.language, (font, style["direction"], lang))
+             self.underline_thickness, self.strikethrough_thickness) = _kept(
+                made.metrics, (font, style["direction"], lang),
+                lambda: metrics_of(context, description, self.language))
         else:
             self.ascent = None
             self.underline_position = None
             self.strikethrough_position = None
 
-        wanted = _key(style, FEATURES)
-        features = made.features.get(wanted)
-        if features is None:
-            chosen = font_features(*(style[name] for name in FEATURES))
-            features = made.features[wanted] = ",".join(
-                f"{key} {value}" for key, value in chosen.items()).encode()
+        wanted = _FEATURES_OF(style)
+        features = _kept(made.features, wanted, lambda: ",".join(
+            f"{key} {value}" for key, value in font_features(*wanted).items()).encode())
         if features:
             # In the meantime, keep a cache to avoid leaking too many of them.
             attr = font_config.font_features.setdefault(
