@@ -275,12 +275,14 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
             environment = make_environment(document.root)
             memo = (RenderMemo(Path(f"{cache.folder_of(book.slug, 'render')}.pickle"),
                                cache.force) if cache is not None else None)
-            with _template_worker(environment, book.display) as templates:
+            with _template_worker(environment, book.display) as templates, \
+                    _pieces_aside(document, builders, options, memo) as aside:
                 output = _output_for(document, builders, outdir, options, children, cache,
                                      environment, templates)
                 with all_or_nothing(outdir / book.slug):
                     written = _write_formats(document, builders, output, options,
-                                             children, timings, progress, reporter, memo)
+                                             children, timings, progress, reporter, memo,
+                                             aside)
             if memo is not None:
                 memo.write()  # each piece as rendered, for the next build
             for builder in builders:
@@ -327,6 +329,42 @@ def _isolated_children(builders: list[Builder], display: str, options: dict):
 
 
 @contextlib.contextmanager
+def _pieces_aside(document: Document, builders: list[Builder], options: dict,
+                  memo: RenderMemo | None):
+    """A child forked now, with the book in memory, that makes and renders the pieces
+    of the builders that are not isolated (the EPUB's, the reading page's) when
+    asked (``_render_aside``); None when no builder is isolated, none is not, or the
+    system cannot fork.
+
+    This process meanwhile makes the isolated builder's pieces (the PDF's) and hands
+    them to its layout, whose workers have waited for them with a core free since
+    they imported WeasyPrint: the 150-page bench book's PDF pieces took a second of
+    this process, and the reading page's and the EPUB's 2.5 s more, beside the
+    layout. Forked here, before the builders' threads start."""
+    rest = _in_order([b for b in builders if not b.isolated], builders)
+    if not rest or len(rest) == len(builders) or not can_fork():
+        yield None
+        return
+    if memo is not None:
+        memo.chapter_digests(document)  # made once, for this process and the child
+    child = Child(display=document.source.display,
+                  what="the reading page's and the EPUB's pieces",
+                  handler=functools.partial(_render_aside, document, rest, options, memo))
+    try:
+        yield child
+    finally:
+        child.close()
+
+
+def _render_aside(document: Document, builders: list[Builder], options: dict,
+                  memo: RenderMemo | None):
+    """``_render`` in the aside child: the fragments, the seconds, and what the memo
+    was given (its tables are this process's copy)."""
+    fragments, rendered = _render(document, builders, options, memo)
+    return fragments, rendered, (memo.used, memo.chapters_used) if memo is not None else None
+
+
+@contextlib.contextmanager
 def _template_worker(environment, display: str):
     """A ``sandbox.Child`` for a book with templates of its own (they come from
     whoever made the book: bounded in time, memory and size), else None. Forked
@@ -366,7 +404,8 @@ def _write_formats(document: Document, builders: list[Builder],
                    output: Callable[[Builder], Output], options: dict,
                    children: dict[str, Workers], timings: dict,
                    progress: Progress, reporter: Reporter,
-                   memo: RenderMemo | None = None) -> dict[str, Written | None]:
+                   memo: RenderMemo | None = None,
+                   aside: Child | None = None) -> dict[str, Written | None]:
     """Render and write every builder's file, by what the builders declare (with
     ``memo``, the pieces rendered by the last build are not rendered again).
 
@@ -375,7 +414,9 @@ def _write_formats(document: Document, builders: list[Builder],
     beside the others. The others are rendered together in one pandoc run and
     written here, each after the builders whose artefacts it uses. A builder that
     needs a library the system lacks (``MISSING_LIBRARY``) is reported and left out
-    (None); the others are written without its artefacts.
+    (None); the others are written without its artefacts. With an ``aside`` child
+    (``_pieces_aside``) the others' pieces are made and rendered there, beside the
+    isolated builders' pieces made here.
     """
     display = document.source.display
     for builder in builders:
@@ -427,8 +468,9 @@ def _write_formats(document: Document, builders: list[Builder],
 
     isolated = [b for b in builders if b.isolated]
     rest = _in_order([b for b in builders if not b.isolated], builders)
-    with concurrent.futures.ThreadPoolExecutor(max(1, len(isolated))) as threads:
+    with concurrent.futures.ThreadPoolExecutor(max(1, len(isolated)) + 1) as threads:
         try:
+            asked = threads.submit(aside.ask) if aside is not None else None
             for builder in isolated:
                 fragments, rendered = _render(document, [builder], options, memo)
                 pending[builder.name] = threads.submit(write, builder, fragments[0], rendered)
@@ -439,7 +481,13 @@ def _write_formats(document: Document, builders: list[Builder],
                 if workers is not None:
                     concurrent.futures.wait([workers.started, pending[builder.name]],
                                             return_when=concurrent.futures.FIRST_COMPLETED)
-            fragments, rendered = _render(document, rest, options, memo)
+            if asked is not None:
+                fragments, rendered, memo_tables = asked.result()
+                if memo is not None:
+                    memo.used.update(memo_tables[0])
+                    memo.chapters_used.update(memo_tables[1])
+            else:
+                fragments, rendered = _render(document, rest, options, memo)
             _release_trees(document)
             for builder, pieces in zip(rest, fragments):
                 with recorded() as targets:
@@ -455,6 +503,8 @@ def _write_formats(document: Document, builders: list[Builder],
         except BaseException:
             for pool in children.values():
                 pool.close()  # a layout in progress ends now; its thread returns
+            if aside is not None:
+                aside.close()  # and so does the other pieces' rendering
             raise
     return {builder.name: written[builder.name] for builder in builders}
 
