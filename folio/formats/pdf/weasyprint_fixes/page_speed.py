@@ -80,3 +80,57 @@ def margin_boxes_unmade() -> None:
 
     page_module.resolve_percentages = resolve_percentages
     page_module._folio_margin_boxes = True
+
+
+#: What ``resolve_percentages`` sets on a box (the used margins, paddings, sizes and
+#: border widths).
+USED = tuple(f"{name}_{side}" for name in ("margin", "padding")
+             for side in ("top", "right", "bottom", "left")) + (
+    "width", "min_width", "max_width", "height", "min_height", "max_height") + tuple(
+    f"border_{side}_width" for side in ("top", "right", "bottom", "left"))
+
+
+def percentages_per_style() -> None:
+    """WeasyPrint 70 resolves a box's used margins, paddings, sizes and borders from
+    its style and its containing block's size every time the box is laid out (27,700
+    times for the 150-page bench book's parts, 365,000 values): the same values for
+    every box of a style in a block of the same size, a paragraph's lines and each
+    try at a page. They are now kept on the style, by the containing block's size,
+    and set on the box as WeasyPrint's function set them. Not for a box of a table
+    whose borders collapse (its border widths are the box's own).
+    Must run before ``margin_boxes_unmade`` (which calls what it finds here)."""
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import (absolute, block, column, flex, float as float_module,
+                                   grid, inline, page, percent, table)
+
+    if getattr(percent, "_folio_percentages", False):
+        return
+    resolve = percent.resolve_percentages
+
+    # CHANGED from WeasyPrint 70.0 (layout/percent.py, resolve_percentages): the
+    # values it sets are kept by style, box kind and containing block size.
+    def resolve_percentages(box, containing_block):
+        style = box.style
+        if style["border_collapse"] == "collapse":
+            resolve(box, containing_block)
+            return
+        if isinstance(containing_block, boxes.Box):
+            size = (containing_block.width, containing_block.height)
+        else:
+            size = tuple(containing_block)
+        key = (size, isinstance(box, boxes.PageBox))
+        kept = style.__dict__.setdefault("_folio_used", {})
+        used = kept.get(key)
+        if used is None:
+            resolve(box, containing_block)
+            kept[key] = tuple(getattr(box, name) for name in USED)
+            return
+        for name, value in zip(USED, used):
+            setattr(box, name, value)
+
+    for module in (percent, absolute, block, column, float_module, grid, inline, page,
+                   table):
+        if getattr(module, "resolve_percentages", None) is resolve:
+            module.resolve_percentages = resolve_percentages
+    assert flex.percent is percent  # flex calls percent.resolve_percentages
+    percent._folio_percentages = True

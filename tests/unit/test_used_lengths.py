@@ -1,0 +1,84 @@
+"""weasyprint_fixes.page_speed.percentages_per_style: a box's used margins, paddings,
+sizes and borders are resolved once for its style and its containing block's size,
+and the PDF is byte for byte what WeasyPrint makes without the fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+weasyprint = pytest.importorskip("weasyprint")
+
+from folio.formats.pdf.weasyprint_fixes import apply  # noqa: E402
+
+PAGE = """<html><head><style>
+@page { size: 120mm 90mm; margin: 10mm 12% 10mm 8mm; }
+body { font-size: 9pt; }
+.box { width: 60%; min-width: 20mm; max-width: 90%; padding: 2% 3mm; margin: 1em 5%;
+       border: 1mm solid; box-sizing: border-box; }
+.pad { padding: 10%; box-sizing: padding-box; height: 20%; }
+table { border-collapse: collapse; width: 80%; } td { border: 2px solid; padding: 1%; }
+table.apart { border-collapse: separate; }
+</style></head><body>
+<div class="box">One box, sized in percentages.</div>
+<div class="box">Another box of the same style.</div>
+<div class="pad">Padding of a tenth.</div>
+<table><tr><td>collapsed</td><td>borders</td></tr></table>
+<table class="apart"><tr><td>separate</td><td>borders</td></tr></table>
+<p>""" + "A paragraph that runs over lines and lines. " * 40 + """</p>
+</body></html>"""
+
+
+def test_a_second_box_of_a_style_takes_the_kept_values(monkeypatch):
+    apply()
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.layout import block, percent
+
+    page = weasyprint.HTML(string=PAGE).render().pages[0]._page_box
+    first, second = [box for box in page.descendants()
+                     if isinstance(box, boxes.BlockBox) and box.element_tag == "div"][:2]
+    assert first.style is second.style
+    block.resolve_percentages(first, (300.0, 200.0))
+    expected = {name: getattr(first, name) for name in ("width", "padding_top",
+                                                        "margin_left", "max_width")}
+
+    def unused(*args):
+        raise AssertionError("resolved again")
+
+    monkeypatch.setattr(percent, "resolve_one_percentage", unused)
+    block.resolve_percentages(second, (300.0, 200.0))
+    assert {name: getattr(second, name) for name in expected} == expected
+    # 60 % of the block, less the border box's side paddings (3 mm) and borders (1 mm).
+    assert expected["width"] == pytest.approx(0.6 * 300 - 2 * (3 + 1) * 96 / 25.4)
+    with pytest.raises(AssertionError, match="resolved again"):  # a size not kept yet
+        block.resolve_percentages(second, (123.0, 456.0))
+
+
+_RENDER_BOTH = """
+import sys
+from weasyprint import HTML
+from weasyprint.layout import percent
+released = percent.resolve_percentages
+from folio.formats.pdf.weasyprint_fixes import apply
+apply()
+page = open(sys.argv[1], encoding="utf-8").read()
+fixed = HTML(string=page).write_pdf()
+patched = percent.resolve_percentages
+import weasyprint.layout as layout
+from weasyprint.layout import absolute, block, column, float, grid, inline, page as p, table
+for module in (percent, absolute, block, column, float, grid, inline, table):
+    if module.resolve_percentages is patched:
+        module.resolve_percentages = released
+assert HTML(string=page).write_pdf() == fixed, "the PDFs differ"
+"""
+
+
+def test_the_pdf_is_the_same_as_without_the_fix(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(PAGE, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", _RENDER_BOTH, str(page)],
+                          capture_output=True, text=True,
+                          env={"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
