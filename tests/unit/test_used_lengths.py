@@ -1,6 +1,7 @@
-"""weasyprint_fixes.page_speed.percentages_per_style: a box's used margins, paddings,
-sizes and borders are resolved once for its style and its containing block's size,
-and the PDF is byte for byte what WeasyPrint makes without the fix."""
+"""weasyprint_fixes.page_speed.percentages_per_style and plain_backgrounds_per_style:
+a box's used margins, paddings, sizes and borders are resolved once for its style and
+its containing block's size, a box without a background is known so by its style;
+the PDF is byte for byte what WeasyPrint makes without the fixes."""
 
 from __future__ import annotations
 
@@ -21,7 +22,11 @@ body { font-size: 9pt; }
 .pad { padding: 10%; box-sizing: padding-box; height: 20%; }
 table { border-collapse: collapse; width: 80%; } td { border: 2px solid; padding: 1%; }
 table.apart { border-collapse: separate; }
+.tint { background: #eef; border-radius: 2mm; } .shade { box-shadow: 1mm 1mm 2mm #888; }
+.fade { background-image: linear-gradient(#fff, #ccc); } .gone { visibility: hidden; }
 </style></head><body>
+<p class="tint">Tinted, rounded.</p><p class="shade">Shaded.</p><p class="fade">Faded.</p>
+<p class="gone">Hidden.</p>
 <div class="box">One box, sized in percentages.</div>
 <div class="box">Another box of the same style.</div>
 <div class="pad">Padding of a tenth.</div>
@@ -56,11 +61,26 @@ def test_a_second_box_of_a_style_takes_the_kept_values(monkeypatch):
         block.resolve_percentages(second, (123.0, 456.0))
 
 
+def test_only_boxes_without_a_background_are_plain():
+    apply()
+    from weasyprint.formatting_structure import boxes
+
+    pages = weasyprint.HTML(string=PAGE).render().pages
+    found = {box.element.get("class"): box for page in pages
+             for box in page._page_box.descendants()
+             if isinstance(box, boxes.BlockBox) and box.element_tag == "p"}
+    plain = {name: box.style.__dict__.get("_folio_plain") for name, box in found.items()}
+    assert plain == {"tint": False, "shade": False, "fade": False, "gone": True, None: True}
+    assert found["tint"].background is not None and found[None].background is None
+    assert found["tint"].border_top_left_radius != (0, 0) == found[None].border_top_left_radius
+
+
 _RENDER_BOTH = """
 import sys
 from weasyprint import HTML
-from weasyprint.layout import percent
+from weasyprint.layout import background, percent
 released = percent.resolve_percentages
+backgrounds = background.layout_box_backgrounds
 from folio.formats.pdf.weasyprint_fixes import apply
 apply()
 page = open(sys.argv[1], encoding="utf-8").read()
@@ -71,6 +91,7 @@ from weasyprint.layout import absolute, block, column, float, grid, inline, page
 for module in (percent, absolute, block, column, float, grid, inline, table):
     if module.resolve_percentages is patched:
         module.resolve_percentages = released
+background.layout_box_backgrounds = backgrounds
 assert HTML(string=page).write_pdf() == fixed, "the PDFs differ"
 """
 

@@ -16,7 +16,8 @@ reaches them.
 ``footnote_split``  a note too long for the foot of one page overflowed it; now it
                     runs on at the foot of the next (Kozea/WeasyPrint#1833).
 ``page_speed``      two lookups that grew with pages x elements; margin boxes
-                    without content left unmade; used lengths resolved once a style.
+                    without content left unmade; used lengths and plain backgrounds
+                    worked out once a style.
 ``text_setup``      every try at a line set its Pango context, font description,
                     metrics and features up from nothing: they are kept.
 ``shared_styles``   every element's pseudo-elements had computed styles of their own
@@ -94,6 +95,7 @@ def apply() -> None:
     page_speed.page_references_once()
     page_speed.page_styles_per_page()
     page_speed.percentages_per_style()
+    page_speed.plain_backgrounds_per_style()
     page_speed.margin_boxes_unmade()
     font_subset.install()
     ffi_arrays.install()

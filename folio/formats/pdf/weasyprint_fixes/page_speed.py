@@ -134,3 +134,52 @@ def percentages_per_style() -> None:
             module.resolve_percentages = resolve_percentages
     assert flex.percent is percent  # flex calls percent.resolve_percentages
     percent._folio_percentages = True
+
+
+def plain_backgrounds_per_style() -> None:
+    """WeasyPrint 70 works out every box's background on every page (25,000 boxes for
+    the bench book's parts): its corners' radii, its border image, its colour parsed
+    again, its images. Most boxes have none of these, and that depends on the style
+    alone: it is now found once per style, and such a box is given what WeasyPrint
+    gives it (square corners, no background) without the rest."""
+    from weasyprint.draw.color import get_color
+    from weasyprint.layout import background
+
+    if getattr(background, "_folio_plain", False):
+        return
+    lay_out = background.layout_box_backgrounds
+    corners = tuple(f"border_{corner}_radius" for corner in
+                    ("top_left", "top_right", "bottom_right", "bottom_left"))
+
+    def plain(style) -> bool:
+        """True if a box of ``style`` has square corners, no border or mask image and
+        no background (nothing in it shows: no colour, image or shadow)."""
+        found = style.__dict__.get("_folio_plain")
+        if found is None:
+            found = style.__dict__["_folio_plain"] = (
+                all((0, "px") in style[corner] for corner in corners)
+                and style["border_image_source"][0] == "none"
+                and style["mask_border_source"][0] == "none"
+                and not style["box_shadow"]
+                and (style["visibility"] == "hidden" or (
+                    get_color(style, "background_color").alpha == 0
+                    and all(kind == "none" for kind, _ in style["background_image"]))))
+        return found
+
+    # CHANGED from WeasyPrint 70.0 (layout/background.py, layout_box_backgrounds): a
+    # box other than the page whose style is ``plain`` gets square corners and no
+    # background, its children as before.
+    def layout_box_backgrounds(page, box, get_image_from_uri, layout_children=True,
+                               style=None):
+        if style is not None or box is page or not plain(box.style):
+            return lay_out(page, box, get_image_from_uri, layout_children, style)
+        for corner in corners:
+            setattr(box, corner, (0, 0))
+        if layout_children:
+            for child in box.all_children():
+                layout_box_backgrounds(page, child, get_image_from_uri)
+        box.background = None
+        return None
+
+    background.layout_box_backgrounds = layout_box_backgrounds
+    background._folio_plain = True
