@@ -88,3 +88,30 @@ def test_the_pdf_is_the_same_as_without_the_fix(tmp_path):
                           capture_output=True, text=True,
                           env={"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+class _NoLookups(dict):
+    def __contains__(self, key):
+        raise AssertionError("the strut was looked up again")
+
+
+def test_a_styles_strut_is_kept_on_the_style():
+    apply()
+    from weasyprint.css.properties import INITIAL_VALUES
+    from weasyprint.text import line_break
+    from weasyprint.text.fonts import FontConfiguration
+
+    class Style(dict):
+        pass
+
+    style = Style(INITIAL_VALUES, lang="en", font_family=("Serif",), font_size=12,
+                  line_height="normal")
+    style.font_config = FontConfiguration()
+    first = line_break.strut(style)
+    assert first[0] > 12 and 0 < first[1] < first[0]
+    style.font_config.strut_layouts = _NoLookups()
+    assert line_break.strut(style) == first
+    other = Style(style, font_size=24)
+    other.font_config = style.font_config
+    with pytest.raises(AssertionError, match="looked up again"):  # another style: as before
+        line_break.strut(other)

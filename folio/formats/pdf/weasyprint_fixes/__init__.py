@@ -19,7 +19,8 @@ reaches them.
                     without content left unmade; used lengths and plain backgrounds
                     worked out once a style.
 ``text_setup``      every try at a line set its Pango context, font description,
-                    metrics and features up from nothing: they are kept.
+                    metrics and features up from nothing: they are kept; so is
+                    each style's strut.
 ``shared_styles``   every element's pseudo-elements had computed styles of their own
                     (the UA's ``::marker``, ``::footnote-*``): shared as elements' are.
 ``leaders``         a leader's dots (the contents' dotted lines) were a text box each:
@@ -101,5 +102,6 @@ def apply() -> None:
     ffi_arrays.install()
     leaders.install(inline)
     text_setup.install()
+    text_setup.struts_per_style()
     shared_styles.install()
     _installed = True
