@@ -39,6 +39,7 @@ from .readcache import FileRead, ReadCache
 from .sandbox import Child, Workers, can_fork, family, remove_stale_scratch
 from .templates import TEMPLATE_MEMORY_MIB, make_environment, render_limited, template_seconds
 from .transforms import transform_book
+from .transforms.typography import localise_quotes, typeset_blocks
 from .transforms.rawhtml import link_raw_anchors
 from .transforms.structure import first_heading_title
 from .transforms.syntax import read_syntax
@@ -75,9 +76,12 @@ def read_book(source: str | Path | BookSource, reporter: Reporter,
     book = source if isinstance(source, BookSource) else load_book(source)
     for note in book.notes:
         reporter.add(note)
-    blocks, api_version = _read_files(book.files, reporter, reads, processes, cores_free)
+    lang = given_language(book)
+    blocks, api_version = _read_files(book.files, reporter, reads, processes, cores_free,
+                                      lang)
     metadata = _complete_metadata(book, blocks, reporter)
-    document = transform_book(book, blocks, metadata, reporter)
+    document = transform_book(book, blocks, metadata, reporter,
+                              typeset=lang if lang == metadata.lang else "")
     document.api_version = api_version
     return document
 
@@ -87,13 +91,23 @@ def read_book(source: str | Path | BookSource, reporter: Reporter,
 Reading = tuple[FileRead, "Diagnostic | None"]
 
 
+def given_language(book: BookSource) -> str:
+    """The language the book's metadata gives, if it gives a valid one, else "" (read
+    before the files, whose typography the reading then sets: ``read_file``)."""
+    try:
+        clean = read_metadata(book.metadata, Reporter())
+    except BuildError:
+        return ""
+    return clean.get("lang") or clean.get("language") or ""
+
+
 def _read_files(files: list[SourceFile], reporter: Reporter, reads: ReadCache | None,
-                processes: int = 1, cores_free: Callable[[], None] = lambda: None
-                ) -> tuple[list[list], list[int]]:
-    """Every file's blocks, in order, each read (``read_file``) or taken from
-    ``reads``; each file's diagnostics are reported after those of the file before.
-    Also pandoc's API version of the blocks."""
-    keys = [reads.key(file) for file in files] if reads is not None else []
+                processes: int = 1, cores_free: Callable[[], None] = lambda: None,
+                lang: str = "") -> tuple[list[list], list[int]]:
+    """Every file's blocks, in order, each read (``read_file``, its typography set for
+    ``lang``) or taken from ``reads``; each file's diagnostics are reported after those
+    of the file before. Also pandoc's API version of the blocks."""
+    keys = [reads.key(file, lang) for file in files] if reads is not None else []
     found = [reads.load(file, key) for file, key in zip(files, keys)] if keys \
         else [None] * len(files)
     unread = [file for file, read in zip(files, found) if read is None]
@@ -102,8 +116,8 @@ def _read_files(files: list[SourceFile], reporter: Reporter, reads: ReadCache | 
     if not in_children:
         cores_free()
     with _collector_paused(), contextlib.closing(
-            _read_in_children(unread, processes) if in_children else _read_here(unread)
-    ) as fresh:  # closed on an error too: no parse or child goes on after it
+            _read_in_children(unread, processes, lang) if in_children
+            else _read_here(unread, lang)) as fresh:  # closed on an error too: no parse or child goes on after it
         for index, file in enumerate(files):
             read, found[index] = found[index], None
             error = None
@@ -122,16 +136,17 @@ def _read_files(files: list[SourceFile], reporter: Reporter, reads: ReadCache | 
     return blocks, api_version
 
 
-def _read_here(files: list[SourceFile]) -> Iterator[Reading]:
+def _read_here(files: list[SourceFile], lang: str = "") -> Iterator[Reading]:
     """Each file read in this process, in order. pandoc runs are processes: the files
     are parsed side by side, each read on in this thread as soon as it is parsed (one
     file's tree at a time exists twice, wrapped and unwrapped)."""
     with concurrent.futures.ThreadPoolExecutor(max(1, min(4, len(files)))) as pool:
         for file, parsed in zip(files, pool.map(_parsed, files)):
-            yield _read_parsed(file, parsed)
+            yield _read_parsed(file, parsed, lang)
 
 
-def _read_in_children(files: list[SourceFile], processes: int) -> Iterator[Reading]:
+def _read_in_children(files: list[SourceFile], processes: int,
+                      lang: str = "") -> Iterator[Reading]:
     """Each file read in one of ``processes`` child processes (forked for it, ended
     after), the longest files first; in order.
 
@@ -141,15 +156,15 @@ def _read_in_children(files: list[SourceFile], processes: int) -> Iterator[Readi
     workers = Workers([Child(display=files[0].display, what="reading the manuscript")
                        for _ in range(min(processes, len(files)))])
     try:
-        yield from workers.map([(_read_in_child, (file,)) for file in files],
+        yield from workers.map([(_read_in_child, (file, lang)) for file in files],
                                [len(file.body) for file in files])
     finally:
         workers.close()
 
 
-def _read_in_child(file: SourceFile) -> Reading:
+def _read_in_child(file: SourceFile, lang: str = "") -> Reading:
     with _collector_paused():
-        return _read_parsed(file, _parsed(file))
+        return _read_parsed(file, _parsed(file), lang)
 
 
 def _parsed(file: SourceFile) -> dict | BuildError:
@@ -160,12 +175,12 @@ def _parsed(file: SourceFile) -> dict | BuildError:
         return error
 
 
-def _read_parsed(file: SourceFile, parsed: dict | BuildError) -> Reading:
+def _read_parsed(file: SourceFile, parsed: dict | BuildError, lang: str = "") -> Reading:
     collected = Reporter()
     try:
         if isinstance(parsed, BuildError):
             raise parsed
-        return FileRead(read_file(file, parsed["blocks"], collected), collected.items,
+        return FileRead(read_file(file, parsed["blocks"], collected, lang), collected.items,
                         parsed["pandoc-api-version"]), None
     except BuildError as error:
         return FileRead([], collected.items, []), error.diagnostic
@@ -189,17 +204,25 @@ def _collector_paused():
             gc.enable()
 
 
-def read_file(file: SourceFile, blocks: list, reporter: Reporter) -> list:
+def read_file(file: SourceFile, blocks: list, reporter: Reporter, lang: str = "") -> list:
     """One file's blocks from pandoc (``parse_markdown``) as the transforms get them:
     guarded, checked, and pandoc's Markdown that commonmark_x leaves as text
     (citations, captions …) and raw <a href="https://…"> links read (noted and
-    checked like Markdown's) while the positions are there, then unwrapped, its
-    spaces and words shared (``shared_leaves``). Reads nothing but the file:
-    ``readcache`` keeps the result."""
+    checked like Markdown's) while the positions are there, then unwrapped, with
+    ``lang``'s typography (``transforms.typography``; none for ""), its spaces and
+    words shared (``shared_leaves``). Reads nothing but the file: ``readcache``
+    keeps the result.
+
+    The typography is the transforms' first pass over each file, and the only one
+    that needs nothing but the file and the language: set here, it is set in the
+    reading's children beside the other files, and kept with the file's reading (a
+    one-chapter edit set the whole book's again: 0.3 s of its 2.7)."""
     kinds = guard_file(file, blocks, reporter)  # before any recursive walker
     check_file(file, blocks, reporter)
-    return shared_leaves(unwrap_positions(link_raw_anchors(
-        read_syntax(blocks, tables="Table" in kinds))))
+    blocks = unwrap_positions(link_raw_anchors(read_syntax(blocks, tables="Table" in kinds)))
+    if lang:
+        blocks = typeset_blocks(localise_quotes(blocks, lang), lang)
+    return shared_leaves(blocks)
 
 
 def _complete_metadata(book: BookSource, blocks: list[list], reporter: Reporter):

@@ -88,10 +88,11 @@ class ReadCache:
         #: Entry path -> its bytes, for the files read since the last ``write``.
         self._pending: dict[Path, bytes] = {}
 
-    def key(self, file: SourceFile) -> str:
-        """The hash of everything reading ``file`` depends on."""
+    def key(self, file: SourceFile, lang: str = "") -> str:
+        """The hash of everything reading ``file`` (its typography set for ``lang``)
+        depends on."""
         digest = hashlib.sha256(tools().encode())
-        digest.update(os.fsencode(file.display) + f"\0{file.body_line}\0".encode())
+        digest.update(os.fsencode(file.display) + f"\0{file.body_line}\0{lang}\0".encode())
         digest.update(file.body.encode("utf-8", "surrogatepass") + b"\0")
         for char, kind, font in glyphs.machine_places(file.body):
             digest.update(f"{char}\0{kind}\0{font}\0".encode("utf-8", "surrogatepass"))

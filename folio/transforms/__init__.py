@@ -37,10 +37,13 @@ from .typography import localise_quotes, typeset_blocks
 
 
 def transform_book(source: BookSource, files_blocks: list[list], metadata: Metadata,
-                   reporter: Reporter) -> Document:
-    """Turn parsed, unwrapped blocks of every file into a ``Document``."""
-    blocks_per_file = [typeset_blocks(localise_quotes(blocks, metadata.lang), metadata.lang)
-                       for blocks in files_blocks]
+                   reporter: Reporter, typeset: str = "") -> Document:
+    """Turn parsed, unwrapped blocks of every file into a ``Document``. ``typeset``:
+    the language whose typography the reading set (``pipeline.read_file``) when it is
+    the book's; else it is set here."""
+    blocks_per_file = files_blocks if typeset and typeset == metadata.lang else [
+        typeset_blocks(localise_quotes(blocks, metadata.lang), metadata.lang)
+        for blocks in files_blocks]
     blocks_per_file = convert_maths(blocks_per_file, [f.display for f in source.files],
                                     reporter)
     layout = layout_of(blocks_per_file, metadata)

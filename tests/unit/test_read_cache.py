@@ -132,7 +132,8 @@ def test_a_damaged_or_foreign_entry_is_a_miss(book, tmp_path, parsed, damage, ca
     assert parsed == ["01-one.md"]
     assert document.chapters == fresh.chapters and diagnostics == fresh_diagnostics
     assert "ran code" not in capsys.readouterr().out
-    assert cache.load(files[0], cache.key(files[0])) is not None, "written again"
+    key = cache.key(files[0], pipeline.given_language(load_book(book)))
+    assert cache.load(files[0], key) is not None, "written again"
 
 
 def test_the_key_follows_the_text_the_path_and_the_machine_s_fonts(book, tmp_path,
@@ -156,3 +157,27 @@ def test_nothing_is_written_before_the_book_goes_on_to_its_outputs(book, tmp_pat
     assert not (tmp_path / "cache").exists(), "a book refused under --strict writes nothing"
     cache.write(load_book(book).files)
     assert len(list((tmp_path / "cache").iterdir())) == 2
+
+
+def test_the_reading_sets_the_typography_the_transforms_would_and_keeps_it(tmp_path):
+    book = tmp_path / "typeset"
+    book.mkdir()
+    (book / "book.yaml").write_text("title: Satz\nlang: de\n", encoding="utf-8")
+    (book / "01.md").write_text('# Eins\n\nEr sagte "ja", z. B. um 10 km.\n', encoding="utf-8")
+    (book / "02.md").write_text("# Zwei\n\nSie schrieb 'nein' -- 5 %.\n", encoding="utf-8")
+    loaded = load_book(book)
+    assert pipeline.given_language(loaded) == "de"
+    cache = ReadCache(tmp_path / "cache")
+    document = pipeline.read_book(loaded, Reporter(), cache)
+    # What the transforms make of the files read without a language.
+    blocks, _ = pipeline._read_files(loaded.files, Reporter(), None, lang="")
+    metadata = pipeline._complete_metadata(loaded, blocks, Reporter())
+    later = pipeline.transform_book(loaded, blocks, metadata, Reporter())
+    assert [c.blocks for c in document.chapters] == [c.blocks for c in later.chapters]
+    assert "\u201eja\u201c" in stringify(document.chapters[0].blocks)
+    # Kept with the reading: the next build takes the text as set, for this language.
+    cache.write(loaded.files)
+    again = ReadCache(tmp_path / "cache")
+    kept = again.load(loaded.files[0], again.key(loaded.files[0], "de"))
+    assert kept is not None and "\u201eja\u201c" in stringify(kept.blocks)
+    assert again.key(loaded.files[0], "fr") != again.key(loaded.files[0], "de")

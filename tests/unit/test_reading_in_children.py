@@ -79,8 +79,9 @@ def test_files_read_in_children_go_into_the_read_cache(book, tmp_path):
     cache.write(load_book(book).files)
     assert len(list((tmp_path / "cache").iterdir())) == len(CHAPTERS)
     again = ReadCache(tmp_path / "cache")
-    files = load_book(book).files
-    assert all(again.load(file, again.key(file)) is not None for file in files)
+    loaded = load_book(book)
+    lang = pipeline.given_language(loaded)
+    assert all(again.load(file, again.key(file, lang)) is not None for file in loaded.files)
     second, _ = read(book, 2, again)
     assert second.chapters == first.chapters
 
