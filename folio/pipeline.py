@@ -351,6 +351,11 @@ def _isolated_children(builders: list[Builder], display: str, options: dict):
             pool.close()
 
 
+#: The aside child's time (``_pieces_aside``): its work was this process's, under no
+#: limit of its own (each pandoc run has one), not the layout's (``FOLIO_LAYOUT_TIMEOUT``).
+ASIDE_SECONDS = 3600.0
+
+
 @contextlib.contextmanager
 def _pieces_aside(document: Document, builders: list[Builder], options: dict,
                   memo: RenderMemo | None):
@@ -372,7 +377,8 @@ def _pieces_aside(document: Document, builders: list[Builder], options: dict,
         memo.chapter_digests(document)  # made once, for this process and the child
     child = Child(display=document.source.display,
                   what="the reading page's and the EPUB's pieces",
-                  handler=functools.partial(_render_aside, document, rest, options, memo))
+                  handler=functools.partial(_render_aside, document, rest, options, memo),
+                  timeout=ASIDE_SECONDS, limit_hint="")
     try:
         yield child
     finally:

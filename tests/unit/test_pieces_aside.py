@@ -56,3 +56,13 @@ def test_no_child_without_a_builder_laid_out_aside_or_without_others():
         assert aside is None
     with _pieces_aside(document, [BUILDERS["pdf"]()], {}, None) as aside:
         assert aside is None
+
+
+def test_the_child_is_not_under_the_layouts_time_limit(tmp_path, monkeypatch):
+    source = tmp_path / "aside.md"
+    source.write_text(BOOK, encoding="utf-8")
+    document = read_book(source, Reporter())
+    monkeypatch.setenv("FOLIO_LAYOUT_TIMEOUT", "0.001")  # for the PDF's layout only
+    with _pieces_aside(document, _builders(), {}, None) as aside:
+        fragments, _, memo_tables = aside.ask()
+    assert len(fragments) == 2 and memo_tables is None
