@@ -122,3 +122,31 @@ def book_folder(parent: Path, chapters: dict[str, str],
     for name, text in chapters.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+_BOTH_WAYS = """
+import sys
+from weasyprint import HTML
+{keep}
+from folio.formats.pdf.weasyprint_fixes import apply
+apply()
+page = open(sys.argv[1], encoding="utf-8").read()
+fixed = HTML(string=page).write_pdf({options})
+{restore}
+assert HTML(string=page).write_pdf({options}) == fixed, "the PDFs differ"
+"""
+
+
+def assert_same_pdf_without_fix(folder: Path, page: str, keep: str, restore: str,
+                                options: str = "") -> None:
+    """``page`` rendered to PDF with folio's WeasyPrint fixes, and again once
+    ``restore`` has put back what ``keep`` took of WeasyPrint as released (both
+    Python, run in a fresh process before and after the fixes are installed): the
+    same bytes."""
+    html = folder / "page.html"
+    html.write_text(page, encoding="utf-8")
+    script = _BOTH_WAYS.format(keep=keep, restore=restore, options=options)
+    done = subprocess.run([sys.executable, "-c", script, str(html)], capture_output=True,
+                          text=True, cwd=REPO,
+                          env={"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -4,10 +4,8 @@ WeasyPrint makes without the fix."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from helpers import assert_same_pdf_without_fix
 
 weasyprint = pytest.importorskip("weasyprint")
 
@@ -52,24 +50,8 @@ def test_the_pseudo_elements_of_like_elements_share_their_style():
     assert markers[0] is markers[1] is not None
 
 
-_RENDER_BOTH = """
-import sys
-from weasyprint import HTML
-from weasyprint.css import StyleFor
-released = StyleFor.__init__
-from folio.formats.pdf.weasyprint_fixes import apply
-apply()
-page = open(sys.argv[1], encoding="utf-8").read()
-fixed = HTML(string=page).write_pdf(pdf_variant="pdf/ua-1")
-StyleFor.__init__ = released
-assert HTML(string=page).write_pdf(pdf_variant="pdf/ua-1") == fixed, "the PDFs differ"
-"""
-
-
 def test_the_pdf_is_the_same_as_without_the_fix(tmp_path):
-    page = tmp_path / "page.html"
-    page.write_text(PAGE, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-c", _RENDER_BOTH, str(page)],
-                          capture_output=True, text=True,
-                          env={"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin"})
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert_same_pdf_without_fix(
+        tmp_path, PAGE, keep="from weasyprint.css import StyleFor\n"
+                             "released = StyleFor.__init__",
+        restore="StyleFor.__init__ = released", options='pdf_variant="pdf/ua-1"')

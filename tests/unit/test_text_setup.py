@@ -4,10 +4,8 @@ makes without the fix."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from helpers import assert_same_pdf_without_fix
 
 weasyprint = pytest.importorskip("weasyprint")
 
@@ -67,27 +65,11 @@ def test_layouts_of_one_style_share_their_context_and_description():
                                               description(other.layout))
 
 
-_RENDER_BOTH = """
-import sys
-from weasyprint import HTML
-from weasyprint.text.line_break import Layout
-released = Layout.setup
-from folio.formats.pdf.weasyprint_fixes import apply
-apply()
-page = open(sys.argv[1], encoding="utf-8").read()
-fixed = HTML(string=page).write_pdf()
-Layout.setup = released
-assert HTML(string=page).write_pdf() == fixed, "the PDFs differ"
-"""
-
-
 def test_the_pdf_is_the_same_as_without_the_fix(tmp_path):
-    page = tmp_path / "page.html"
-    page.write_text(PAGE, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-c", _RENDER_BOTH, str(page)],
-                          capture_output=True, text=True,
-                          env={"SOURCE_DATE_EPOCH": "1700000000", "PATH": "/usr/bin:/bin"})
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert_same_pdf_without_fix(
+        tmp_path, PAGE, keep="from weasyprint.text.line_break import Layout\n"
+                             "released = Layout.setup",
+        restore="Layout.setup = released")
 
 
 class _NoLookups(dict):
