@@ -39,10 +39,10 @@ from .readcache import FileRead, ReadCache
 from .sandbox import Child, Workers, can_fork, family, remove_stale_scratch
 from .templates import TEMPLATE_MEMORY_MIB, make_environment, render_limited, template_seconds
 from .transforms import transform_book
-from .transforms.typography import localise_quotes, typeset_blocks
 from .transforms.rawhtml import link_raw_anchors
 from .transforms.structure import first_heading_title
 from .transforms.syntax import read_syntax
+from .transforms.typography import localise_quotes, typeset_blocks
 
 #: ``progress(book, stage, seconds)``: a stage starts (seconds None) or ends.
 Progress = Callable[[str, str, "float | None"], None]
@@ -95,9 +95,12 @@ def given_language(book: BookSource) -> str:
     """The language the book's metadata gives, if it gives a valid one, else "" (read
     before the files, whose typography the reading then sets: ``read_file``)."""
     try:
-        clean = read_metadata(book.metadata, Reporter())
+        return _language_of(read_metadata(book.metadata, Reporter()))
     except BuildError:
         return ""
+
+
+def _language_of(clean: dict) -> str:
     return clean.get("lang") or clean.get("language") or ""
 
 
@@ -115,9 +118,10 @@ def _read_files(files: list[SourceFile], reporter: Reporter, reads: ReadCache | 
     in_children = processes > 1 and len(unread) > 1 and can_fork()
     if not in_children:
         cores_free()
+    # Closed on an error too: no parse or child goes on after it.
     with _collector_paused(), contextlib.closing(
             _read_in_children(unread, processes, lang) if in_children
-            else _read_here(unread, lang)) as fresh:  # closed on an error too: no parse or child goes on after it
+            else _read_here(unread, lang)) as fresh:
         for index, file in enumerate(files):
             read, found[index] = found[index], None
             error = None
@@ -239,7 +243,7 @@ def _complete_metadata(book: BookSource, blocks: list[list], reporter: Reporter)
             title = Path(book.display).stem.replace("-", " ").replace("_", " ").strip()
             reporter.warn(first.display, first.body_line, f"no title in the metadata and no "
                           f"heading; the file name '{title}' is used", "no-title")
-    lang = clean.get("lang") or clean.get("language") or ""
+    lang = _language_of(clean)
     detected = not lang
     if detected:
         lang = detect_language(stringify(blocks)) or ""
