@@ -42,7 +42,7 @@ from .transforms import transform_book
 from .transforms.rawhtml import link_raw_anchors
 from .transforms.structure import first_heading_title
 from .transforms.syntax import read_syntax
-from .transforms.typography import localise_quotes, typeset_blocks
+from .transforms.typography import set_type
 
 #: ``progress(book, stage, seconds)``: a stage starts (seconds None) or ends.
 Progress = Callable[[str, str, "float | None"], None]
@@ -80,8 +80,7 @@ def read_book(source: str | Path | BookSource, reporter: Reporter,
     blocks, api_version = _read_files(book.files, reporter, reads, processes, cores_free,
                                       lang)
     metadata = _complete_metadata(book, blocks, reporter)
-    document = transform_book(book, blocks, metadata, reporter,
-                              typeset=lang if lang == metadata.lang else "")
+    document = transform_book(book, blocks, metadata, reporter, typeset=lang)
     document.api_version = api_version
     return document
 
@@ -225,7 +224,7 @@ def read_file(file: SourceFile, blocks: list, reporter: Reporter, lang: str = ""
     check_file(file, blocks, reporter)
     blocks = unwrap_positions(link_raw_anchors(read_syntax(blocks, tables="Table" in kinds)))
     if lang:
-        blocks = typeset_blocks(localise_quotes(blocks, lang), lang)
+        blocks = set_type(blocks, lang)
     return shared_leaves(blocks)
 
 

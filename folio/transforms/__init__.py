@@ -33,7 +33,7 @@ from .links import figure_without_image, resolve_cover, resolve_image, resolve_l
 from .maths import convert_maths
 from .rawhtml import RawHtmlLinks
 from .structure import build_chapters, layout_of
-from .typography import localise_quotes, typeset_blocks
+from .typography import set_type
 
 
 def transform_book(source: BookSource, files_blocks: list[list], metadata: Metadata,
@@ -42,8 +42,7 @@ def transform_book(source: BookSource, files_blocks: list[list], metadata: Metad
     the language whose typography the reading set (``pipeline.read_file``) when it is
     the book's; else it is set here."""
     blocks_per_file = files_blocks if typeset and typeset == metadata.lang else [
-        typeset_blocks(localise_quotes(blocks, metadata.lang), metadata.lang)
-        for blocks in files_blocks]
+        set_type(blocks, metadata.lang) for blocks in files_blocks]
     blocks_per_file = convert_maths(blocks_per_file, [f.display for f in source.files],
                                     reporter)
     layout = layout_of(blocks_per_file, metadata)

@@ -44,6 +44,12 @@ _ADDRESS = re.compile(r"://|^www\.|^mailto:|\S@\S")
 _TOKEN = re.compile(f"({OBJECT})|({BREAK})|( )|(\n)|([^ \n{OBJECT}{BREAK}]+)")
 
 
+def set_type(blocks: list, lang: str) -> list:
+    """``blocks`` with the quotation marks and the spacing rules of ``lang``: this
+    module's pass over a file (``localise_quotes``, then ``typeset_blocks``)."""
+    return typeset_blocks(localise_quotes(blocks, lang), lang)
+
+
 def typeset_blocks(blocks: list, lang: str) -> list:
     """``blocks`` with the spacing rules of ``lang`` applied to all their text."""
     rules = rules_for(lang)

@@ -46,23 +46,9 @@ def install() -> None:
         self._sheets = sheets
         self.font_config = font_config
 
-        PROGRESS_LOGGER.info('Step 3 - Applying CSS')
-        layer_order = inf
-        elements_declarations = {}
-        for specificity, element, declarations, base_url in find_style_attributes(
-                html.etree_element, presentational_hints, html.base_url):
-            style = cascaded_styles.setdefault((element, None), {})
-            elements_declarations[element] = tuple(declarations)
-            for name, values, importance in preprocess_declarations(
-                    base_url, declarations):
-                precedence = declaration_precedence('author', importance)
-                weight = (precedence, layer_order, specificity)
-                old_weight = style.get(name, (None, None))[1]
-                if old_weight is None or old_weight <= weight:
-                    style[name] = values, weight
-
         def cascade(style: dict, origin: str, sheet_specificity, specificity,
                     layer_order, declarations) -> None:
+            """``declarations`` weighed into ``style`` (WeasyPrint's loop, once)."""
             specificity = sheet_specificity or specificity
             for name, values, importance in declarations:
                 precedence = declaration_precedence(origin, importance)
@@ -70,6 +56,14 @@ def install() -> None:
                 old_weight = style.get(name, (None, None))[1]
                 if old_weight is None or old_weight <= weight:
                     style[name] = values, weight
+
+        PROGRESS_LOGGER.info('Step 3 - Applying CSS')
+        elements_declarations = {}
+        for specificity, element, declarations, base_url in find_style_attributes(
+                html.etree_element, presentational_hints, html.base_url):
+            elements_declarations[element] = tuple(declarations)
+            cascade(cascaded_styles.setdefault((element, None), {}), 'author', None,
+                    specificity, inf, preprocess_declarations(base_url, declarations))
 
         computed_cache = {}
         # CHANGED from WeasyPrint 70.0 (css/__init__.py, StyleFor.__init__): the
