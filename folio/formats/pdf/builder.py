@@ -107,8 +107,9 @@ class PdfBuilder(Builder):
     gives = ("page_map",)
     isolated = True
     #: The layout's first process lays out a page of its own once it has imported
-    #: WeasyPrint, before it forks the others (``engine.warm_up``).
-    preload = ("weasyprint", "folio.formats.pdf.engine:warm_up")
+    #: WeasyPrint (``libraries``), before it forks the others (``engine.warm_up``).
+    preload = ("folio.formats.pdf.libraries:import_weasyprint",
+               "folio.formats.pdf.engine:warm_up")
     #: The parts are merged in a child of their own (``Workers.finish``).
     finisher = ("pikepdf",)
 

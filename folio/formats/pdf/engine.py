@@ -21,6 +21,7 @@ from xml.etree import ElementTree as ET
 from ...diagnostics import MISSING_LIBRARY, BuildError
 from ..pagemap import PageMap, page_map
 from .index import fill_index
+from .libraries import import_weasyprint
 from .maths import tag_formulas_as_formula
 from .conformance import SCREEN, adjust_xmp, for_print, is_print, output_intent
 from .note_repeats import ATTEMPTS, calls_of, moved, repeats, stray_repeats, with_repeats
@@ -133,7 +134,7 @@ def lay_out(html: str, files: dict[str, tuple[Path | bytes, str]], dublin_core: 
 
     Runs in a child process under time and memory limits (``folio.sandbox``)."""
     try:
-        import weasyprint
+        import_weasyprint()
     except OSError as error:  # cffi could not load Pango (or GObject, HarfBuzz …)
         raise BuildError("", f"the PDF needs the Pango library (1.44 or newer), which "
                          f"could not be loaded ({str(error).splitlines()[0][:120]}); "
