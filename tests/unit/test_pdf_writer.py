@@ -10,7 +10,7 @@ import pikepdf
 import pytest
 
 from folio.formats.pdf import merge
-from folio.formats.pdf.writer import PdfWriter, Renumbered
+from folio.formats.pdf.writer import PdfWriter, Renumbered, Templates
 
 
 def test_references_are_renumbered_and_strings_are_left_alone():
@@ -38,19 +38,21 @@ def test_references_are_renumbered_and_strings_are_left_alone():
     assert written.startswith(b"%PDF-1.7") and written.endswith(b"%%EOF\n")
 
 
-def _parts(folder, count=3, chapters=2):
+def _parts(folder, count=3, chapters=2, templates=False, extra=""):
     """``count`` parts laid out by WeasyPrint, tagged and prepared, of ``chapters``
-    chapters each (a page each, a running head, a link to the part's first)."""
+    chapters each (a page each, a running head, a link to the part's first, and
+    ``extra``); with their ``writer.Templates`` beside them if ``templates``."""
     weasyprint = pytest.importorskip("weasyprint")
     css = "@page { @top-center { content: 'Kopf' } } h1 { break-before: page }"
     paths = []
     for index in range(count):
         body = "".join(f"<h1 id='c{index}-{n}'>K {index}.{n}</h1><p><a href='#c{index}-0'>"
-                       f"zurück</a> (Text 1 0 R)</p>" for n in range(chapters))
+                       f"zurück</a> (Text 1 0 R)</p>{extra}" for n in range(chapters))
         path = folder / f"part{index}.pdf"
         weasyprint.HTML(string=f"<html lang=de><title>t</title><style>{css}</style>{body}"
                         ).write_pdf(path, pdf_tags=True)
-        merge.prepare_part(path, f"k{index}")
+        merge.prepare_part(path, f"k{index}",
+                           templates=merge.templates_path(path) if templates else None)
         paths.append(path)
     return paths
 
@@ -161,6 +163,87 @@ def test_the_merge_index_of_a_prepared_part_changes_nothing_but_the_time(tmp_pat
         assert len(keys) == len(set(keys)) > 9 and set(keys) == tree, \
             "pages' and links' keys shifted part by part, each in the parent tree"
 
+
+def test_a_merge_from_templates_writes_the_same_bytes_without_serialising(tmp_path,
+                                                                         monkeypatch):
+    """Parts with their ``writer.Templates`` (made where they are laid out) merge into
+    the same bytes as without, keys shifted and references renumbered alike, without
+    serialising their objects again; templates that are not the part's are not used."""
+    paths = _parts(tmp_path, 3, chapters=3, templates=True,
+                   extra="<p><a href='https://example.org/100%25'>100 %d</a></p>")
+    assert all(merge.templates_path(path).is_file() for path in paths)
+    first = [1, 5, 9]
+    serialised = []
+    real = Renumbered.serialise
+    monkeypatch.setattr(Renumbered, "serialise",
+                        lambda self, obj: serialised.append(obj) or real(self, obj))
+    merge.merge_parts(paths, tmp_path / "templated.pdf", first_numbers=first,
+                      blank_before=[False, True, False], prepared=True)
+    from_templates = len(serialised)
+    for path in paths:  # another part's templates: not trusted
+        merge.templates_path(path).write_bytes(
+            merge.templates_path(paths[0]).read_bytes())
+    serialised.clear()
+    merge.merge_parts(paths, tmp_path / "stale.pdf", first_numbers=first,
+                      blank_before=[False, True, False], prepared=True)
+    for path in paths:
+        merge.templates_path(path).unlink()
+    merge.merge_parts(paths, tmp_path / "plain.pdf", first_numbers=first,
+                      blank_before=[False, True, False], prepared=True)
+    plain = (tmp_path / "plain.pdf").read_bytes()
+    assert (tmp_path / "templated.pdf").read_bytes() == plain
+    assert (tmp_path / "stale.pdf").read_bytes() == plain
+    with pikepdf.open(tmp_path / "plain.pdf") as pdf:
+        objects = len(pdf.objects)
+        keys = [int(page.StructParents) for page in pdf.pages]
+        assert keys == sorted(set(keys)) and keys[-1] > 9, "pages' keys shifted part by part"
+    assert from_templates < objects / 4 < len(serialised) / 2, \
+        "the parts' objects written from their templates, not serialised"
+
+
+def test_templates_fill_in_references_keys_and_leave_strings_alone():
+    """``Templates`` holes: references and parent-tree keys, not what only looks like
+    them (in strings, in names, a sentinel's number, a nested dictionary's key); a
+    percent sign stays as it is."""
+    source = pikepdf.new()
+    target = source.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Target))
+    holder = source.make_indirect(pikepdf.Dictionary(
+        Ref=target, StructParents=3, Text=pikepdf.String("100 % of 5 0 R /StructParents 4"),
+        Nested=pikepdf.Dictionary(StructParent=6), Width=pikepdf.Array([2147480001, 0])))
+    source.Root.Annotation = source.make_indirect(pikepdf.Dictionary(StructParent=7,
+                                                                     P=holder))
+    saved = _saved(source)
+    made = {}
+    for offset in (0, 10):
+        for templated in (False, True):
+            out = io.BytesIO()
+            writer = PdfWriter(out, "1.4")  # no object streams: bodies readable
+            with pikepdf.open(io.BytesIO(saved)) as pdf:
+                templates = Templates.of(pikepdf.open(io.BytesIO(saved))) if templated \
+                    else None
+                for obj in (pdf.Root.Annotation, pdf.Root.Annotation.P):
+                    if templates is not None and obj.objgen in templates.objects:
+                        continue  # as the merge shifts the keys of the others
+                    for key in ("/StructParent", "/StructParents"):
+                        if key in obj:
+                            obj[key] = int(obj[key]) + offset
+                part = Renumbered(pdf, writer, templates=templates, key_offset=offset)
+                first = part.number(pdf.Root.Annotation.objgen)
+                part.drain()
+                writer.close(first, None, None)
+            made[offset, templated] = out.getvalue()
+    assert made[0, True] == made[0, False] and made[10, True] == made[10, False]
+    text = made[10, True]
+    assert b"/StructParent 17" in text and b"/StructParents 13" in text
+    assert b"(100 % of 5 0 R /StructParents 4)" in text
+    assert b"/Nested << /StructParent 6 >>" in text, "a nested key is not the object's"
+    assert b"/Width [ 2147480001 0 ]" in text, "(an object with it is not templated)"
+
+
+def _saved(pdf) -> bytes:
+    data = io.BytesIO()
+    pdf.save(data, static_id=True)
+    return data.getvalue()
 
 def test_the_book_is_described_by_the_page_laid_out_for_it(tmp_path):
     """With ``metadata``, the XMP, ``/Info`` and file ID come from that PDF, and the

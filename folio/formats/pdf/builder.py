@@ -39,7 +39,8 @@ from .index import fill_index, print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      running_head, wide_tables)
 from .maths import formulas_as_drawings
-from .merge import Arrivals, Pagination, merge_parts, paginate, prepare_part
+from .merge import (Arrivals, Pagination, merge_parts, paginate, prepare_part,
+                    templates_path)
 from .note_rule import PROBLEMS as NOTE_PROBLEMS
 from .numbering import ARABIC, ROMAN, label, runs_of
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
@@ -400,7 +401,7 @@ def lay_out_part(html: str, files: dict, dublin_core: dict[str, str], target: Pa
     (``merge.Arrivals``)."""
     partial = target.with_name(target.name + ".partial")
     laid_out = lay_out(html, files, dublin_core, partial, variant, identified=False)
-    prepare_part(partial, key[:16])
+    prepare_part(partial, key[:16], templates=templates_path(target))
     os.replace(partial, target)
     return laid_out
 

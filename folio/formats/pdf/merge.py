@@ -32,7 +32,9 @@ Why not qpdf's own writer: it writes a PDF it holds whole, and a merge in it hel
 every object of every part twice, the parts' and the copies (the 2,500-page bench
 book: 310,000 objects, 950 MB, the build's largest process). Written as it is
 read, the merge of that book stays near 110 MB and takes about as long (5 s).
-qpdf would do when it can write objects of a document it does not hold.
+qpdf would do when it can write objects of a document it does not hold. A part laid
+out by ``builder.lay_out_part`` comes with its objects serialised beforehand, in the
+worker (``writer.Templates``): the merge fills in their numbers.
 
 WeasyPrint 70 writes (see REPORT.md for the evidence):
 
@@ -71,7 +73,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, String
 
 from .numbering import ARABIC, Run, joined
-from .writer import PdfWriter, Renumbered
+from .writer import PdfWriter, Renumbered, Templates
 
 #: The part's HTML links to an anchor of another part as ``FOREIGN_LINK + id``
 #: (``id`` percent-encoded); the merge makes it a link to the named destination.
@@ -222,16 +224,21 @@ def _retag_font_subsets(pdf: pikepdf.Pdf, part: str) -> None:
                 obj.BaseFont = descriptor.FontName
 
 
-def _shift_struct_parents(pdf: pikepdf.Pdf, offset: int) -> int:
+def _shift_struct_parents(pdf: pikepdf.Pdf, offset: int,
+                          templates: Templates | None = None) -> int:
     """Shift every parent-tree key of ``pdf`` by ``offset``: pages' and XObjects'
-    ``/StructParents``, annotations' ``/StructParent``. Return the part's number of
-    keys (its largest key + 1, at least its ``/ParentTreeNextKey``)."""
+    ``/StructParents``, annotations' ``/StructParent`` (but in the objects written
+    from ``templates``, which shift their own). Return the part's number of keys (its
+    largest key + 1, at least its ``/ParentTreeNextKey``)."""
     tree = pdf.Root.StructTreeRoot
     keys = [int(key) for key, _ in NumberTree(tree.ParentTree).items()]
     size = max(keys, default=-1) + 1
     size = max(size, int(tree.get("/ParentTreeNextKey", 0)))
+    templated = templates.objects if templates is not None else {}
     if offset:
         for obj in _keyed(pdf):
+            if obj.objgen in templated:
+                continue
             for key in ("/StructParents", "/StructParent"):
                 if key in obj:
                     obj[key] = int(obj[key]) + offset
@@ -347,18 +354,29 @@ def _page_labels(first_numbers: Sequence[int], styles: Sequence[str],
 # --- the merge ----------------------------------------------------------------------
 
 
-def prepare_part(path: Path, name: str, foreign_link: str = FOREIGN_LINK) -> None:
+def prepare_part(path: Path, name: str, foreign_link: str = FOREIGN_LINK,
+                 templates: Path | None = None) -> None:
     """Make the part ``path`` ready to merge, in place: what ``merge_parts`` does to
     each part on its own (``/ID`` made unique by ``name``, font subsets retagged,
     links to other parts made named-destination links), done where the part is laid
     out, beside the other parts, instead of one part after another in the merge.
-    ``name``: the part's own, unique in the book (a hash of its content)."""
+    ``name``: the part's own, unique in the book (a hash of its content). With
+    ``templates`` (``templates_path`` of where the part will be), its objects are
+    serialised there for the merge (``writer.Templates``)."""
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
         _unique_struct_ids(pdf, name)
         _foreign_links_to_dests(pdf, foreign_link)
         _retag_font_subsets(pdf, name)
         _index_for_merge(pdf)
         _save(pdf, path, pdf.pdf_version)
+    if templates is not None:
+        with pikepdf.open(path) as saved:  # qpdf numbered the objects anew
+            Templates.of(saved).save(templates)
+
+
+def templates_path(part: Path) -> Path:
+    """Where a part's ``writer.Templates`` are kept, beside it."""
+    return part.with_suffix(".templates")
 
 
 def merge_parts(parts: Sequence[Path], target: Path, *,
@@ -419,8 +437,10 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
                         raise MergeError(f"part {index + 1} needs a later PDF version "
                                          f"than the book's page of metadata ({version})")
                 with pikepdf.open(path) as source:
+                    templates = (Templates.load(templates_path(path), source) if prepared
+                                 else None)
                     book.add_part(source, index, blank_before[index],
-                                  None if prepared else foreign_link)
+                                  None if prepared else foreign_link, templates)
             if metadata is not None:
                 with pikepdf.open(metadata) as carrier:
                     book.describe(carrier)
@@ -487,10 +507,10 @@ class _Book:
         self.first_id: bytes | None = None
 
     def add_part(self, source: pikepdf.Pdf, index: int, blank: bool,
-                 foreign_link: str | None) -> None:
+                 foreign_link: str | None, templates: Templates | None = None) -> None:
         """Write the part ``source`` (``index`` in the book): its pages after a blank
         one if ``blank``; prepared here unless ``foreign_link`` is None (done before
-        by ``prepare_part``)."""
+        by ``prepare_part``), its objects from its ``templates`` if it has them."""
         if "/StructTreeRoot" not in source.Root:
             raise MergeError(f"part {index + 1} is not tagged (no /StructTreeRoot)")
         if len(source.pages) == 0:
@@ -500,7 +520,7 @@ class _Book:
             self.parent_tree.append((self.next_key, b"[ ]"))
             self.next_key += 1
         offset = self.next_key
-        self.next_key += _shift_struct_parents(source, offset)
+        self.next_key += _shift_struct_parents(source, offset, templates)
         if foreign_link is not None:
             _unique_struct_ids(source, str(index + 1))
             _foreign_links_to_dests(source, foreign_link)
@@ -518,7 +538,7 @@ class _Book:
             if self.outlines_root is None:
                 self.outlines_root = self.writer.reserve()
             redirect[root.Outlines.objgen] = self.outlines_root
-        part = Renumbered(source, self.writer, redirect)
+        part = Renumbered(source, self.writer, redirect, templates, offset)
 
         self.part_starts.append(len(self.pages))
         self.part_pages.append(len(source.pages))

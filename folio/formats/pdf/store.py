@@ -3,7 +3,8 @@
 Each part's PDF is stored under the hash of what its layout depends on: its print
 HTML (the page numbers of its plan included), the files it loads, and the layout
 engine (this package's code and WeasyPrint's version). Beside it, as JSON, what the
-layout told (``engine.LaidOut``). ``numbers.json`` holds the page counts and anchor
+layout told (``engine.LaidOut``), and its objects serialised for the merge
+(``writer.Templates``, ``.templates``). ``numbers.json`` holds the page counts and anchor
 pages of the last build, the first estimate of the next one. Without a cache
 folder (a build without a cache) the parts live in a temporary folder.
 
@@ -139,9 +140,11 @@ class PartStore:
         _write_json(self.folder / "numbers.json", [
             {"part": list(_signature(part)), "pages": numbers.counts[part.index],
              "anchors": numbers.anchors[part.index]} for part in parts])
-        used = {name for key in keys for name in (f"{key}.pdf", f"{key}.json")}
+        used = {name for key in keys
+                for name in (f"{key}.pdf", f"{key}.json", f"{key}.templates")}
         for path in self.folder.iterdir():
-            if path.suffix in (".pdf", ".json", ".tmp", ".partial") and path.name not in used \
+            if path.suffix in (".pdf", ".json", ".templates", ".tmp", ".partial") \
+                    and path.name not in used \
                     and path.name != "numbers.json":
                 path.unlink(missing_ok=True)
 

@@ -13,9 +13,11 @@ written, so that the same objects give the same bytes.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import re
 import zlib
 from collections import deque
+from pathlib import Path
 from typing import BinaryIO
 
 import pikepdf
@@ -135,13 +137,18 @@ class Renumbered:
     they are reached: ``ref`` (or ``serialise``) gives an object its new number and
     queues it, ``drain`` writes what is queued and whatever it refers to in turn.
     ``redirect``: objects of ``pdf`` written elsewhere (a part's page tree root is
-    the merged PDF's), old object number -> new number."""
+    the merged PDF's), old object number -> new number. ``templates``: the objects
+    serialised beforehand (``Templates``), their parent-tree keys shifted by
+    ``key_offset`` (as ``merge`` shifts them in ``pdf``)."""
 
     def __init__(self, pdf: pikepdf.Pdf, writer: PdfWriter,
-                 redirect: dict[tuple[int, int], int] | None = None) -> None:
+                 redirect: dict[tuple[int, int], int] | None = None,
+                 templates: Templates | None = None, key_offset: int = 0) -> None:
         self.pdf, self.writer = pdf, writer
         self._numbers: dict[tuple[int, int], int] = dict(redirect or {})
         self._queue: deque[tuple[int, int]] = deque()
+        self._templates = templates.objects if templates is not None else {}
+        self._key_offset = key_offset
 
     def number(self, objgen: tuple[int, int], *, write: bool = True) -> int:
         """The new number of ``pdf``'s object ``objgen``; queued to be written unless
@@ -167,8 +174,12 @@ class Renumbered:
     def drain(self) -> None:
         while self._queue:
             objgen = self._queue.popleft()
-            obj = self.pdf.get_object(objgen)
             new = self._numbers[objgen]
+            template = self._templates.get(objgen)
+            if template is not None:
+                self._write_from(objgen, new, *template)
+                continue
+            obj = self.pdf.get_object(objgen)
             if isinstance(obj, pikepdf.Stream):
                 source = obj.stream_dict
                 dictionary = pikepdf.Dictionary({key: source[key] for key in source.keys()
@@ -182,3 +193,110 @@ class Renumbered:
         if match.group(1) is None:
             return match.group(0)
         return b"%d 0 R" % self.number((int(match.group(1)), int(match.group(2))))
+
+    def _write_from(self, objgen: tuple[int, int], new: int, stream: bool, body: bytes,
+                    tokens: tuple) -> None:
+        """Write object ``new`` from its template: references numbered in the order
+        ``serialise`` numbers them, keys shifted."""
+        if tokens:
+            offset, number = self._key_offset, self.number
+            body %= tuple([number(token) if type(token) is tuple else token + offset
+                           for token in tokens])
+        if stream:
+            self.writer.write_stream(new, body, self.pdf.get_object(objgen).read_raw_bytes())
+        else:
+            self.writer.write(new, body)
+
+
+#: The sentinel values a part's parent-tree keys are serialised with (``Templates``).
+_KEY_SENTINELS = {"/StructParents": 2147480001, "/StructParent": 2147480002}
+_TEMPLATE_TOKEN = re.compile(
+    rb"\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>|(?<![\w.+-])(\d+) (\d+) R"
+    rb"|(?<![\w.+-])(%d|%d)(?![\w.])" % tuple(_KEY_SENTINELS.values()), re.DOTALL)
+
+
+class Templates:
+    """Every object of a PDF serialised once, with holes for what a merge changes:
+    the numbers of the objects it refers to and its parent-tree keys (``/StructParents``,
+    ``/StructParent``). Made where a part is laid out (``merge.prepare_part``), kept
+    beside it (``save``, ``load``): the merge then fills the holes in
+    (``Renumbered``) instead of serialising the part's objects through qpdf and
+    renumbering them with a regular expression, the bulk of its work -- 0.32 ->
+    0.06 s for the 16 parts of the 150-page bench book, the time a one-chapter edit
+    waits for the merge after its part is laid out.
+
+    ``objects``: object number and generation -> (is a stream, body, tokens): the body
+    a ``%``-format with one ``%d`` per token if there are tokens, a token a referred
+    object's (number, generation) or a key as the PDF had it (an int); a stream's body
+    is its dictionary without ``/Length``. ``identifier``: the PDF's file ID, which
+    the merge checks before it trusts the templates."""
+
+    def __init__(self, objects: dict, identifier: bytes) -> None:
+        self.objects, self.identifier = objects, identifier
+
+    @classmethod
+    def of(cls, pdf: pikepdf.Pdf) -> Templates:
+        """The templates of ``pdf``, as it is. Its keys are overwritten: ``pdf`` is a
+        copy read to make them, not to be saved."""
+        objects = {}
+        for obj in pdf.objects:
+            if not obj.is_indirect or not isinstance(
+                    obj, (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)):
+                continue
+            keys = {}
+            if not isinstance(obj, pikepdf.Array):
+                keys = {sentinel: int(obj[key]) for key, sentinel in _KEY_SENTINELS.items()
+                        if key in obj}
+                if keys and any(b"%d" % sentinel in _text(obj) for sentinel in keys):
+                    continue  # a sentinel's number is there already: not templated
+                for key, sentinel in _KEY_SENTINELS.items():
+                    if sentinel in keys:
+                        obj[key] = sentinel
+            objects[obj.objgen] = (isinstance(obj, pikepdf.Stream), *_holes(_text(obj), keys))
+        return cls(objects, bytes(pdf.trailer.ID[0]) if "/ID" in pdf.trailer else b"")
+
+    def save(self, path: Path) -> None:
+        path.write_bytes(marshal.dumps((self.identifier, self.objects)))
+
+    @classmethod
+    def load(cls, path: Path, pdf: pikepdf.Pdf) -> Templates | None:
+        """The templates saved at ``path`` if they are ``pdf``'s, else None."""
+        try:
+            identifier, objects = marshal.loads(path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        mine = bytes(pdf.trailer.ID[0]) if "/ID" in pdf.trailer else None
+        if not identifier or identifier != mine or not isinstance(objects, dict):
+            return None
+        return cls(objects, identifier)
+
+
+def _text(obj) -> bytes:
+    """What ``Renumbered.serialise`` reads of ``obj`` (a stream: its dictionary
+    without ``/Length``)."""
+    if isinstance(obj, pikepdf.Stream):
+        source = obj.stream_dict
+        obj = pikepdf.Dictionary({key: source[key] for key in source.keys()
+                                  if key != "/Length"})
+    return obj.unparse(resolved=True)
+
+
+def _holes(text: bytes, keys: dict[int, int]) -> tuple[bytes, tuple]:
+    """``text`` as a ``%``-format and its tokens (``Templates``); ``keys``: sentinel ->
+    the parent-tree key it stands for."""
+    pieces, tokens, last = [], [], 0
+    for match in _TEMPLATE_TOKEN.finditer(text):
+        if match.group(1) is not None:
+            tokens.append((int(match.group(1)), int(match.group(2))))
+            hole = b"%d 0 R"
+        elif match.group(3) is not None:
+            tokens.append(keys[int(match.group(3))])
+            hole = b"%d"
+        else:
+            continue
+        pieces.append(text[last:match.start()].replace(b"%", b"%%") + hole)
+        last = match.end()
+    if not tokens:
+        return text, ()
+    pieces.append(text[last:].replace(b"%", b"%%"))
+    return b"".join(pieces), tuple(tokens)
