@@ -133,6 +133,25 @@ def copied(tree: Any) -> Any:
     return pickle.loads(pickle.dumps(tree, pickle.HIGHEST_PROTOCOL))
 
 
+def marks_of(tree: Any) -> frozenset[str]:
+    """What ``tree`` has, for the passes that have nothing to do without it
+    (``transforms.transform_book``): the type of every node, and ``.class`` and
+    ``=key`` for every class and attribute key of the nodes' attributes."""
+    marks: set[str] = set()
+
+    def mark(node: Node) -> None:
+        kind = node["t"]
+        marks.add(kind)
+        at = ATTR_INDEX.get(kind)
+        if at is not None:
+            _, classes, pairs = node["c"][at]
+            marks.update("." + name for name in classes)
+            marks.update("=" + pair[0] for pair in pairs)
+
+    visit(tree, mark)
+    return frozenset(marks)
+
+
 def classes_of(node: Node) -> list[str]:
     attr = attr_of(node)
     return attr[1] if attr else []

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from .ast import shared_leaves, stringify
+from .ast import marks_of, shared_leaves, stringify
 from .book import BookSource, SourceFile, is_book_folder_collection, load_book
 from .cache import BuildCache, diagnostics_of
 from .checks import check_file
@@ -77,10 +77,10 @@ def read_book(source: str | Path | BookSource, reporter: Reporter,
     for note in book.notes:
         reporter.add(note)
     lang = given_language(book)
-    blocks, api_version = _read_files(book.files, reporter, reads, processes, cores_free,
-                                      lang)
+    blocks, api_version, marks = _read_files(book.files, reporter, reads, processes,
+                                             cores_free, lang)
     metadata = _complete_metadata(book, blocks, reporter)
-    document = transform_book(book, blocks, metadata, reporter, typeset=lang)
+    document = transform_book(book, blocks, metadata, reporter, typeset=lang, marks=marks)
     document.api_version = api_version
     return document
 
@@ -105,15 +105,16 @@ def _language_of(clean: dict) -> str:
 
 def _read_files(files: list[SourceFile], reporter: Reporter, reads: ReadCache | None,
                 processes: int = 1, cores_free: Callable[[], None] = lambda: None,
-                lang: str = "") -> tuple[list[list], list[int]]:
+                lang: str = "") -> tuple[list[list], list[int], frozenset[str] | None]:
     """Every file's blocks, in order, each read (``read_file``, its typography set for
     ``lang``) or taken from ``reads``; each file's diagnostics are reported after those
-    of the file before. Also pandoc's API version of the blocks."""
+    of the file before. Also pandoc's API version of the blocks, and what they have
+    (``ast.marks_of``; None if not known of every file)."""
     keys = [reads.key(file, lang) for file in files] if reads is not None else []
     found = [reads.load(file, key) for file, key in zip(files, keys)] if keys \
         else [None] * len(files)
     unread = [file for file, read in zip(files, found) if read is None]
-    blocks, api_version = [], []
+    blocks, api_version, marks = [], [], set()
     in_children = processes > 1 and len(unread) > 1 and can_fork()
     if not in_children:
         cores_free()
@@ -134,9 +135,10 @@ def _read_files(files: list[SourceFile], reporter: Reporter, reads: ReadCache | 
                 raise BuildError.of(error)
             blocks.append(read.blocks)
             api_version = api_version or read.api_version
+            marks = None if marks is None or read.marks is None else marks | read.marks
     if in_children:
         cores_free()
-    return blocks, api_version
+    return blocks, api_version, None if marks is None else frozenset(marks)
 
 
 def _read_here(files: list[SourceFile], lang: str = "") -> Iterator[Reading]:
@@ -183,8 +185,9 @@ def _read_parsed(file: SourceFile, parsed: dict | BuildError, lang: str = "") ->
     try:
         if isinstance(parsed, BuildError):
             raise parsed
-        return FileRead(read_file(file, parsed["blocks"], collected, lang), collected.items,
-                        parsed["pandoc-api-version"]), None
+        blocks = read_file(file, parsed["blocks"], collected, lang)
+        return FileRead(blocks, collected.items, parsed["pandoc-api-version"],
+                        marks_of(blocks)), None
     except BuildError as error:
         return FileRead([], collected.items, []), error.diagnostic
 

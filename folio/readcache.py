@@ -74,6 +74,8 @@ class FileRead:
     diagnostics: list[Diagnostic]
     #: pandoc's ``pandoc-api-version`` of the blocks.
     api_version: list[int]
+    #: What the blocks have (``ast.marks_of``); None: not known.
+    marks: frozenset[str] | None = None
 
 
 class ReadCache:
@@ -117,7 +119,8 @@ class ReadCache:
         blocks in place later), to be written by ``write``."""
         self._pending[self._path(file)] = pack(key, {
             "blocks": read.blocks, "api": read.api_version,
-            "diagnostics": [dataclasses.astuple(d) for d in read.diagnostics]})
+            "diagnostics": [dataclasses.astuple(d) for d in read.diagnostics],
+            "marks": None if read.marks is None else sorted(read.marks)})
 
     def write(self, files: list[SourceFile]) -> None:
         """Write the entries kept, each atomically (a reader sees the old entry or the
@@ -221,10 +224,13 @@ def unpack(raw: bytes, key: str, limit: int):
 def _valid_entry(raw: bytes, key: str, limit: int) -> FileRead | None:
     """The entry in ``raw`` (``unpack``) if every field has the type it must have."""
     data = unpack(raw, key, limit)
-    if not isinstance(data, dict) or set(data) != {"blocks", "api", "diagnostics"}:
+    if not isinstance(data, dict) or set(data) != {"blocks", "api", "diagnostics", "marks"}:
         return None
     blocks, api, diagnostics = data["blocks"], data["api"], data["diagnostics"]
+    marks = data["marks"]
     sound = (
+        (marks is None or isinstance(marks, list) and all(type(m) is str for m in marks))
+        and
         isinstance(blocks, list)
         and all(isinstance(block, dict) and isinstance(block.get("t"), str)
                 for block in blocks)
@@ -236,4 +242,5 @@ def _valid_entry(raw: bytes, key: str, limit: int) -> FileRead | None:
                 for item in diagnostics))
     if not sound:
         return None
-    return FileRead(blocks, [Diagnostic(*item) for item in diagnostics], api)
+    return FileRead(blocks, [Diagnostic(*item) for item in diagnostics], api,
+                    None if marks is None else frozenset(marks))

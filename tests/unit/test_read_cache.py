@@ -170,7 +170,7 @@ def test_the_reading_sets_the_typography_the_transforms_would_and_keeps_it(tmp_p
     cache = ReadCache(tmp_path / "cache")
     document = pipeline.read_book(loaded, Reporter(), cache)
     # What the transforms make of the files read without a language.
-    blocks, _ = pipeline._read_files(loaded.files, Reporter(), None, lang="")
+    blocks, _, _ = pipeline._read_files(loaded.files, Reporter(), None, lang="")
     metadata = pipeline._complete_metadata(loaded, blocks, Reporter())
     later = pipeline.transform_book(loaded, blocks, metadata, Reporter())
     assert [c.blocks for c in document.chapters] == [c.blocks for c in later.chapters]
