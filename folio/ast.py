@@ -152,6 +152,11 @@ def marks_of(tree: Any) -> frozenset[str]:
     return frozenset(marks)
 
 
+def may_have(marks: frozenset[str] | None, *wanted: str) -> bool:
+    """False if ``marks`` (``marks_of``) are known and hold none of ``wanted``."""
+    return marks is None or not marks.isdisjoint(wanted)
+
+
 def classes_of(node: Node) -> list[str]:
     attr = attr_of(node)
     return attr[1] if attr else []

@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
+from .ast import may_have
 from .book import BookSource
 from .metadata import Metadata
 
@@ -113,7 +114,14 @@ class Document:
     #: on the first page, sections run on): the metadata's ``layout``, else
     #: ``transforms.structure.layout_of`` from the manuscript's headings.
     layout: str = "book"
+    #: What the chapters have (``ast.marks_of``, as read), or None if not known.
+    marks: frozenset[str] | None = None
 
     @property
     def root(self) -> Path:
         return self.source.root
+
+    def may_have(self, *wanted: str) -> bool:
+        """False if the chapters are known to have none of the ``wanted`` marks
+        (``ast.marks_of``): a pass that looks for them can be skipped."""
+        return may_have(self.marks, *wanted)

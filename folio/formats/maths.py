@@ -30,8 +30,12 @@ def equation_markup(inner: str, ident: str, number: str) -> str:
             f'<span class="equation-number">({html.escape(number)})</span></span>')
 
 
-def formulas_as_mathml(blocks: list) -> list:
-    """Every formula of ``blocks`` as MathML."""
+def formulas_as_mathml(blocks: list, present: bool = True) -> list:
+    """Every formula of ``blocks`` as MathML (``blocks`` as they are if formulas are
+    known not to be ``present``: ``Document.may_have``)."""
+    if not present:
+        return blocks
+
     def act(node: dict):
         if not is_formula(node):
             return None

@@ -20,7 +20,7 @@ Format-specific passes (notes for print or for e-readers) live in ``folio.format
 
 from __future__ import annotations
 
-from ..ast import walk
+from ..ast import may_have, walk
 from ..book import BookSource
 from ..diagnostics import Reporter
 from ..document import Document
@@ -30,7 +30,7 @@ from .citations import cite
 from .crossrefs import cross_reference
 from .index import collect_index
 from .links import figure_without_image, resolve_cover, resolve_image, resolve_link
-from .maths import convert_maths
+from .maths import FORMULA, convert_maths
 from .rawhtml import RawHtmlLinks
 from .structure import build_chapters, layout_of
 from .typography import set_type
@@ -46,17 +46,17 @@ def transform_book(source: BookSource, files_blocks: list[list], metadata: Metad
     book without formulas, citations, cross-references, callouts or an index: 0.12 s
     of the 0.36 s the 150-page bench book's transforms took, in every build)."""
     def has(*wanted: str) -> bool:
-        return marks is None or not marks.isdisjoint(wanted)
+        return may_have(marks, *wanted)
 
     blocks_per_file = files_blocks if typeset and typeset == metadata.lang else [
         set_type(blocks, metadata.lang) for blocks in files_blocks]
-    if has(".folio-math"):
+    if has(FORMULA):
         blocks_per_file = convert_maths(blocks_per_file, [f.display for f in source.files],
                                         reporter)
     layout = layout_of(blocks_per_file, metadata)
     chapters, anchors, file_anchors = build_chapters(source, blocks_per_file, metadata,
                                                      reporter)
-    document = Document(source, metadata, chapters, anchors, {}, layout=layout)
+    document = Document(source, metadata, chapters, anchors, {}, layout=layout, marks=marks)
     # Scholarly books (issue 14): numbers and references, citations, the index.
     if has("Figure", "Table", ".equation", ".folio-cite"):
         cross_reference(document, reporter)

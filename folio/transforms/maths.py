@@ -157,6 +157,10 @@ def _convert_bounded(formulas: list[tuple[str, bool]], display: str) -> list[tup
         return child.run(convert_all, formulas, timeout=BOOK_SECONDS, memory_mib=BOOK_MEMORY)
 
 
+#: The mark (``ast.marks_of``) of a book with formulas.
+FORMULA = ".folio-math"
+
+
 def is_formula(node: dict) -> bool:
     return node.get("t") == "Span" and "folio-math" in node["c"][0][1]
 

@@ -34,6 +34,7 @@ from markupsafe import Markup
 from ...ast import classes_of, copied, expand
 from ...document import Document
 from ...outputs import atomic_path
+from ...transforms.maths import FORMULA
 from ..base import Builder, Output, Written, book_context, build_time, nest, toc_entries
 from ..code import code_css, for_ereaders
 from ..maths import formulas_as_mathml
@@ -85,7 +86,7 @@ class EpubBuilder(Builder):
             def make(chapter=chapter):
                 at_end = AtChapterEnd(counter)
                 blocks = for_ereaders(place_notes(formulas_as_mathml(
-                    copied(chapter.blocks)), at_end))
+                    copied(chapter.blocks), document.may_have(FORMULA)), at_end))
                 blocks = blocks + note_section(at_end.notes, epub=True,
                                                label=words["notes"], back=words["back"])
                 return _cross_file_links(blocks, document)

@@ -24,6 +24,7 @@ from ... import glyphs
 from ...ast import RawBlock, copied, expand
 from ...document import Document
 from ...outputs import write_bytes, write_text
+from ...transforms.maths import FORMULA
 from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
                    toc_entries)
 from ..code import code_css, highlight_code
@@ -64,7 +65,8 @@ class HtmlBuilder(Builder):
             def make(chapter=chapter):
                 margin = InMargin(counter)
                 blocks = _scrolling_tables(place_notes(
-                    highlight_code(formulas_as_mathml(copied(chapter.blocks))), margin))
+                    highlight_code(formulas_as_mathml(copied(chapter.blocks),
+                                                      document.may_have(FORMULA))), margin))
                 # Each chapter's notes are a region of their own: name them apart.
                 label = f"{words['notes']}{book['colon']}{chapter.title or chapter.number}"
                 return blocks + note_section(margin.notes, epub=False, label=label,

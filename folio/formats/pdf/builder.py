@@ -27,6 +27,7 @@ from ...ast import RawBlock, copied, expand, stringify
 from ...diagnostics import Diagnostic
 from ...document import Document
 from ...outputs import atomic_path
+from ...transforms.maths import FORMULA
 from ..base import (FONTS_DIR, Builder, Output, Written, book_context, font_face_css, nest,
                     toc_entries)
 from ..code import code_css
@@ -135,8 +136,8 @@ class PdfBuilder(Builder):
             def make(index=index, chapter=chapter):
                 placement, drawings = AtPageFoot(index), {}
                 piece = fit_for_print(formulas_as_drawings(separate_adjacent_calls(
-                    place_notes(self._blocks(document, chapter), placement)), drawings),
-                    geometry)
+                    place_notes(self._blocks(document, chapter), placement)), drawings,
+                    document.may_have(FORMULA)), geometry)
                 return piece, (drawings, placement.lines, wide_tables(piece, geometry))
 
             piece, (drawings, lines, wide) = chapters.piece(

@@ -32,9 +32,14 @@ def draw(mathml: str, display: bool) -> tuple[bytes, float, float, float]:
     return svg.encode("utf-8"), width / BASE_PX, height / BASE_PX, below / BASE_PX
 
 
-def formulas_as_drawings(blocks: list, drawings: dict[str, bytes]) -> list:
+def formulas_as_drawings(blocks: list, drawings: dict[str, bytes],
+                         present: bool = True) -> list:
     """Every formula of ``blocks`` as an image of its drawing; the drawings go into
-    ``drawings`` (name in the outputs -> SVG)."""
+    ``drawings`` (name in the outputs -> SVG). ``blocks`` as they are if formulas
+    are known not to be ``present`` (``Document.may_have``)."""
+    if not present:
+        return blocks
+
     def act(node: dict):
         if not is_formula(node):
             return None
