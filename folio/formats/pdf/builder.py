@@ -40,8 +40,7 @@ from .index import fill_index, print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      running_head, wide_tables)
 from .maths import formulas_as_drawings
-from .merge import (Arrivals, Pagination, merge_parts, paginate, prepare_part,
-                    templates_path)
+from .merge import Arrivals, Pagination, merge_parts, paginate, prepare_part
 from .note_rule import PROBLEMS as NOTE_PROBLEMS
 from .numbering import ARABIC, ROMAN, label, runs_of
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
@@ -308,6 +307,8 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
             parts, [anchor_ids(chapter["html"]) for chapter in book.chapters],
             anchor_ids(book.front_html())))
         done: dict[str, LaidOut] = {}
+        #: The parts laid out in this build (the others are merged again: ``reused``).
+        laid_here: set[str] = set()
         # The book's metadata and the build's date are laid out on a page of their own
         # beside the first round, so that no part changes with the date.
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(
@@ -334,7 +335,9 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
             merge = functools.partial(
                 merge_parts, first_numbers=[plan.first_number for plan in part_plans],
                 blank_before=[plan.blank_before for plan in part_plans],
-                label_styles=styles, metadata=carrier, prepared=True)
+                label_styles=styles, metadata=carrier, prepared=True,
+                reused=[i not in missing and key not in laid_here
+                        for i, key in enumerate(keys)])
             cancel = scratch / f"cancel-{round_}"
             merging = None
             if output.workers.finisher is not None and not (guessed and round_ == 0):
@@ -354,6 +357,7 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
                 raise
             dated = []
             for i, laid_out in zip(missing, results):
+                laid_here.add(keys[i])
                 done[keys[i]] = laid_out
                 store.keep(keys[i], laid_out)
             for key in keys:
@@ -402,7 +406,7 @@ def lay_out_part(html: str, files: dict, dublin_core: dict[str, str], target: Pa
     (``merge.Arrivals``)."""
     partial = target.with_name(target.name + ".partial")
     laid_out = lay_out(html, files, dublin_core, partial, variant, identified=False)
-    prepare_part(partial, key[:16], templates=templates_path(target))
+    prepare_part(partial, key[:16])
     os.replace(partial, target)
     return laid_out
 

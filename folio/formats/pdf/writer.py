@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import os
 import re
 import zlib
 from collections import deque
@@ -210,20 +211,26 @@ class Renumbered:
 
 #: The sentinel values a part's parent-tree keys are serialised with (``Templates``).
 _KEY_SENTINELS = {"/StructParents": 2147480001, "/StructParent": 2147480002}
-_TEMPLATE_TOKEN = re.compile(
+#: ``_TOKEN`` and the sentinels, for an object that holds a key.
+_KEYED_TOKEN = re.compile(
     rb"\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>|(?<![\w.+-])(\d+) (\d+) R"
     rb"|(?<![\w.+-])(%d|%d)(?![\w.])" % tuple(_KEY_SENTINELS.values()), re.DOTALL)
+#: A reference, and where a string may begin (a literal one, or a hexadecimal one:
+#: a ``<`` that is not half of a dictionary's ``<<``).
+_REFERENCE = re.compile(rb"(?<![\w.+-])(\d+) (\d+) R")
+_STRING_START = re.compile(rb"\(|(?<!<)<(?!<)")
 
 
 class Templates:
     """Every object of a PDF serialised once, with holes for what a merge changes:
     the numbers of the objects it refers to and its parent-tree keys (``/StructParents``,
-    ``/StructParent``). Made where a part is laid out (``merge.prepare_part``), kept
-    beside it (``save``, ``load``): the merge then fills the holes in
-    (``Renumbered``) instead of serialising the part's objects through qpdf and
-    renumbering them with a regular expression, the bulk of its work -- 0.32 ->
-    0.06 s for the 16 parts of the 150-page bench book, the time a one-chapter edit
-    waits for the merge after its part is laid out.
+    ``/StructParent``). The merge makes a part's templates the first time it writes
+    the part again (an edit elsewhere in the book), fills their holes in
+    (``Renumbered``) and keeps them beside the part (``save``, ``load``): the next
+    merges fill them in again instead of serialising the part's objects through
+    qpdf and renumbering them with a regular expression, the bulk of their work --
+    0.32 -> 0.06 s for the 16 parts of the 150-page bench book, the time a
+    one-chapter edit waits for the merge after its part is laid out.
 
     ``objects``: object number and generation -> (is a stream, body, tokens): the body
     a ``%``-format with one ``%d`` per token if there are tokens, a token a referred
@@ -235,28 +242,41 @@ class Templates:
         self.objects, self.identifier = objects, identifier
 
     @classmethod
-    def of(cls, pdf: pikepdf.Pdf) -> Templates:
-        """The templates of ``pdf``, as it is. Its keys are overwritten: ``pdf`` is a
-        copy read to make them, not to be saved."""
+    def of(cls, pdf: pikepdf.Pdf, keyed: list | None = None) -> Templates:
+        """The templates of ``pdf``, as it is. ``keyed``: the objects that hold a
+        parent-tree key, if known (else every object is looked at). Their keys are
+        overwritten: ``pdf`` is a copy read to make them, not to be saved."""
+        if keyed is None:
+            keyed = [obj for obj in pdf.objects if obj._type_code in _KEYABLE
+                     and any(key in obj for key in _KEY_SENTINELS)]
+        keys_of: dict[tuple[int, int], dict[int, int]] = {}
+        for obj in keyed:
+            keys = {sentinel: int(obj[key]) for key, sentinel in _KEY_SENTINELS.items()
+                    if key in obj}
+            if any(b"%d" % sentinel in _text(obj) for sentinel in keys):
+                keys_of[obj.objgen] = {}  # a sentinel's number is there already
+                continue
+            for key, sentinel in _KEY_SENTINELS.items():
+                if sentinel in keys:
+                    obj[key] = sentinel
+            keys_of[obj.objgen] = keys
         objects = {}
         for obj in pdf.objects:
-            if not obj.is_indirect or not isinstance(
-                    obj, (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)):
+            kind = obj._type_code
+            if kind not in _TEMPLATED:
                 continue
-            keys = {}
-            if not isinstance(obj, pikepdf.Array):
-                keys = {sentinel: int(obj[key]) for key, sentinel in _KEY_SENTINELS.items()
-                        if key in obj}
-                if keys and any(b"%d" % sentinel in _text(obj) for sentinel in keys):
-                    continue  # a sentinel's number is there already: not templated
-                for key, sentinel in _KEY_SENTINELS.items():
-                    if sentinel in keys:
-                        obj[key] = sentinel
-            objects[obj.objgen] = (isinstance(obj, pikepdf.Stream), *_holes(_text(obj), keys))
+            objgen = obj.objgen
+            keys = keys_of.get(objgen)
+            if keys == {}:
+                continue  # not templated
+            objects[objgen] = (kind == _STREAM, *_holes(_text(obj), keys or {}))
         return cls(objects, bytes(pdf.trailer.ID[0]) if "/ID" in pdf.trailer else b"")
 
     def save(self, path: Path) -> None:
-        path.write_bytes(marshal.dumps((self.identifier, self.objects)))
+        """Write the templates to ``path`` in one step (a reader finds them whole)."""
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(marshal.dumps((self.identifier, self.objects)))
+        os.replace(partial, path)
 
     @classmethod
     def load(cls, path: Path, pdf: pikepdf.Pdf) -> Templates | None:
@@ -271,10 +291,16 @@ class Templates:
         return cls(objects, identifier)
 
 
+_STREAM = pikepdf.ObjectType.stream
+#: The kinds of object templated, and those that may hold a key.
+_TEMPLATED = {pikepdf.ObjectType.dictionary, pikepdf.ObjectType.array, _STREAM}
+_KEYABLE = {pikepdf.ObjectType.dictionary, _STREAM}
+
+
 def _text(obj) -> bytes:
     """What ``Renumbered.serialise`` reads of ``obj`` (a stream: its dictionary
     without ``/Length``)."""
-    if isinstance(obj, pikepdf.Stream):
+    if obj._type_code == _STREAM:
         source = obj.stream_dict
         obj = pikepdf.Dictionary({key: source[key] for key in source.keys()
                                   if key != "/Length"})
@@ -283,13 +309,20 @@ def _text(obj) -> bytes:
 
 def _holes(text: bytes, keys: dict[int, int]) -> tuple[bytes, tuple]:
     """``text`` as a ``%``-format and its tokens (``Templates``); ``keys``: sentinel ->
-    the parent-tree key it stands for."""
+    the parent-tree key it stands for. Most objects hold no string and no key: their
+    references are found and replaced in C (``_REFERENCE``), not one by one."""
+    if not keys and not _STRING_START.search(text):
+        found = _REFERENCE.findall(text)
+        if not found:
+            return text, ()
+        return (_REFERENCE.sub(b"%d 0 R", text.replace(b"%", b"%%")),
+                tuple([(int(number), int(generation)) for number, generation in found]))
     pieces, tokens, last = [], [], 0
-    for match in _TEMPLATE_TOKEN.finditer(text):
+    for match in (_KEYED_TOKEN if keys else _TOKEN).finditer(text):
         if match.group(1) is not None:
             tokens.append((int(match.group(1)), int(match.group(2))))
             hole = b"%d 0 R"
-        elif match.group(3) is not None:
+        elif keys and match.group(3) is not None:
             tokens.append(keys[int(match.group(3))])
             hole = b"%d"
         else:
