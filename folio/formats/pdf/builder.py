@@ -23,7 +23,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from ... import glyphs
-from ...ast import RawBlock, copied, expand, stringify
+from ...ast import RawBlock, copied, stringify, visit
 from ...diagnostics import Diagnostic
 from ...document import Document
 from ...outputs import atomic_path
@@ -53,13 +53,14 @@ def bookmark_labels(blocks: list) -> list:
     """Every heading's plain text as its bookmark label (``data-bookmark``, which
     print.css gives to ``bookmark-label``): WeasyPrint's default label is the
     heading's whole content, note calls and a link note's number included."""
-    def act(node: dict):
+    def act(node: dict) -> None:
         if node["t"] == "Header":
             keyvals = node["c"][1][2]
             keyvals[:] = [kv for kv in keyvals if kv[0] != "data-bookmark"]
             keyvals.append(["data-bookmark", stringify(node["c"][2])])
-        return None
-    return expand(blocks, act)
+
+    visit(blocks, act)  # in place: no list of the tree made again
+    return blocks
 
 
 def caption_lists(document: Document) -> list[dict]:

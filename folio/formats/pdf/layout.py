@@ -27,7 +27,7 @@ import math
 import re
 
 from ... import glyphs
-from ...ast import ATTR_INDEX, RawBlock, Span, expand, position, stringify, visit, walk
+from ...ast import ATTR_INDEX, RawBlock, Span, expand, position, stringify, visit
 from ...metadata import PAGE_SIZES
 from ...typography import title_lines
 from ..code import code_block, inline_code
@@ -271,14 +271,14 @@ def _unprintable_marked(blocks: list) -> list:
         return "".join("\ufffd" if glyphs.place(char)[0] == "none" else char
                        for char in text)
 
-    def act(node: dict):
+    def act(node: dict) -> None:
         if node["t"] == "Str":
             node["c"] = mark(node["c"])
         elif node["t"] in ("Code", "CodeBlock"):
             node["c"][1] = mark(node["c"][1])
-        return None
 
-    return walk(blocks, act)
+    visit(blocks, act)  # in place: no list of the tree made again
+    return blocks
 
 
 # --- tables -----------------------------------------------------------------------
