@@ -263,13 +263,13 @@ class Templates:
         objects = {}
         for obj in pdf.objects:
             kind = obj._type_code
-            if kind not in _TEMPLATED:
+            if kind is not _DICTIONARY and kind is not _ARRAY and kind is not _STREAM:
                 continue
             objgen = obj.objgen
             keys = keys_of.get(objgen)
             if keys == {}:
                 continue  # not templated
-            objects[objgen] = (kind == _STREAM, *_holes(_text(obj), keys or {}))
+            objects[objgen] = (kind is _STREAM, *_holes(_text(obj), keys or {}))
         return cls(objects, bytes(pdf.trailer.ID[0]) if "/ID" in pdf.trailer else b"")
 
     def save(self, path: Path) -> None:
@@ -291,16 +291,17 @@ class Templates:
         return cls(objects, identifier)
 
 
-_STREAM = pikepdf.ObjectType.stream
-#: The kinds of object templated, and those that may hold a key.
-_TEMPLATED = {pikepdf.ObjectType.dictionary, pikepdf.ObjectType.array, _STREAM}
-_KEYABLE = {pikepdf.ObjectType.dictionary, _STREAM}
+#: The kinds of object templated (compared by identity: hashing pikepdf's enum runs
+#: Python code), and those that may hold a key.
+_STREAM, _DICTIONARY, _ARRAY = (pikepdf.ObjectType.stream, pikepdf.ObjectType.dictionary,
+                                pikepdf.ObjectType.array)
+_KEYABLE = {_DICTIONARY, _STREAM}
 
 
 def _text(obj) -> bytes:
     """What ``Renumbered.serialise`` reads of ``obj`` (a stream: its dictionary
     without ``/Length``)."""
-    if obj._type_code == _STREAM:
+    if obj._type_code is _STREAM:
         source = obj.stream_dict
         obj = pikepdf.Dictionary({key: source[key] for key in source.keys()
                                   if key != "/Length"})
@@ -312,11 +313,11 @@ def _holes(text: bytes, keys: dict[int, int]) -> tuple[bytes, tuple]:
     the parent-tree key it stands for. Most objects hold no string and no key: their
     references are found and replaced in C (``_REFERENCE``), not one by one."""
     if not keys and not _STRING_START.search(text):
-        found = _REFERENCE.findall(text)
-        if not found:
+        parts = _REFERENCE.split(text)
+        if len(parts) == 1:
             return text, ()
-        return (_REFERENCE.sub(b"%d 0 R", text.replace(b"%", b"%%")),
-                tuple([(int(number), int(generation)) for number, generation in found]))
+        return (b"%d 0 R".join([part.replace(b"%", b"%%") for part in parts[::3]]),
+                tuple(zip(map(int, parts[1::3]), map(int, parts[2::3]))))
     pieces, tokens, last = [], [], 0
     for match in (_KEYED_TOKEN if keys else _TOKEN).finditer(text):
         if match.group(1) is not None:
