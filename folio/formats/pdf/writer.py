@@ -181,14 +181,11 @@ class Renumbered:
                 self._write_from(objgen, new, *template)
                 continue
             obj = self.pdf.get_object(objgen)
-            if isinstance(obj, pikepdf.Stream):
-                source = obj.stream_dict
-                dictionary = pikepdf.Dictionary({key: source[key] for key in source.keys()
-                                                 if key != "/Length"})
-                self.writer.write_stream(new, self.serialise(dictionary),
-                                         obj.read_raw_bytes())
+            body = _TOKEN.sub(self._renumbered, _text(obj))
+            if obj._type_code is _STREAM:
+                self.writer.write_stream(new, body, obj.read_raw_bytes())
             else:
-                self.writer.write(new, self.serialise(obj))
+                self.writer.write(new, body)
 
     def _renumbered(self, match: re.Match) -> bytes:
         if match.group(1) is None:
