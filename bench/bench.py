@@ -12,12 +12,11 @@
     FOLIO_BENCH_ONE_FILE_MB=5         # a manuscript of this size in one file (0: none)
 
 For each size: the full build of three formats (folio's PDF laid out in parts on
-every core) against plain pandoc's three commands; the PDF alone against
-WeasyPrint's own command line on folio's print HTML; the PDF on one worker and
-on two; a cold build (no numbers of an earlier build) and a warm one (``--force``
-with them); a rebuild with nothing changed, with a paragraph added to the first
-chapter and with a word changed in the middle one; peak
-memory. On the smallest size, the cost of link notes: the same kind of text with 0,
+every core) against plain pandoc's three commands, alternating with the rebuilds
+compared with it: nothing changed, a paragraph added to the first chapter, a word
+changed in the middle one; the PDF alone against WeasyPrint's own command line on
+folio's print HTML; the PDF on one worker and on two; a cold build (no numbers of
+an earlier build) and a warm one (``--force`` with them); peak memory. On the smallest size, the cost of link notes: the same kind of text with 0,
 5 and 15 link notes a page, PDF only; and a page of about 15 link notes against the
 same page without them (the same print HTML, its notes taken out). Then link-dense
 books and link lists, PDF only, one run each, with the notes' rule read back from
@@ -296,16 +295,22 @@ def bench_book(pages: int, runs: int) -> list[tuple[str, ...]]:
     # earlier one, as a rebuild has (the build from nothing has a row of its own).
     # With one run, the full build used to be the first one: a build from nothing.
     measure([folio_command(book, out_folio)])
-    full = alternate(runs, folio=lambda: measure([folio_command(book, out_folio, "--force")]),
-                     plain=lambda: measure(plain_commands(book, out_plain)))
+    # The rebuilds alternate with the full build they are compared with (and with
+    # plain pandoc): each ratio is of runs taken a minute apart, not of runs apart
+    # by the build from nothing and whatever the machine did meanwhile. Each edit
+    # follows a full build, which laid out every part: it makes the merge templates
+    # of the parts it reuses (``merge_parts``' ``reused``), as a first edit does.
+    edits, words = iter(range(1_000_000)), iter(range(1_000_000))
+    full = alternate(
+        runs, folio=lambda: measure([folio_command(book, out_folio, "--force")]),
+        plain=lambda: measure(plain_commands(book, out_plain)),
+        nothing=lambda: measure([folio_command(book, out_folio)]),
+        chapter=lambda: (touch_chapter(book, next(edits)),
+                         measure([folio_command(book, out_folio)]))[1],
+        word=lambda: (touch_word(book, next(words)),
+                      measure([folio_command(book, out_folio)]))[1])
+    nothing, one, word = ({"rebuild": full[name]} for name in ("nothing", "chapter", "word"))
     first = alternate(runs, cold=cold)
-    nothing = alternate(runs, rebuild=lambda: measure([folio_command(book, out_folio)]))
-    edits = iter(range(1_000_000))
-    one = alternate(runs, rebuild=lambda: (touch_chapter(book, next(edits)),
-                                          measure([folio_command(book, out_folio)]))[1])
-    words = iter(range(1_000_000))
-    word = alternate(runs, rebuild=lambda: (touch_word(book, next(words)),
-                                           measure([folio_command(book, out_folio)]))[1])
     print_html = dump_print_html(book, folder / "print")
     pdf = alternate(
         runs,
