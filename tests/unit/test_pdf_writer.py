@@ -165,23 +165,31 @@ def test_the_merge_index_of_a_prepared_part_changes_nothing_but_the_time(tmp_pat
 
 def test_a_merge_keeps_templates_and_the_next_writes_the_same_bytes_from_them(tmp_path,
                                                                             monkeypatch):
-    """A part merged again (``reused``) gets its ``writer.Templates``, kept beside it;
-    the next merge writes the same bytes from them as the merge without, keys
-    shifted and references renumbered alike, without making them again; templates
-    that are not the part's are not used."""
+    """A part merged by a build (``reused`` given) gets its ``writer.Templates``, kept
+    beside it, whether this build laid it out or an earlier one did; the next merge
+    writes the same bytes from them as the merge without, keys shifted and
+    references renumbered alike, without making them again; templates that are not
+    the part's are not used."""
     paths = _parts(tmp_path, 3, chapters=3,
                    extra="<p><a href='https://example.org/100%25'>100 %d</a></p>")
     first, blank = [1, 5, 9], [False, True, False]
     merge.merge_parts(paths, tmp_path / "plain.pdf", first_numbers=first,
-                      blank_before=blank, prepared=True)  # laid out in this build
+                      blank_before=blank, prepared=True)  # no templates asked for
     assert not any(merge.templates_path(path).exists() for path in paths)
-    merge.merge_parts(paths, tmp_path / "first.pdf", first_numbers=first,
-                      blank_before=blank, prepared=True, reused=[True] * 3)
-    assert all(merge.templates_path(path).is_file() for path in paths)
+    merge.merge_parts(paths, tmp_path / "fresh.pdf", first_numbers=first,
+                      blank_before=blank, prepared=True, reused=[False] * 3)
+    assert all(merge.templates_path(path).is_file() for path in paths), \
+        "parts laid out in this build: made as they are written, for the next edit"
+    merge.templates_path(paths[2]).unlink()
     made = []
     real = Templates.of.__func__
     monkeypatch.setattr(Templates, "of", classmethod(
         lambda cls, *args: made.append(args) or real(cls, *args)))
+    merge.merge_parts(paths, tmp_path / "first.pdf", first_numbers=first,
+                      blank_before=blank, prepared=True, reused=[True] * 3)
+    assert len(made) == 1 and merge.templates_path(paths[2]).is_file(), \
+        "a part merged again without templates gets them"
+    made.clear()
     merge.merge_parts(paths, tmp_path / "again.pdf", first_numbers=first,
                       blank_before=blank, prepared=True, reused=[True] * 3)
     assert made == [], "the kept templates are used"
@@ -193,6 +201,7 @@ def test_a_merge_keeps_templates_and_the_next_writes_the_same_bytes_from_them(tm
     assert len(made) == 2, "the two parts given the first one's made theirs again"
     assert [merge.templates_path(path).read_bytes() for path in paths] == kept
     once = (tmp_path / "plain.pdf").read_bytes()
+    assert (tmp_path / "fresh.pdf").read_bytes() == once
     assert (tmp_path / "first.pdf").read_bytes() == once
     assert (tmp_path / "again.pdf").read_bytes() == once
     assert (tmp_path / "stale.pdf").read_bytes() == once

@@ -222,10 +222,11 @@ class Templates:
     """Every object of a PDF serialised once, with holes for what a merge changes:
     the numbers of the objects it refers to and its parent-tree keys (``/StructParents``,
     ``/StructParent``). The merge makes a part's templates the first time it writes
-    the part again (an edit elsewhere in the book), fills their holes in
-    (``Renumbered``) and keeps them beside the part (``save``, ``load``): the next
-    merges fill them in again instead of serialising the part's objects through
-    qpdf and renumbering them with a regular expression, the bulk of their work --
+    the part (``merge_parts``' ``reused``), fills their holes in (``Renumbered``)
+    and keeps them beside the part (``save``, ``load``): the merges after an edit
+    elsewhere in the book fill them in again instead of serialising the part's
+    objects through qpdf and renumbering them with a regular expression, the bulk
+    of their work --
     0.32 -> 0.06 s for the 16 parts of the 150-page bench book, the time a
     one-chapter edit waits for the merge after its part is laid out.
 
