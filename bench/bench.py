@@ -16,8 +16,9 @@ every core) against plain pandoc's three commands, alternating with the rebuilds
 compared with it: nothing changed, a paragraph added to the first chapter, a word
 changed in the middle one; the PDF alone against WeasyPrint's own command line on
 folio's print HTML; the PDF on one worker and on two; a cold build (no numbers of
-an earlier build) and a warm one (``--force`` with them); peak memory. On the smallest size, the cost of link notes: the same kind of text with 0,
-5 and 15 link notes a page, PDF only; and a page of about 15 link notes against the
+an earlier build) and a warm one (``--force`` with them); peak memory. On the
+smallest size, the cost of link notes: the same kind of text with 0, 5 and 15 link
+notes a page, PDF only; and a page of about 15 link notes against the
 same page without them (the same print HTML, its notes taken out). Then link-dense
 books and link lists, PDF only, one run each, with the notes' rule read back from
 the PDF (tests/notecheck.py).
