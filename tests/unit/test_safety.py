@@ -69,6 +69,28 @@ def test_a_file_is_read_once_through_the_descriptor_that_was_checked(tmp_path):
         read_inside(book, "folder-link/book/dir.png/../pipe.png")
 
 
+def test_a_link_swapped_back_for_a_file_between_open_and_readlink_is_looked_at_again(
+        tmp_path, monkeypatch):
+    """The open finds a link (ELOOP); by the readlink it is a file again (EINVAL): the
+    file is opened as it is now, not reported as an internal error."""
+    from folio import confined
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "pic.png").write_bytes(b"the real picture")
+    real_open, calls = os.open, []
+
+    def open_once_a_link(path, flags, *args, dir_fd=None, **kwargs):
+        calls.append(path)
+        if path == "pic.png" and calls.count("pic.png") == 1:
+            raise OSError(confined.errno.ELOOP, "Too many levels of symbolic links")
+        return real_open(path, flags, *args, dir_fd=dir_fd, **kwargs)
+
+    monkeypatch.setattr(confined.os, "open", open_once_a_link)
+    assert confined.read_inside(book, "pic.png").data == b"the real picture"
+    assert calls.count("pic.png") == 2
+
+
 def test_an_image_is_known_by_its_bytes_not_its_name():
     assert safety.sniff_image(b"\x89PNG\r\n\x1a\n....") == ("image/png", ".png")
     assert safety.sniff_image(b"\xff\xd8\xff\xe0") == ("image/jpeg", ".jpg")
