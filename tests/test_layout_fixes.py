@@ -1,6 +1,6 @@
 """Two of the WeasyPrint fixes that must not change what is printed, only its cost
 (``weasyprint_fixes.leaders``: a leader's dots as one text box; ``font_subset``:
-the embedded fonts cut without reading the tables they drop). The same HTML is
+the embedded fonts cut by HarfBuzz, not by fontTools). The same HTML is
 laid out as WeasyPrint 70 lays it out and with the fixes, each in a process of its
 own, and compared as a reader sees it: every pixel at 100 dpi, poppler's text."""
 
