@@ -171,6 +171,75 @@ def without_blank_wrappers(output: str) -> str:
     return _BLANK_WRAPPER.sub(r"\1", output)
 
 
+#: Characters whose place a reading of the text asks for (``transforms.syntax``:
+#: citations, marks, inline notes, line blocks, task boxes; raw HTML).
+_PLACED = re.compile(r"[@\[\]=^|$\\{}<>]")
+
+
+def thin_positions(tree: list) -> list:
+    """``tree`` (one file's blocks, guarded) with the position wrappers of the words
+    that nothing asks the place of removed, in place; returned.
+
+    What reads an inline's position names the first or the last word of a run of
+    text (a paragraph that starts with a comma, one cut off mid-sentence, a word
+    hyphenated across a break: ``checks``) or a character of the syntax the reader
+    leaves as text (``_PLACED``; the word after a line block's bar, whose column
+    gives the line's indent). Every other word of a run loses its wrapper: the
+    150-page bench book's reading (checking, reading the syntax, unwrapping) then
+    walks half the nodes. Runs are split at spaces and line breaks, which come
+    unwrapped (``without_blank_wrappers``)."""
+    _thin_list(tree)
+    return tree
+
+
+def _thin_list(items: list) -> None:
+    first = last = -1
+    for index, item in enumerate(items):
+        if type(item) is dict and item.get("t") in _BLANKS:
+            if first < 0:
+                first = index
+            last = index
+    for index, item in enumerate(items):
+        kind = type(item)
+        if kind is list:
+            _thin_list(item)
+        elif kind is dict:
+            if first < index < last and item.get("t") == "Span":
+                word = _plain_word(item)
+                if word is not None and not _after_bar(items, index):
+                    items[index] = word
+                    continue
+            content = item.get("c")
+            if type(content) is list:
+                _thin_list(content)
+            elif type(content) is dict:
+                _thin_list([content])
+
+
+_BLANKS = frozenset({"Space", "SoftBreak"})
+
+
+def _plain_word(span: dict) -> dict | None:
+    """The Str a ``+sourcepos`` wrapper holds when it holds nothing else, carries no
+    id (pandoc gives a ``{#id}`` to a wrapper) and no character of ``_PLACED``."""
+    attr, inner = span["c"]
+    if attr[0] or len(inner) != 1 or attr[2][:1] != [["wrapper", "1"]]:
+        return None
+    word = inner[0]
+    if word.get("t") != "Str" or _PLACED.search(word["c"]):
+        return None
+    return word
+
+
+def _after_bar(items: list, index: int) -> bool:
+    """True for the item after ``| `` (``transforms.syntax``'s line blocks)."""
+    bar = items[index - 2] if index >= 2 else None
+    if type(bar) is not dict or bar.get("t") != "Span":
+        return False
+    inner = bar["c"][1]
+    return len(inner) == 1 and inner[0].get("t") == "Str" and "|" in inner[0]["c"]
+
+
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _TOP_HEADING = re.compile(r"# ")
 _LINK_DEFINITION = re.compile(r" {0,3}\[[^\]\n]+\]:\s*\S")

@@ -34,7 +34,7 @@ from .language import FALLBACK_LANGUAGE, detect_language
 from .linkcheck import check_links
 from .metadata import complete_metadata, read_metadata
 from .outputs import all_or_nothing, commit_now, recorded, remove_stale
-from .parse import parse_markdown, unwrap_positions
+from .parse import parse_markdown, thin_positions, unwrap_positions
 from .readcache import FileRead, ReadCache
 from .sandbox import Child, Workers, can_fork, family, remove_stale_scratch
 from .templates import TEMPLATE_MEMORY_MIB, make_environment, render_limited, template_seconds
@@ -224,6 +224,7 @@ def read_file(file: SourceFile, blocks: list, reporter: Reporter, lang: str = ""
     reading's children beside the other files, and kept with the file's reading (a
     one-chapter edit set the whole book's again: 0.3 s of its 2.7)."""
     kinds = guard_file(file, blocks, reporter)  # before any recursive walker
+    blocks = thin_positions(blocks)
     check_file(file, blocks, reporter)
     blocks = unwrap_positions(link_raw_anchors(read_syntax(blocks, tables="Table" in kinds)))
     if lang:

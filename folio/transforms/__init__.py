@@ -59,7 +59,7 @@ def transform_book(source: BookSource, files_blocks: list[list], metadata: Metad
     document = Document(source, metadata, chapters, anchors, {}, layout=layout, marks=marks)
     # Scholarly books (issue 14): numbers and references, citations, the index.
     if has("Figure", "Table", ".equation", ".folio-cite"):
-        cross_reference(document, reporter)
+        cross_reference(document, reporter, references=has(".folio-cite"))
     if has(".folio-cite") or metadata.bibliography:
         cite(document, reporter)
     if has(*(f".{kind}" for kind in CALLOUTS)):

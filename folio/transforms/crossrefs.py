@@ -123,6 +123,10 @@ def resolve_references(document: Document, targets: dict[str, str],
         chapter.blocks = expand(chapter.blocks, act)
 
 
-def cross_reference(document: Document, reporter: Reporter) -> None:
-    """Number what is numbered and resolve every cross-reference (see the module's doc)."""
-    resolve_references(document, number_things(document), reporter)
+def cross_reference(document: Document, reporter: Reporter, references: bool = True) -> None:
+    """Number what is numbered and resolve every cross-reference (see the module's doc).
+    ``references``: False when the book has no citation (``Span.folio-cite``), so no
+    reference: the book is not searched for them (a pass over every node)."""
+    targets = number_things(document)
+    if references:
+        resolve_references(document, targets, reporter)

@@ -1,12 +1,14 @@
-"""``parse.without_blank_wrappers``: the ``+sourcepos`` wrappers of spaces and line
-breaks dropped from pandoc's JSON before it is read, and nothing else changed: each
-file read as the transforms get it, with every diagnostic at the same place."""
+"""``parse.without_blank_wrappers`` and ``parse.thin_positions``: the ``+sourcepos``
+wrappers of spaces and line breaks dropped from pandoc's JSON before it is read, and
+those of the words whose place nothing asks for dropped after the guard, and nothing
+else changed: each file read as the transforms get it, with every diagnostic at the
+same place."""
 
 from __future__ import annotations
 
 import json
 
-from folio import parse
+from folio import parse, pipeline
 from folio.ast import visit
 from folio.book import SourceFile
 from folio.checks import is_wrapper
@@ -93,6 +95,32 @@ def test_the_file_reads_the_same_with_every_diagnostic_where_it_was(monkeypatch)
         "broken-paragraph", "broken-word", "punctuation-start", "heading-skip"}
     assert thin_diagnostics == diagnostics
     assert all(line > 0 for line, _, _, _ in diagnostics)
+
+
+def test_words_keep_their_wrappers_where_a_place_is_asked_for():
+    blocks = parse.parse_markdown(SourceFile("book.md", None, TEXT))["blocks"]
+    kept: list[str] = []
+
+    def collect(node) -> None:
+        if is_wrapper(node) and node["t"] == "Span" and node["c"][1][0]["t"] == "Str":
+            kept.append(node["c"][1][0]["c"])
+
+    before = len(json.dumps(blocks))
+    visit(parse.thin_positions(blocks), collect)
+    assert len(json.dumps(blocks)) < before * 0.8
+    # A paragraph's first and last words; the syntax's characters; the word after a
+    # line block's bar; "over" and "lines" of the first paragraph went.
+    for word in ("Some", "And", "of", "@", "[", "=", "^", "|", "indented", "para", "-"):
+        assert word in kept, word
+    assert "over" not in kept and "lines" not in kept
+
+
+def test_the_file_reads_the_same_without_the_words_wrappers(monkeypatch):
+    thin_blocks, thin_diagnostics = _read(TEXT)
+    monkeypatch.setattr(pipeline, "thin_positions", lambda blocks: blocks)
+    blocks, diagnostics = _read(TEXT)
+    assert thin_blocks == blocks
+    assert thin_diagnostics == diagnostics
 
 
 def test_text_that_spells_a_wrapper_is_left_alone():

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from folio import pipeline, transforms
+from folio.transforms import crossrefs
 from folio.ast import marks_of
 from folio.book import load_book
 from folio.diagnostics import Reporter
@@ -50,11 +51,32 @@ def test_a_plain_book_skips_the_passes_that_would_find_nothing(tmp_path, monkeyp
                  "collect_index"):
         real = getattr(transforms, name)
         monkeypatch.setattr(transforms, name,
-                            lambda *args, _n=name, _r=real: ran.append(_n) or _r(*args))
+                            lambda *args, _n=name, _r=real, **kw: ran.append(_n)
+                            or _r(*args, **kw))
     document, marks, _ = _transformed(book, known=True)
     assert ran == [] and document.chapters
     _transformed(book, known=False)
     assert len(ran) == 5, "without marks every pass runs"
+
+
+def test_a_book_with_tables_and_no_citation_is_not_searched_for_references(monkeypatch,
+                                                                           tmp_path):
+    book = tmp_path / "tabellen"
+    book.mkdir()
+    (book / "book.yaml").write_text("title: Tabellen\nlang: de\n", encoding="utf-8")
+    (book / "01.md").write_text("# Eins\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+                                "Table: Werte {#tbl:werte}\n", encoding="utf-8")
+    searched = []
+    real = crossrefs.resolve_references
+    monkeypatch.setattr(crossrefs, "resolve_references",
+                        lambda *args: searched.append(1) or real(*args))
+    document, _, _ = _transformed(book, known=True)
+    assert searched == [] and document.captions  # the table is numbered all the same
+    (book / "01.md").write_text("# Eins\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+                                "Table: Werte {#tbl:werte}\n\nSiehe @tbl:werte.\n",
+                                encoding="utf-8")
+    document, _, _ = _transformed(book, known=True)
+    assert searched == [1] and "Tabelle\\xa01" in str(document.chapters[0].blocks)
 
 
 def test_marks_name_node_types_classes_and_attribute_keys():
