@@ -1,7 +1,9 @@
 """Checks: what is wrong in a manuscript, found before anything is built.
 
 Each check reads one file's parsed AST with its source positions (pandoc's
-``+sourcepos`` wrappers still in place) or the file's text, and reports
+``+sourcepos`` wrappers still in place, but for those of the spaces and of the
+words that neither start nor end a run of text: ``parse.thin_positions``) or the
+file's text, and reports
 warnings with a stable code. ``CHECKS`` lists them in the order they run:
 
 - ``invisible-character``: zero-width, bidi and control characters;
@@ -71,7 +73,7 @@ class FileCheck:
 
     #: The file, its text and the path to print.
     file: SourceFile
-    #: pandoc's blocks with the ``+sourcepos`` wrappers.
+    #: pandoc's blocks with the ``+sourcepos`` wrappers (``parse.thin_positions``).
     blocks: list
     #: (line, col, message, code) of every finding, in the order found.
     findings: list[tuple[int, int, str, str]] = dataclasses.field(default_factory=list)

@@ -1,4 +1,7 @@
-"""Parse: run pandoc on each manuscript file into its JSON AST, with source positions.
+"""Parse: run pandoc on each manuscript file into its JSON AST, with source positions
+(``+sourcepos``: a wrapper Span or Div with ``data-pos`` around every inline and
+block; those of spaces are dropped from the JSON, those of most words after the
+guard: ``without_blank_wrappers``, ``thin_positions``).
 
 pandoc runs in its own process group, with a heap cap and a time-out, because
 a hostile manuscript can make it grow or spin (pandoc's manual recommends both).

@@ -212,7 +212,8 @@ def _collector_paused():
 
 def read_file(file: SourceFile, blocks: list, reporter: Reporter, lang: str = "") -> list:
     """One file's blocks from pandoc (``parse_markdown``) as the transforms get them:
-    guarded, checked, and pandoc's Markdown that commonmark_x leaves as text
+    guarded, the positions nothing asks for dropped (``thin_positions``), checked,
+    and pandoc's Markdown that commonmark_x leaves as text
     (citations, captions …) and raw <a href="https://…"> links read (noted and
     checked like Markdown's) while the positions are there, then unwrapped, with
     ``lang``'s typography (``transforms.typography``; none for ""), its spaces and
