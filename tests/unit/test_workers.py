@@ -2,12 +2,29 @@
 their results (the PDF's merge) in a child of its own, forked while this process
 was small."""
 
+import ctypes
 import os
+import sys
 import time
 
+import pytest
+
+from folio import sandbox
 from folio.formats.pdf.builder import PdfBuilder
 from folio.pipeline import _isolated_children
 from folio.sandbox import Child, Workers
+
+
+@pytest.fixture(autouse=True)
+def _not_left_adopting():
+    """``sandbox.family`` makes this process a child subreaper (``adopt_orphans``) for
+    the rest of its life, as a build's process is until it ends. Here that is the test
+    runner's: a later test's build, killed, would leave its orphans to it, unreaped
+    (tests/test_hostile.py counts them as processes left behind). Undone after each
+    test."""
+    yield
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(sandbox._PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
 
 
 def test_the_last_job_runs_in_the_finisher_not_in_a_worker():
