@@ -26,12 +26,7 @@ def _gids(font: TTFont, text: str = TEXT) -> set[int]:
 def _outline(font: TTFont, gid: int):
     """The glyph's points, contour ends and advance, as a reader's renderer sees them."""
     name = font.getGlyphOrder()[gid]
-    glyph = font["glyf"][name]
-    if glyph.isComposite():
-        glyph.expand(font["glyf"])
-        coordinates, ends, _ = glyph.getCoordinates(font["glyf"])
-    else:
-        coordinates, ends, _ = glyph.getCoordinates(font["glyf"])
+    coordinates, ends, _ = font["glyf"][name].getCoordinates(font["glyf"])  # composites too
     return list(coordinates), list(ends), font["hmtx"][name][0]
 
 
