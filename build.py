@@ -4,9 +4,7 @@
 Run ``python build.py --help`` for the options.
 """
 
-import sys
-
-from folio.cli import main
+from folio.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

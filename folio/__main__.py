@@ -1,7 +1,5 @@
 """``python -m folio``: the command line (see ``folio.cli``)."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

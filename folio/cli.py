@@ -9,6 +9,8 @@ stopped (SIGTERM).
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
 import shlex
 import signal
 import sys
@@ -129,6 +131,24 @@ def _split_command(argv: list[str]) -> list[str]:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         return ["build", *argv]
     return argv
+
+
+def run() -> None:
+    """``main`` as the program (``build.py``, ``python -m folio``): its status is the
+    process's, and the process ends as soon as ``main`` has returned and what was
+    registered to run at exit has run (``atexit``), its output flushed: the
+    interpreter's teardown, which frees every object of the book one by one, is left
+    to the system. An edit of the 150-page bench book: 0.05-0.07 s of its 1.5 s after
+    ``main`` returned, 0.005 s without the teardown. An exception (``SystemExit``
+    from a usage error, or an interruption) ends the process the usual way."""
+    status = main()
+    atexit._run_exitfuncs()  # noqa: SLF001 - what a normal exit runs first
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (``| head``): nothing to lose
+            pass
+    os._exit(status)
 
 
 def main(argv: list[str] | None = None, stdout=None, stderr=None) -> int:
