@@ -2,7 +2,8 @@
 """Benchmark: folio against plain pandoc (and WeasyPrint) on generated long books.
 
     make bench                        # or: .venv/bin/python bench/bench.py
-    FOLIO_BENCH_RUNS=5 make bench     # runs per measurement (median reported; default 3)
+    FOLIO_BENCH_RUNS=5 make bench     # runs per measurement (median reported; default 3);
+                                      # or one per size: FOLIO_BENCH_RUNS=3,1,1
     FOLIO_BENCH_PAGES=150,600,2500    # book sizes in (approximate) A5 pages (default)
     FOLIO_BENCH_DENSITY=0,5,15        # link notes a page for the density rows (default)
     FOLIO_BENCH_NOTE_COST=45          # links a page of text for the note-cost rows (0: none)
@@ -193,7 +194,7 @@ def alternate(runs: int, **variants) -> dict[str, tuple[float, int]]:
         for name, action in variants.items():
             seen[name].append(action())
     return {name: (statistics.median(t for t, _ in values),
-                   statistics.median(m for _, m in values))
+                   round(statistics.median(m for _, m in values)))
             for name, values in seen.items()}
 
 
@@ -506,9 +507,14 @@ def _pdf_pages(pdf: Path) -> str:
 
 
 def main() -> int:
-    runs = int(os.environ.get("FOLIO_BENCH_RUNS", "3"))
     sizes = [int(s) for s in os.environ.get("FOLIO_BENCH_PAGES", "150,600,2500").split(",")]
-    densities = [float(d) for d in os.environ.get("FOLIO_BENCH_DENSITY", "0,5,15").split(",")]
+    # One count for every size, or one per size ("3,1,1": medians of three where a
+    # run takes a minute, one run where it takes a quarter of an hour).
+    counts = [int(n) for n in os.environ.get("FOLIO_BENCH_RUNS", "3").split(",")]
+    runs_of = dict(zip(sizes, counts if len(counts) == len(sizes) else counts[:1] * len(sizes)))
+    runs = runs_of[min(sizes)]  # the smallest book's, for the rows made of it
+    densities = [float(d) for d in os.environ.get("FOLIO_BENCH_DENSITY", "0,5,15").split(",")
+                 if d]
     dense = [int(p) for p in os.environ.get("FOLIO_BENCH_NOTES", "70,300,600").split(",") if p]
     lists = [int(n) for n in os.environ.get("FOLIO_BENCH_LISTS", "2000,10000").split(",") if n]
     OUT.mkdir(exist_ok=True)
@@ -521,7 +527,7 @@ def main() -> int:
             print("| " + " | ".join(row) + " |", file=sys.stderr, flush=True)
 
     for pages in sizes:
-        found(bench_book(pages, runs))
+        found(bench_book(pages, runs_of[pages]))
     if densities:
         found(bench_density(min(sizes), densities, runs))
     note_density = float(os.environ.get("FOLIO_BENCH_NOTE_COST", "45") or 0)
@@ -540,8 +546,10 @@ def main() -> int:
         rows.append((f"{pages} p.", f"peak memory vs WeasyPrint alone on the {smallest}-page "
                      "book", f"{MEMORY[pages]} MB", f"{WEASY_MEMORY[smallest]} MB",
                      f"{MEMORY[pages] / WEASY_MEMORY[smallest]:.2f} (target ≤ 1.2)"))
-    print(f"\nMedians of {runs} runs, A and B alternating; {os.cpu_count()} cores; "
-          f"peak memory is the largest process's ru_maxrss.\n")
+    each = ", ".join(f"{runs_of[pages]} at {pages} p." for pages in sizes)
+    print(f"\nMedians of runs, A and B alternating ({each}; {runs} for the rows of link "
+          f"notes); {os.cpu_count()} cores; peak memory is the largest process's "
+          "ru_maxrss.\n")
     print("| book | measurement | folio | other | ratio |")
     print("|---|---|---:|---:|---:|")
     for row in rows:
