@@ -35,7 +35,6 @@ from .book import BookSource
 from .confined import read_regular
 from .diagnostics import Diagnostic
 from .outputs import write_text
-from .templates import BUILTIN_TEMPLATES
 
 #: Folder name of the cache inside the output folder.
 CACHE_DIR = ".folio-cache"
@@ -45,6 +44,21 @@ SCHEMA = 2
 MAX_DEPENDENCY = 64 * 1024 * 1024
 _PACKAGE = Path(__file__).resolve().parent
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclasses.dataclass
+class BookResult:
+    """What building one book produced (or the cache gave back: ``cached``)."""
+
+    display: str
+    #: Format name -> written file.
+    outputs: dict[str, Path]
+    #: Stage name -> seconds.
+    timings: dict[str, float]
+    #: True if nothing was built: the outputs of an earlier build were still good.
+    cached: bool = False
+    #: Formats left out because the system lacks a library they need (reported).
+    missing: list[str] = dataclasses.field(default_factory=list)
 
 
 def _hash_file(digest, path: Path) -> None:
@@ -83,25 +97,17 @@ def _hash_tree(digest, folder: Path, skip: Path | None = None) -> None:
                           f"{info.st_ctime_ns}:{info.st_ino}".encode())
 
 
-def _hash_contents(digest, folder: Path) -> None:
-    """Names and contents of the regular files under ``folder`` (folio's own)."""
-    for path in _files_under(folder):
-        digest.update(os.fsencode(path.relative_to(folder)) + b"\0")
-        if path.is_file() and not path.is_symlink():
-            _hash_file(digest, path)
-
-
 @functools.lru_cache(maxsize=1)
 def folio_digest() -> str:
     """folio's version, code, fonts and built-in templates (fixed for one process)."""
     digest = hashlib.sha256(f"folio {__version__} schema {SCHEMA}\0".encode())
     # WeasyPrint as released, to measure folio's fixes (``pdf.weasyprint_fixes``).
     digest.update(os.environ.get("FOLIO_WEASYPRINT_AS_RELEASED", "").encode() + b"\0")
+    # Every file of the package: its code, its fonts and the built-in templates.
     for path in sorted(_PACKAGE.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0")
             _hash_file(digest, path)
-    _hash_contents(digest, BUILTIN_TEMPLATES)
     return digest.hexdigest()
 
 

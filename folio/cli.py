@@ -20,14 +20,12 @@ from pathlib import Path
 from . import __version__
 from .console import Display
 from .diagnostics import BuildError, Reporter
-from .formats import BUILDERS, EDITIONS, FORMATS
+from .formats import EDITIONS, FORMATS
 from .framestack import deep
-from .linkcheck import LinkChecker
 from .metadata import PAGE_SIZES
-from .pipeline import build_books, check_books, discover_books, expand_sources
+from .books import build_books, check_books, discover_books, expand_sources
 from .sandbox import return_large_blocks
 from .scaffold import new_book
-from .watch import watch
 
 EXAMPLES = """\
 examples:
@@ -179,7 +177,7 @@ def _main(argv: list[str] | None, stdout, stderr) -> int:
             _command_parser(parser, args.command).error(
                 f"--edition: unknown edition {', '.join(unknown)}; choose from "
                 f"{', '.join(EDITIONS)} (comma-separated, e.g. --edition print,kobo)")
-        formats = [name for name in BUILDERS if name in wanted or name in editions]
+        formats = [name for name in FORMATS + EDITIONS if name in wanted or name in editions]
 
     sources = expand_sources([Path(s) for s in args.sources])
     if not sources:
@@ -288,6 +286,8 @@ def _report(display: Display, reporter: Reporter) -> None:
 def _watch(args, sources: list[Path], formats: list[str], stdout, stderr) -> int:
     """``watch``: build, serve, rebuild what changed; the server and the loop are in
     ``folio.watch``, the building and the printing here."""
+    from .watch import watch  # the server's modules, for this command only
+
     first = [True]
 
     def rebuild(books: list[Path], previewed) -> int:
@@ -312,6 +312,8 @@ def _watch(args, sources: list[Path], formats: list[str], stdout, stderr) -> int
 def _check(args, sources: list[Path], stdout, stderr) -> int:
     display = Display(stdout, stderr, args.quiet)
     reporter = Reporter()
+    from .linkcheck import LinkChecker  # a document's links, for this command only
+
     links = LinkChecker() if args.check_links else None
     failed = check_books(sources, reporter, links)
     _report(display, reporter)

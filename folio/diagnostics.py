@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 #: What cannot stand in one line of a terminal as it is: control characters, line
@@ -19,6 +20,9 @@ from pathlib import Path
 #: keeps them as lone surrogates).
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+#: ``progress(book, stage, seconds)``: a stage starts (seconds None) or ends.
+Progress = Callable[[str, str, "float | None"], None]
 
 
 def _escaped(char: str) -> str:

@@ -15,7 +15,7 @@ from helpers import run_build
 
 from folio.diagnostics import Reporter
 from folio.linkcheck import LinkChecker
-from folio.pipeline import check_books
+from folio.books import check_books
 
 
 class _Site(http.server.BaseHTTPRequestHandler):

@@ -206,7 +206,7 @@ def test_watch_puts_the_reading_page_in_place_before_the_pdf(tmp_path, monkeypat
     ends, and stays when the PDF then fails; a build keeps every file of the last good
     build until all are written."""
     from folio.diagnostics import BuildError
-    from folio.pipeline import build_books
+    from folio.books import build_books
 
     source = write(tmp_path, "---\ntitle: T\nlang: en\n---\n\nFirst words.\n")
     out = tmp_path / "dist"

@@ -4,6 +4,7 @@ imports only go down, no circles, and nothing below the command line prints.
 The floors, top to bottom (README, "Layout of the package"):
 
     entry        cli, console, watch, scaffold, __main__
+    books        books
     pipeline     pipeline
     formats      formats (the registry)
                  formats.epub | formats.pdf | formats.html   (wings: never each other)
@@ -32,6 +33,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "folio"
 FLOORS: list[tuple[str, bool, list[list[str]]]] = [
     ("entry", False, [["folio.cli", "folio.console", "folio.watch", "folio.scaffold",
                        "folio.__main__"]]),
+    ("books", False, [["folio.books"]]),
     ("pipeline", False, [["folio.pipeline"]]),
     ("format registry", False, [["folio.formats"]]),
     ("format wings", True, [["folio.formats.epub"], ["folio.formats.pdf"],
