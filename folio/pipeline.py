@@ -263,7 +263,8 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
     try:
         # 1. The isolated builders' processes are forked now, before the book fills
         #    this one (they load their libraries while it is read).
-        with _isolated_children(builders, book.display, options) as children:
+        with _isolated_children(builders, book.display, options,
+                                given_language(book)) as children:
             # 2. Parse, check, transform.
             progress(book.display, "read", None)
             started = time.perf_counter()
@@ -314,8 +315,10 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
 
 
 @contextlib.contextmanager
-def _isolated_children(builders: list[Builder], display: str, options: dict):
-    """``sandbox.Workers`` for each builder that declares itself ``isolated``."""
+def _isolated_children(builders: list[Builder], display: str, options: dict,
+                       language: str = ""):
+    """``sandbox.Workers`` for each builder that declares itself ``isolated``; its
+    ``preload`` given the book's ``language`` (else "en")."""
     workers: dict[str, Workers] = {}
     try:
         for builder in builders:
@@ -330,7 +333,8 @@ def _isolated_children(builders: list[Builder], display: str, options: dict):
                     family(count, display=display, what=what),
                     Child(builder.finisher, display=display, what=what)
                     if builder.finisher is not None and count > 1 else None,
-                    preload=builder.preload)
+                    preload=tuple(spec.format(language=language or "en")
+                                  for spec in builder.preload))
         yield workers
     finally:
         for pool in workers.values():

@@ -489,15 +489,17 @@ def _become_child(parent: int, scratch: str) -> None:
 def import_modules(modules: tuple[str, ...]) -> None:
     """Import ``modules`` (those that can be: a job that needs a missing one says
     so); a ``module:function`` is imported and its function called, without
-    arguments (a warm-up: what the first job would otherwise pay for). Sent as a
-    job (``Workers.load``), it sets no memory cap."""
+    arguments (a warm-up: what the first job would otherwise pay for), a
+    ``module:function:argument`` with that one string. Sent as a job
+    (``Workers.load``), it sets no memory cap."""
     import importlib
     for module in modules:
-        name, _, function = module.partition(":")
+        name, _, call = module.partition(":")
+        function, _, argument = call.partition(":")
         try:
             imported = importlib.import_module(name)
             if function:
-                getattr(imported, function)()
+                getattr(imported, function)(*([argument] if argument else []))
         except Exception:  # noqa: BLE001 - the job will say what is missing
             pass
 

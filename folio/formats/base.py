@@ -101,7 +101,9 @@ class Builder:
     edition = False
     #: True if its heavy work runs in child processes of its own, beside the others.
     isolated = False
-    #: Modules the isolated children import while the book is being read.
+    #: Modules the isolated children import while the book is being read: ``module``
+    #: or ``module:function`` (called), or ``module:function:{language}`` (called with
+    #: the language the book's metadata gives, else "en": ``sandbox.import_modules``).
     preload: tuple[str, ...] = ()
     #: The modules of a child kept for the job that ends the builder's work
     #: (``Workers.finish``), or None for no such child.

@@ -28,3 +28,36 @@ def test_what_the_warm_up_leaves_is_frozen():
     # passes walked for every part, are frozen with what the child was forked with.
     assert frozen > 50_000
     assert tracked < 1_000
+
+
+def _patterns_after_warm_up(spec: str) -> list[str]:
+    """In a layout child: the hyphenation patterns read once the preload ``spec``
+    (``sandbox.import_modules``) has run."""
+    import pyphen
+
+    from folio.sandbox import import_modules
+
+    import_modules(("folio.formats.pdf.libraries:import_weasyprint", spec))
+    return sorted(path.name for path in pyphen.hdcache)
+
+
+@pytest.mark.skipif(not can_fork(), reason="the layout's processes are forked")
+@pytest.mark.parametrize("language, patterns", [("de-DE", "hyph_de_DE.dic"),
+                                                ("en", "hyph_en_GB.dic")])
+def test_the_warm_up_reads_the_books_hyphenation_patterns(language, patterns):
+    """The workers forked after the warm-up have the book's patterns: German's took
+    each of them 0.5 s to read when the warm-up was in English."""
+    with Child(display="book", what="the warm-up") as child:
+        read = child.run(_patterns_after_warm_up, f"folio.formats.pdf.engine:warm_up:{language}",
+                         timeout=120)
+    assert read == [patterns]
+
+
+def test_the_pdf_layout_is_warmed_up_in_the_books_language():
+    from folio.formats.pdf.builder import PdfBuilder
+    from folio.pipeline import _isolated_children
+
+    with _isolated_children([PdfBuilder()], "book", {"layout_workers": 2}, "de") as made:
+        assert "folio.formats.pdf.engine:warm_up:de" in made["pdf"].preload
+    with _isolated_children([PdfBuilder()], "book", {"layout_workers": 2}) as made:
+        assert "folio.formats.pdf.engine:warm_up:en" in made["pdf"].preload

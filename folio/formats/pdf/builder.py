@@ -111,7 +111,7 @@ class PdfBuilder(Builder):
     #: The layout's first process lays out a page of its own once it has imported
     #: WeasyPrint (``libraries``), before it forks the others (``engine.warm_up``).
     preload = ("folio.formats.pdf.libraries:import_weasyprint",
-               "folio.formats.pdf.engine:warm_up")
+               "folio.formats.pdf.engine:warm_up:{language}")
     #: The parts are merged in a child of their own (``Workers.finish``).
     finisher = ("pikepdf",)
 
