@@ -152,6 +152,23 @@ def marks_of(tree: Any) -> frozenset[str]:
     return frozenset(marks)
 
 
+class _Found(Exception):
+    """``contains`` found what it looked for: the walk stops."""
+
+
+def contains(tree: Any, kinds: frozenset[str] | set[str]) -> bool:
+    """True if ``tree`` has a node of one of ``kinds``: the walk stops at the first."""
+    def look(node: Node) -> None:
+        if node["t"] in kinds:
+            raise _Found
+
+    try:
+        visit(tree, look)
+    except _Found:
+        return True
+    return False
+
+
 def may_have(marks: frozenset[str] | None, *wanted: str) -> bool:
     """False if ``marks`` (``marks_of``) are known and hold none of ``wanted``."""
     return marks is None or not marks.isdisjoint(wanted)

@@ -80,12 +80,15 @@ def resolve_links(document: Document, file_anchors: dict, reporter: Reporter) ->
     raw = RawHtmlLinks(document, file_anchors, reporter)
     for chapter in document.chapters:
         def act(node: dict, display=chapter.source):
-            if node["t"] == "Link":
+            kind = node["t"]
+            if kind == "Link":
                 return resolve_link(node, display, document, file_anchors, reporter)
-            if node["t"] == "Image":
+            if kind == "Image":
                 return resolve_image(node, display, document, reporter)
-            if node["t"] in ("RawInline", "RawBlock"):
+            if kind == "RawInline" or kind == "RawBlock":
                 return raw.resolve(node, display)
-            return figure_without_image(node)
+            if kind == "Figure":
+                return figure_without_image(node)
+            return None
 
         chapter.blocks = walk(chapter.blocks, act)

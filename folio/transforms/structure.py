@@ -7,7 +7,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from ..ast import attr_of, heading_id, position, stringify, visit
+from ..ast import attr_of, contains, heading_id, position, stringify, visit
 from ..book import BookSource
 from ..diagnostics import Reporter
 from ..document import Chapter, Heading
@@ -72,26 +72,34 @@ def build_chapters(source: BookSource, blocks_per_file: list[list], metadata: Me
     renamed = _assign_ids(source, blocks_per_file, reporter)
 
     chapters: list[Chapter] = []
+    ids: list[list[str]] = []  # per chapter, the ids its blocks define
     file_anchors: dict[str, FileAnchors] = {}
+
+    def make(blocks: list) -> None:
+        chapter, defined = _make_chapter(blocks, len(chapters) + 1, file.display)
+        chapters.append(chapter)
+        ids.append(defined)
+
     for file, blocks in zip(source.files, blocks_per_file):
         first_of_file = len(chapters)
         current: list = []
         for block in blocks:
             if block["t"] == "Header" and block["c"][0] == 1 and _has_content(current):
-                chapters.append(_make_chapter(current, len(chapters) + 1, file.display))
+                make(current)
                 current = []
             current.append(block)
         if _has_content(current):
-            chapters.append(_make_chapter(current, len(chapters) + 1, file.display))
+            make(current)
         if len(chapters) > first_of_file:
             file_anchors[Path(file.path).name] = FileAnchors(
                 chapters[first_of_file].id, renamed.get(file.display, {}))
     if not chapters:
         chapters.append(Chapter("text", "", [], 1, [], source.files[0].display))
+        ids.append([])
 
     anchors: dict[str, int] = {}
-    for chapter in chapters:
-        for ident in ids_in(chapter.blocks):
+    for chapter, defined in zip(chapters, ids):
+        for ident in defined:
             anchors.setdefault(ident, chapter.number)
         anchors.setdefault(chapter.id, chapter.number)
     return chapters, anchors, file_anchors
@@ -120,9 +128,7 @@ def _drop_notes_headings(source: BookSource, blocks_per_file: list[list],
     """Remove a heading such as "Footnotes" that has nothing under it in a file with
     footnotes: it only announced the definitions, and folio places the notes itself."""
     for file, blocks in zip(source.files, blocks_per_file):
-        has_notes = []
-        visit(blocks, lambda node: has_notes.append(1) if node["t"] == "Note" else None)
-        if not has_notes:
+        if not contains(blocks, {"Note"}):  # (stops at the first: a whole pass no more)
             continue
         for index in range(len(blocks) - 1, -1, -1):
             block = blocks[index]
@@ -233,8 +239,9 @@ def _unique(base: str, used: set[str]) -> str:
     return f"{base}-{number}"
 
 
-def ids_in(blocks: list) -> list[str]:
-    """Every id that the blocks define: attributes and raw HTML ids."""
+def ids_in(blocks: list, headings: list[Heading] | None = None) -> list[str]:
+    """Every id that the blocks define: attributes and raw HTML ids; with
+    ``headings``, each heading is put there too (one pass for both)."""
     found: list[str] = []
 
     def collect(node: dict) -> None:
@@ -243,21 +250,19 @@ def ids_in(blocks: list) -> list[str]:
             found.append(attr[0])
         elif node["t"] in ("RawInline", "RawBlock") and node["c"][0] == "html":
             found.extend(anchors_defined(node["c"][1]))
+        if headings is not None and node["t"] == "Header":
+            headings.append(Heading(node["c"][0], node["c"][1][0], stringify(node["c"][2])))
 
     visit(blocks, collect)
     return found
 
 
-def _make_chapter(blocks: list, number: int, display: str) -> Chapter:
+def _make_chapter(blocks: list, number: int, display: str) -> tuple[Chapter, list[str]]:
+    """The chapter of ``blocks``, and the ids they define (``ids_in``)."""
     headings: list[Heading] = []
-
-    def collect(node: dict) -> None:
-        if node["t"] == "Header":
-            headings.append(Heading(node["c"][0], node["c"][1][0], stringify(node["c"][2])))
-
-    visit(blocks, collect)
+    defined = ids_in(blocks, headings)
     first = blocks[0]
     if first["t"] == "Header":
         return Chapter(first["c"][1][0], stringify(first["c"][2]), blocks, number, headings,
-                       display)
-    return Chapter(f"chapter-{number}", "", blocks, number, headings, display)
+                       display), defined
+    return Chapter(f"chapter-{number}", "", blocks, number, headings, display), defined
