@@ -5,8 +5,8 @@ process pool.
 The pipeline (``folio.pipeline``: read, transform, render, write) and with it the
 builders, their libraries and the templates are imported only when a book is to be
 built or checked: a rebuild with nothing changed answers from the cache without
-them (the 150-page bench book: 0.25-0.28 s -> 0.14 s, two thirds of it Python's
-start and the imports that remain).
+them (the 150-page bench book: 0.25-0.28 s -> 0.12-0.14 s, two thirds of it
+Python's start and the imports that remain).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from .cache import BookResult, BuildCache, diagnostics_of
 from .diagnostics import BuildError, Diagnostic, Progress, Reporter
 from .outputs import remove_stale
 from .sandbox import can_fork, remove_stale_scratch
-
 
 
 def build_books(sources: list[Path], outdir: Path, formats: list[str], reporter: Reporter,

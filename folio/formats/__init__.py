@@ -13,7 +13,7 @@ templates.
 from __future__ import annotations
 
 #: The formats (``--format``) and the editions (``--edition``) by name, in the order
-#: their outputs are reported: ``BUILDERS``'s (tests/unit/test_imports.py holds the
+#: their outputs are reported: ``BUILDERS``'s (tests/unit/test_light_start.py holds the
 #: two to each other).
 FORMATS = ("epub", "pdf", "html")
 EDITIONS = ("print", "kobo", "archive")
