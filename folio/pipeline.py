@@ -45,16 +45,19 @@ from .transforms.typography import set_type
 
 def read_book(source: str | Path | BookSource, reporter: Reporter,
               reads: ReadCache | None = None, processes: int = 1,
-              cores_free: Callable[[], None] = lambda: None) -> Document:
+              cores_free: Callable[[], None] = lambda: None,
+              lang: str | None = None) -> Document:
     """Load (unless loaded), parse, check and transform one book; with ``reads``, the
     files unchanged since the last build come from there (their diagnostics again).
     With ``processes`` > 1 the files are parsed and read in as many child processes.
     ``cores_free()`` is called once the reading leaves all cores but this process's
-    one free: at once when the files are read here, else when the children are done."""
+    one free: at once when the files are read here, else when the children are done.
+    ``lang``: the language the metadata gives (``given_language``), if the caller
+    has read it already."""
     book = source if isinstance(source, BookSource) else load_book(source)
     for note in book.notes:
         reporter.add(note)
-    lang = given_language(book)
+    lang = given_language(book) if lang is None else lang
     blocks, api_version, marks = _read_files(book.files, reporter, reads, processes,
                                              cores_free, lang)
     metadata = _complete_metadata(book, blocks, reporter)
@@ -263,15 +266,16 @@ def build_book(book: BookSource, outdir: Path, formats: list[str], reporter: Rep
     try:
         # 1. The isolated builders' processes are forked now, before the book fills
         #    this one (they load their libraries while it is read).
-        with _isolated_children(builders, book.display, options,
-                                given_language(book)) as children:
+        lang = given_language(book)
+        with _isolated_children(builders, book.display, options, lang) as children:
             # 2. Parse, check, transform.
             progress(book.display, "read", None)
             started = time.perf_counter()
             reads = (ReadCache(cache.folder_of(book.slug, "read"), cache.force)
                      if cache is not None else None)
             document = read_book(book, reporter, reads, options.get("layout_workers", 1),
-                                 lambda: [pool.load() for pool in children.values()])
+                                 lambda: [pool.load() for pool in children.values()],
+                                 lang)
             # 3. Under --strict, a warning stops the book before anything is written.
             refused = strict and reporter.count("warning") > warnings_before
             if reads is not None and not refused:
