@@ -75,8 +75,8 @@ def build_chapters(source: BookSource, blocks_per_file: list[list], metadata: Me
     ids: list[list[str]] = []  # per chapter, the ids its blocks define
     file_anchors: dict[str, FileAnchors] = {}
 
-    def make(blocks: list) -> None:
-        chapter, defined = _make_chapter(blocks, len(chapters) + 1, file.display)
+    def make(blocks: list, display: str) -> None:
+        chapter, defined = _make_chapter(blocks, len(chapters) + 1, display)
         chapters.append(chapter)
         ids.append(defined)
 
@@ -85,11 +85,11 @@ def build_chapters(source: BookSource, blocks_per_file: list[list], metadata: Me
         current: list = []
         for block in blocks:
             if block["t"] == "Header" and block["c"][0] == 1 and _has_content(current):
-                make(current)
+                make(current, file.display)
                 current = []
             current.append(block)
         if _has_content(current):
-            make(current)
+            make(current, file.display)
         if len(chapters) > first_of_file:
             file_anchors[Path(file.path).name] = FileAnchors(
                 chapters[first_of_file].id, renamed.get(file.display, {}))
