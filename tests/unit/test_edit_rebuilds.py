@@ -11,7 +11,8 @@ import pytest
 from folio import pipeline
 from folio.formats.base import FONTS_DIR
 from folio.formats.html import webfonts
-from folio.formats.pdf import merge
+from folio.formats.pdf import merge, numbering
+from folio.formats.pdf.parts import FOREIGN_LINK
 
 FONT = FONTS_DIR / "NotoSerif-Regular.ttf"
 
@@ -92,7 +93,7 @@ def test_the_struct_elements_are_those_the_tree_reaches(tmp_path):
 
 
 def test_the_page_map_known_before_the_merge_is_the_merged_one(tmp_path):
-    """``merge.paginate`` (what the EPUB gets before the merge) places and labels the
+    """``numbering.paginate`` (what the EPUB gets before the merge) places and labels the
     pages as ``merge_parts`` does, blank pages before parts included."""
     weasyprint = pytest.importorskip("weasyprint")
     parts = []
@@ -105,7 +106,7 @@ def test_the_page_map_known_before_the_merge_is_the_merged_one(tmp_path):
     blank, first, styles = [False, True, False], [1, 5, 7], ["r", "D", "D"]
     merged = merge.merge_parts(parts, tmp_path / "book.pdf", first_numbers=first,
                                blank_before=blank, label_styles=styles)
-    known = merge.paginate(merged.part_pages, blank, first, styles)
+    known = numbering.paginate(merged.part_pages, blank, first, styles)
     assert (known.pages, known.part_starts, known.labels) == \
         (merged.pages, merged.part_starts, merged.labels)
     assert merged.part_starts == [0, 4, 6] and merged.pages == 7
@@ -116,7 +117,7 @@ def test_parts_prepared_where_they_are_laid_out_merge_as_the_merge_prepares_them
     part: table header IDs unique across parts, one subset tag per subset, links to
     another part's anchor made links to its named destination."""
     weasyprint = pytest.importorskip("weasyprint")
-    link = merge.FOREIGN_LINK
+    link = FOREIGN_LINK
     bodies = [f"<h1 id='one'>One</h1><p><a href='{link}two'>to two</a></p>",
               f"<h1 id='two'>Two</h1><p><a href='{link}one'>back</a></p>"]
     table = "<table><tr><th>h</th></tr><tr><td>d</td></tr></table>"

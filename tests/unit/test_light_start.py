@@ -69,3 +69,36 @@ def test_the_help_imports_no_builder(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=tmp_path, timeout=60)
     assert json.loads(done.stdout) == []
+
+
+def test_the_build_process_merges_parts_without_pikepdf(tmp_path):
+    """The parts of a PDF are merged in a child of their own (``Workers.finish``), made
+    ready to merge in the layout's: the build's process hands them the merge and never
+    imports pikepdf (0.04 s before an edit's part could be handed out)."""
+    book = tmp_path / "book.md"
+    chapters = "\n\n".join(f"# Chapter {n}\n\n" + "Some words of a chapter. " * 40
+                           for n in range(1, 4))
+    book.write_text(f"---\ntitle: A book in parts\nlang: en\n---\n\n{chapters}\n",
+                    encoding="utf-8")
+    script = textwrap.dedent(f"""
+        import json, os, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        os.environ["FOLIO_LAYOUT_WORKERS"] = "2"
+        from folio.formats.pdf import parts
+        parts.PARALLEL_CHARACTERS = 0  # this short book in parts, as a long one is
+        from folio.cli import main
+        status = main([{str(book)!r}, "-o", {str(tmp_path / "out")!r}, "--format", "pdf",
+                       "-q"])
+        print(json.dumps([status, "pikepdf" in sys.modules]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    status, imported = json.loads(done.stdout.splitlines()[-1])
+    assert status == 0 and not imported
+    pdf = tmp_path / "out" / "book" / "book.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert all(f"Chapter {n}" in text for n in range(1, 4))
+    # Laid out in parts, and merged: each part's PDF is kept for the next build.
+    kept = list((tmp_path / "out" / ".folio-cache" / "pdf" / "book").glob("*.pdf"))
+    assert len(kept) >= 2

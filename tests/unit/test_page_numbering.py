@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from folio.formats.pdf.merge import _page_labels
-from folio.formats.pdf.numbering import ARABIC, ROMAN, Run, label, roman, runs_of
+from folio.formats.pdf.numbering import ARABIC, ROMAN, Run, label, page_labels, roman, runs_of
 from folio.formats.pdf.parts import Numbers, Part, plans
 
 
@@ -22,7 +21,7 @@ def test_a_book_counts_its_front_matter_in_roman_and_its_chapters_from_one():
 
 def test_merged_labels_run_on_over_a_blank_page_before_the_first_chapter():
     # Front matter of 3 pages, a blank page, then two parts of chapters.
-    runs = _page_labels([1, 1, 11], [ROMAN, ARABIC, ARABIC], [3, 10, 5], [False, True, False])
+    runs = page_labels([1, 1, 11], [ROMAN, ARABIC, ARABIC], [3, 10, 5], [False, True, False])
     assert runs == [Run(0, ROMAN, 1), Run(4, ARABIC, 1)]
     assert [label(i, runs) for i in (0, 3, 4, 13, 14, 18)] == ["i", "iv", "1", "10", "11", "15"]
 

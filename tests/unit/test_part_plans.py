@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from folio.formats.pdf.parts import (Numbers, Part, Plan, literal_page_css, number_links,
                                      plans, split)
-from folio.formats.pdf.merge import FOREIGN_LINK
+from folio.formats.pdf.parts import FOREIGN_LINK
 
 
 def test_a_short_book_or_a_single_worker_is_one_piece():

@@ -10,6 +10,7 @@ import pikepdf
 import pytest
 
 from folio.formats.pdf import merge
+from folio.formats.pdf.arrivals import Arrivals
 from folio.formats.pdf.writer import PdfWriter, Renumbered, Templates
 
 
@@ -326,7 +327,7 @@ def test_a_merge_takes_the_parts_as_they_arrive_and_gives_the_same_bytes(tmp_pat
     thread = _arriving(paths, carrier, [0.05, 0.1, 0.02, 0.15])
     result = merge.merge_parts(paths, tmp_path / "arriving.pdf", prepared=True,
                                metadata=carrier,
-                               arrivals=merge.Arrivals(tmp_path / "cancel"))
+                               arrivals=Arrivals(tmp_path / "cancel"))
     thread.join()
     assert result is not None and result.pages == 6
     assert (tmp_path / "arriving.pdf").read_bytes() == (tmp_path / "after.pdf").read_bytes()
@@ -344,7 +345,7 @@ def test_a_cancelled_merge_ends_and_leaves_no_file(tmp_path):
     cancel = tmp_path / "cancel"
     threading.Timer(0.2, cancel.touch).start()
     result = merge.merge_parts(paths, tmp_path / "book.pdf", prepared=True,
-                               metadata=carrier, arrivals=merge.Arrivals(cancel))
+                               metadata=carrier, arrivals=Arrivals(cancel))
     assert result is None and not (tmp_path / "book.pdf").exists()
 
 
@@ -367,7 +368,7 @@ def test_a_cancelled_merge_stops_even_when_every_part_is_there(tmp_path, monkeyp
 
     monkeypatch.setattr(pikepdf, "open", counting)
     result = merge.merge_parts(paths, tmp_path / "book.pdf", prepared=True,
-                               metadata=carrier, arrivals=merge.Arrivals(cancel))
+                               metadata=carrier, arrivals=Arrivals(cancel))
     assert result is None and opened == [] and not (tmp_path / "book.pdf").exists()
 
 
@@ -379,5 +380,5 @@ def test_a_part_of_a_later_pdf_version_than_the_metadata_page_is_refused(tmp_pat
         carrier, pdf_tags=True, pdf_version="1.6")
     with pytest.raises(merge.MergeError, match="part 1 needs a later PDF version"):
         merge.merge_parts(paths, tmp_path / "book.pdf", prepared=True, metadata=carrier,
-                          arrivals=merge.Arrivals(tmp_path / "cancel"))
+                          arrivals=Arrivals(tmp_path / "cancel"))
     assert not (tmp_path / "book.pdf").exists()

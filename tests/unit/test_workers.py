@@ -69,6 +69,7 @@ def test_children_import_their_libraries_only_when_told(monkeypatch, tmp_path):
     with _isolated_children([PdfBuilder()], "book", {"layout_workers": 2}) as made:
         pool = made["pdf"]
         assert pool.preload == ("folio.formats.pdf.libraries:import_weasyprint",
+                                "folio.formats.pdf.merge",
                                 "folio.formats.pdf.engine:warm_up:en")
         pool.preload = (probe,)
         assert pool.map([(_imported, (probe,))] * 2) == [False, False]

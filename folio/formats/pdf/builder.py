@@ -34,15 +34,15 @@ from ..code import code_css
 from ..notes import AtPageFoot, place_notes, separate_adjacent_calls
 from ..pagemap import PageMap
 from ..render import ChapterPieces, RenderMemo
+from .arrivals import Arrivals
 from .conformance import SCREEN
 from .engine import BASE_URL, INDEX_MARK, LaidOut, lay_out
 from .index import fill_index, print_index
 from .layout import (MM_PER_PT, TABLE_SIZES, balanced_lines, fit_for_print, geometry_for,
                      running_head, wide_tables)
 from .maths import formulas_as_drawings
-from .merge import Arrivals, Pagination, merge_parts, paginate, prepare_part
 from .note_rule import PROBLEMS as NOTE_PROBLEMS
-from .numbering import ARABIC, ROMAN, label, runs_of
+from .numbering import ARABIC, ROMAN, Pagination, label, paginate, runs_of
 from .parts import (MAX_ROUNDS, Numbers, Part, Plan, anchor_ids, estimated_anchors,
                     literal_page_css, number_links, part_css, plans, referred_anchors, split)
 from .store import PartStore
@@ -110,10 +110,14 @@ class PdfBuilder(Builder):
     isolated = True
     #: The layout's first process lays out a page of its own once it has imported
     #: WeasyPrint (``libraries``), before it forks the others (``engine.warm_up``).
+    #: It imports the merge too, which a part made ready to merge needs (``lay_out_part``).
     preload = ("folio.formats.pdf.libraries:import_weasyprint",
+               "folio.formats.pdf.merge",
                "folio.formats.pdf.engine:warm_up:{language}")
-    #: The parts are merged in a child of their own (``Workers.finish``).
-    finisher = ("pikepdf",)
+    #: The parts are merged in a child of their own (``Workers.finish``), which imports
+    #: the merge with its first job, while the first parts are laid out: not while the
+    #: book is read, when the cores are busy.
+    finisher = ()
 
     def pieces(self, document: Document, options: dict | None = None,
                memo: RenderMemo | None = None) -> list:
@@ -334,7 +338,7 @@ def lay_out_in_parts(book: PrintBook, parts: list[Part], output: Output,
             for i in missing:  # a part to lay out is there once laid out, not before
                 store.pdf(keys[i]).unlink(missing_ok=True)
             merge = functools.partial(
-                merge_parts, first_numbers=[plan.first_number for plan in part_plans],
+                _merge_parts, first_numbers=[plan.first_number for plan in part_plans],
                 blank_before=[plan.blank_before for plan in part_plans],
                 label_styles=styles, metadata=carrier, prepared=True,
                 reused=[i not in missing and key not in laid_here
@@ -404,12 +408,23 @@ def lay_out_part(html: str, files: dict, dublin_core: dict[str, str], target: Pa
     them. The 150-page book's merge: 0.55 -> 0.37 s; a full build gains nothing (the
     work moved, the workers were busy), an edit (one part laid out) 0.15 s.
     ``target`` appears whole, renamed into place: a merge may be waiting for it
-    (``merge.Arrivals``)."""
+    (``arrivals.Arrivals``)."""
+    from .merge import prepare_part  # the zygote imported it (``PdfBuilder.preload``)
+
     partial = target.with_name(target.name + ".partial")
     laid_out = lay_out(html, files, dublin_core, partial, variant, identified=False)
     prepare_part(partial, key[:16])
     os.replace(partial, target)
     return laid_out
+
+
+def _merge_parts(*args, **kwargs) -> bool:
+    """``merge.merge_parts`` in the finisher; True if it merged (not cancelled). The
+    build's process, which hands it the merge, never imports pikepdf (0.04 s, before
+    an edit's part was handed out), and gets nothing back of the merge's module."""
+    from .merge import merge_parts
+
+    return merge_parts(*args, **kwargs) is not None
 
 
 def lay_out_whole(html: str, files: dict, dublin_core: dict[str, str], target: Path,
@@ -428,7 +443,7 @@ LONG_PART = 1.5
 
 def handed_out(indexes: list[int], sizes: list[int]) -> list[int]:
     """The order in which the parts ``indexes`` (of ``sizes``) go to the workers: the
-    book's, in which the merge takes them as they arrive (``merge.Arrivals``), but a
+    book's, in which the merge takes them as they arrive (``arrivals.Arrivals``), but a
     part much longer than the others first (a chapter longer than a part: laid out
     last, it would leave the other workers idle while it ends)."""
     if not sizes:

@@ -64,7 +64,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
@@ -72,13 +71,11 @@ from urllib.parse import unquote
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, String
 
-from .numbering import ARABIC, Run, joined
+from .arrivals import Arrivals, Cancelled
+from .numbering import ARABIC, Run, paginate
+from .parts import FOREIGN_LINK
 from .writer import PdfWriter, Renumbered, Templates
 
-#: The part's HTML links to an anchor of another part as ``FOREIGN_LINK + id``
-#: (``id`` percent-encoded); the merge makes it a link to the named destination.
-#: Under the print HTML's base URL (``folio.formats.pdf.BASE_URL``), never fetched.
-FOREIGN_LINK = "https://book.folio.invalid/.folio-anchor#"
 #: A prepared part's catalogue entry listing what the merge changes in it
 #: (``prepare_part``): ``/Keyed``, the objects that hold parent-tree keys. The merge
 #: reads these few objects instead of going through all of them; the entry does
@@ -112,66 +109,8 @@ class MergeResult:
     labels: list[Run] = dataclasses.field(default_factory=list)
 
 
-@dataclasses.dataclass(frozen=True)
-class Pagination:
-    """Where the parts' pages stand in the merged PDF, known before it is merged."""
-
-    #: Pages of the merged PDF.
-    pages: int
-    #: Index in the merged PDF of each part's first page.
-    part_starts: list[int]
-    #: The page labels (``numbering.Run``).
-    labels: list[Run]
-
-
-def paginate(part_pages: Sequence[int], blank_before: Sequence[bool],
-             first_numbers: Sequence[int] | None = None,
-             styles: Sequence[str] | None = None) -> Pagination:
-    """The pages of the parts (``part_pages`` each, a blank page before those of
-    ``blank_before``) one after the other, labelled as ``merge_parts`` labels them."""
-    starts, page = [], 0
-    for count, blank in zip(part_pages, blank_before, strict=True):
-        page += bool(blank)
-        starts.append(page)
-        page += count
-    if first_numbers is None:
-        first_numbers = [start + 1 for start in starts]
-    return Pagination(page, starts, _page_labels(
-        first_numbers, styles or [ARABIC] * len(starts), part_pages, blank_before))
-
-
 class MergeError(ValueError):
     """The parts cannot be merged (not tagged, no pages, ...)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Arrivals:
-    """Parts still being laid out when the merge begins (``merge_parts``' ``arrivals``):
-    each part's file appears whole (renamed into place) when its worker is done, and
-    the merge waits for it, in the book's order, unless ``cancel`` appears first
-    (the round of layouts did not settle: another one comes, with other parts).
-
-    The merge of the 150-page bench book took 0.4 s after the last part was laid
-    out, with one core idle; merged as the parts arrive, it ends some 0.05 s after
-    the last one."""
-
-    cancel: Path
-    #: Seconds between two looks (a look is a ``stat``).
-    poll: float = 0.005
-
-    def wait(self, path: Path) -> None:
-        """Return once ``path`` is there; raise ``_Cancelled`` once ``cancel`` is, even
-        if ``path`` is there too (the round is over: its parts are all there)."""
-        while True:
-            if self.cancel.exists():
-                raise _Cancelled
-            if path.exists():
-                return
-            time.sleep(self.poll)
-
-
-class _Cancelled(Exception):
-    """The merge's ``Arrivals.cancel`` appeared."""
 
 
 # --- small helpers ---------------------------------------------------------------
@@ -336,21 +275,6 @@ def _outline_items(root) -> list:
     return items
 
 
-def _page_labels(first_numbers: Sequence[int], styles: Sequence[str],
-                 part_pages: Sequence[int], blank_before: Sequence[bool]) -> list[Run]:
-    """The runs of page labels of the merged pages: each part's pages from its first
-    number in its style; a blank page inserted before a part goes on with the
-    numbering of the part before it (the last page of the front matter, in roman,
-    before the first chapter)."""
-    pages: list[tuple[str, int]] = []
-    for number, style, count, blank in zip(first_numbers, styles, part_pages, blank_before,
-                                           strict=True):
-        if blank:
-            pages.append((pages[-1][0], pages[-1][1] + 1) if pages else (style, number - 1))
-        pages.extend((style, number + offset) for offset in range(count))
-    return joined(pages)
-
-
 # --- the merge ----------------------------------------------------------------------
 
 
@@ -459,7 +383,7 @@ def merge_parts(parts: Sequence[Path], target: Path, *,
             assert pagination.part_starts == book.part_starts \
                 and pagination.pages == len(book.pages)
             book.close(pagination.labels)
-    except _Cancelled:
+    except Cancelled:
         Path(target).unlink(missing_ok=True)
         return None
     except BaseException:

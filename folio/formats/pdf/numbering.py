@@ -69,3 +69,48 @@ def label(index: int, runs: Sequence[Run]) -> str:
         return str(index + 1)
     number = run.first + index - run.start
     return roman(number) if run.style == ROMAN else str(number)
+
+
+@dataclasses.dataclass(frozen=True)
+class Pagination:
+    """Where the parts of a book laid out in parts stand in the merged PDF, known
+    before it is merged (``merge``)."""
+
+    #: Pages of the merged PDF.
+    pages: int
+    #: Index in the merged PDF of each part's first page.
+    part_starts: list[int]
+    #: The page labels.
+    labels: list[Run]
+
+
+def paginate(part_pages: Sequence[int], blank_before: Sequence[bool],
+             first_numbers: Sequence[int] | None = None,
+             styles: Sequence[str] | None = None) -> Pagination:
+    """The pages of the parts (``part_pages`` each, a blank page before those of
+    ``blank_before``) one after the other, labelled as ``merge.merge_parts`` labels
+    them."""
+    starts, page = [], 0
+    for count, blank in zip(part_pages, blank_before, strict=True):
+        page += bool(blank)
+        starts.append(page)
+        page += count
+    if first_numbers is None:
+        first_numbers = [start + 1 for start in starts]
+    return Pagination(page, starts, page_labels(
+        first_numbers, styles or [ARABIC] * len(starts), part_pages, blank_before))
+
+
+def page_labels(first_numbers: Sequence[int], styles: Sequence[str],
+                part_pages: Sequence[int], blank_before: Sequence[bool]) -> list[Run]:
+    """The runs of page labels of the merged pages: each part's pages from its first
+    number in its style; a blank page inserted before a part goes on with the
+    numbering of the part before it (the last page of the front matter, in roman,
+    before the first chapter)."""
+    pages: list[tuple[str, int]] = []
+    for number, style, count, blank in zip(first_numbers, styles, part_pages, blank_before,
+                                           strict=True):
+        if blank:
+            pages.append((pages[-1][0], pages[-1][1] + 1) if pages else (style, number - 1))
+        pages.extend((style, number + offset) for offset in range(count))
+    return joined(pages)

@@ -33,7 +33,10 @@ from urllib.parse import quote
 
 import tinycss2
 
-from .merge import FOREIGN_LINK
+#: The part's HTML links to an anchor of another part as ``FOREIGN_LINK + id``
+#: (``id`` percent-encoded); the merge makes it a link to the named destination.
+#: Under the print HTML's base URL (``folio.formats.pdf.BASE_URL``), never fetched.
+FOREIGN_LINK = "https://book.folio.invalid/.folio-anchor#"
 
 #: Characters of print HTML a part should hold at most (about 11 A5 pages of text):
 #: an edit lays out again the part that holds it. Measured on the benchmark's
@@ -212,7 +215,7 @@ def anchor_ids(markup: str) -> list[str]:
 def number_links(markup: str, plan: Plan, own: set[str]) -> str:
     """Every internal link of ``markup`` with the page number of its target
     (``data-folio-page``); a link to an anchor of another part points at
-    ``merge.FOREIGN_LINK`` (WeasyPrint drops a link to an anchor it does not lay
+    ``FOREIGN_LINK`` (WeasyPrint drops a link to an anchor it does not lay
     out; the merge makes it an internal link again)."""
     pages = dict(plan.pages)
 
