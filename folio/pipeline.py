@@ -358,11 +358,12 @@ def _pieces_aside(document: Document, builders: list[Builder], options: dict,
     asked (``_render_aside``); None when no builder is isolated, none is not, or the
     system cannot fork.
 
-    This process meanwhile makes the isolated builder's pieces (the PDF's) and hands
+    This process first makes the isolated builder's pieces (the PDF's) and hands
     them to its layout, whose workers have waited for them with a core free since
-    they imported WeasyPrint: the 150-page bench book's PDF pieces took a second of
-    this process, and the reading page's and the EPUB's 2.5 s more, beside the
-    layout. Forked here, before the builders' threads start."""
+    they imported WeasyPrint; then it asks the child, which makes the others' beside
+    the layout: the 150-page bench book's PDF pieces took a second of this process,
+    and the reading page's and the EPUB's 2.5 s more. Forked here, before the
+    builders' threads start."""
     rest = _in_order([b for b in builders if not b.isolated], builders)
     if not rest or len(rest) == len(builders) or not can_fork():
         yield None
@@ -438,8 +439,8 @@ def _write_formats(document: Document, builders: list[Builder],
     written here, each after the builders whose artefacts it uses. A builder that
     needs a library the system lacks (``MISSING_LIBRARY``) is reported and left out
     (None); the others are written without its artefacts. With an ``aside`` child
-    (``_pieces_aside``) the others' pieces are made and rendered there, beside the
-    isolated builders' pieces made here.
+    (``_pieces_aside``) the others' pieces are made and rendered there, once the
+    isolated builders' jobs are handed out.
     """
     display = document.source.display
     for builder in builders:
@@ -491,9 +492,8 @@ def _write_formats(document: Document, builders: list[Builder],
 
     isolated = [b for b in builders if b.isolated]
     rest = _in_order([b for b in builders if not b.isolated], builders)
-    with concurrent.futures.ThreadPoolExecutor(max(1, len(isolated)) + 1) as threads:
+    with concurrent.futures.ThreadPoolExecutor(max(1, len(isolated))) as threads:
         try:
-            asked = threads.submit(aside.ask) if aside is not None else None
             for builder in isolated:
                 fragments, rendered = _render(document, [builder], options, memo)
                 pending[builder.name] = threads.submit(write, builder, fragments[0], rendered)
@@ -504,8 +504,12 @@ def _write_formats(document: Document, builders: list[Builder],
                 if workers is not None:
                     concurrent.futures.wait([workers.started, pending[builder.name]],
                                             return_when=concurrent.futures.FIRST_COMPLETED)
-            if asked is not None:
-                fragments, rendered, memo_tables = asked.result()
+            # The others' pieces are asked of the aside child once the isolated
+            # builders' jobs are out, beside their layout: asked before, it took a core
+            # from the PDF's pieces and the layout's warm-up (an edit of the 150-page
+            # bench book handed its part out 0.03-0.05 s later).
+            if aside is not None:
+                fragments, rendered, memo_tables = aside.ask()
                 if memo is not None:
                     memo.used.update(memo_tables[0])
                     memo.chapters_used.update(memo_tables[1])
