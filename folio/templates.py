@@ -14,6 +14,7 @@ folder itself may be a link that leads out of it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -126,7 +127,55 @@ def make_environment(book_root: Path | None = None) -> jinja2.Environment:
     #: True when the book brings templates of its own (they run bounded, and what
     #: they make is checked: ``formats.base.Builder.render``).
     environment.folio_book_templates = isinstance(loaders[0], BookLoader)
+    if not environment.folio_book_templates:  # then every template is folio's own
+        environment.bytecode_cache = ThemeBytecode(BUILTIN_TEMPLATES / "__pycache__",
+                                                   compile_settings(environment))
     return environment
+
+
+class ThemeBytecode(jinja2.FileSystemBytecodeCache):
+    """folio's own templates compiled once, kept in ``folder`` (the theme's
+    ``__pycache__``) as Python keeps a module's compiled code beside it, and compiled
+    again when their text changes (Jinja2 checks each file's checksum). Compiling
+    them was 0.07 s of every build's process, 0.03 s of it before an edit's part
+    could be laid out (the print stylesheet and page). Only for an environment
+    without a book's templates: code compiled from a book's files is never kept.
+    ``settings``: what else the compiled code depends on (``compile_settings``).
+    A folder that cannot be read or written (an installation one may only read) is no
+    error: the templates are then compiled each time."""
+
+    def __init__(self, folder: Path, settings: str) -> None:
+        super().__init__(str(folder), f"%s.{settings}.jinja")
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def compile_settings(environment: jinja2.Environment) -> str:
+    """A short hash of what Jinja2 compiles a template's text under: its version and
+    the environment's syntax and whitespace settings (a change of them makes new
+    compiled files, not stale ones)."""
+    autoescape = environment.autoescape
+    settings = (jinja2.__version__, type(environment).__qualname__,
+                environment.block_start_string, environment.block_end_string,
+                environment.variable_start_string, environment.variable_end_string,
+                environment.comment_start_string, environment.comment_end_string,
+                environment.line_statement_prefix, environment.line_comment_prefix,
+                environment.trim_blocks, environment.lstrip_blocks,
+                environment.newline_sequence, environment.keep_trailing_newline,
+                sorted(environment.extensions), environment.optimized,
+                getattr(autoescape, "__qualname__", repr(autoescape)))
+    return hashlib.sha256(repr(settings).encode()).hexdigest()[:12]
 
 
 #: Limits for a book's own templates, which run in a worker process of their own
