@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import functools
 import gc
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
